@@ -1,0 +1,98 @@
+// twofa-sandbox: parse flags, bind, print the address, serve until SIGINT/SIGTERM.
+#include <twofa/sandbox.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+bool split_listen(const std::string& listen, std::string& host, int& port) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+        return false;
+    }
+    host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    try {
+        std::size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        return used == listen.size() - colon - 1 && port >= 0 && port <= 65535 && !host.empty();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+int fail(const twofa::Error& e) {
+    std::cerr << "twofa-sandbox: error: " << e.text() << "\n";
+    return static_cast<int>(e.code);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"twofa-sandbox - an offline Authy API look-alike for demos, CI and tests.\n"
+                 "Scenarios by the phone's last four digits: 0000 (and others) app, approves;\n"
+                 "1111 app, denies; 2222 no app; 3333 app, never answers; 4444 invalid phone.",
+                 "twofa-sandbox"};
+    std::string listen = "127.0.0.1:8089";
+    twofa::SandboxOptions o;
+    app.add_option("--listen", listen, "HOST:PORT on loopback (port 0: any free port)")
+        ->capture_default_str();
+    app.add_option("--api-key", o.api_key,
+                   "the API key clients must send (default: $AUTHY_API_KEY)");
+    app.add_option("--callback-url", o.callback_url, "where OneTouch results are POSTed");
+    app.add_option("--state", o.state_file, "keep users and requests in this file (0600)");
+    app.add_option("--approve-after", o.approve_after, "seconds before a push is approved")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "twofa-sandbox: error: " << e.what() << " (see twofa-sandbox --help)\n";
+        return 2;
+    }
+    if (!split_listen(listen, o.host, o.port)) {
+        return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT", "e.g. 127.0.0.1:8089"));
+    }
+    if (o.api_key.empty()) {
+        for (const char* name : {"TWOFA_AUTHY_API_KEY", "AUTHY_API_KEY"}) {
+            if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
+                o.api_key = v;
+                break;
+            }
+        }
+    }
+    // Block the stop signals in every thread; one thread waits for them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    twofa::Sandbox sandbox(o);
+    auto port = sandbox.bind();
+    if (!port.ok()) {
+        return fail(port.error());
+    }
+    std::cout << "twofa-sandbox listening on http://" << o.host << ":" << *port << std::endl;
+    std::thread waiter([&] {
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        sandbox.stop();
+    });
+    bool ok = sandbox.run();
+    if (!ok) {
+        // run() failed on its own: wake the waiter so the process can exit.
+        pthread_kill(waiter.native_handle(), SIGTERM);
+    }
+    waiter.join();
+    return ok ? 0 : 12;
+}

@@ -1,0 +1,66 @@
+// twofa: parse the command line, run one command, map every failure to its exit code here.
+#include "app.hpp"
+#include "terminal.hpp"
+
+#include <iostream>
+
+namespace {
+
+int report(const twofa::Error& e, bool json) {
+    std::cerr << "twofa: error: " << e.text() << "\n";
+    if (json) {
+        nlohmann::json doc = {{"error",
+                               {{"code", static_cast<int>(e.code)},
+                                {"name", twofa::exit_name(e.code)},
+                                {"message", e.text()}}}};
+        std::cout << doc.dump() << std::endl;
+    }
+    return static_cast<int>(e.code);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using twofa::Exit;
+    twofa::cli::install_interrupt_handler();
+    twofa::cli::App app;
+    CLI::App root{"twofa - two-factor authentication for logins, on the Authy API.\n"
+                  "Exit codes: 0 ok, 1 denied, 2 usage, 3 pending, 4 expired, 5 locked,\n"
+                  "6 not found, 7 conflict, 8 unavailable, 9 rejected, 10 config, 11 store,\n"
+                  "12 internal, 130 interrupted. See twofa(1).",
+                  "twofa"};
+    root.require_subcommand(1);
+    root.fallthrough();
+    root.set_version_flag("--version", "twofa 0.1.0");
+    root.add_flag("--json", app.json, "print one JSON document on stdout");
+    root.add_option_function<std::string>(
+        "--config", [&app](const std::string& v) { app.config_path = v; },
+        "config file (TOML; default $XDG_CONFIG_HOME/twofa/config.toml)");
+    twofa::cli::add_config_flag(root, app, "--db", "db", "database file");
+    twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url", "Authy API base URL");
+    twofa::cli::register_user(root, app);
+    try {
+        try {
+            root.parse(argc, argv);
+        } catch (const CLI::CallForHelp& e) {
+            return root.exit(e);
+        } catch (const CLI::CallForAllHelp& e) {
+            return root.exit(e);
+        } catch (const CLI::CallForVersion& e) {
+            return root.exit(e);
+        } catch (const CLI::ParseError& e) {
+            return report(twofa::make_error(Exit::usage, e.what(), "see twofa --help"), app.json);
+        }
+        if (!app.run) {
+            return report(twofa::make_error(Exit::usage, "no command given", "see twofa --help"),
+                          app.json);
+        }
+        return app.run();
+    } catch (const twofa::Failure& f) {
+        return report(f.error(), app.json);
+    } catch (const std::exception& e) {
+        return report(twofa::make_error(Exit::internal, std::string("unexpected: ") + e.what(),
+                                        "please report this bug"),
+                      app.json);
+    }
+}

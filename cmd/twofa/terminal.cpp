@@ -1,0 +1,135 @@
+#include "terminal.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <termios.h>
+#include <unistd.h>
+
+namespace twofa::cli {
+
+namespace {
+
+// The terminal state to restore if a signal arrives while echo is off.
+volatile sig_atomic_t g_saved_fd = -1;
+termios g_saved_termios{};
+
+void on_interrupt(int) {
+    if (g_saved_fd >= 0) {
+        ::tcsetattr(g_saved_fd, TCSAFLUSH, &g_saved_termios);
+        (void)!::write(g_saved_fd, "\n", 1);
+    }
+    static const char k_msg[] = "twofa: interrupted\n";
+    (void)!::write(STDERR_FILENO, k_msg, sizeof k_msg - 1);
+    ::_exit(130);
+}
+
+class Tty {
+  public:
+    Tty() : m_fd(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) {}
+    ~Tty() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    Tty(const Tty&) = delete;
+    Tty& operator=(const Tty&) = delete;
+    int fd() const { return m_fd; }
+
+    Result<std::string> ask(const std::string& prompt, bool echo) {
+        if (m_fd < 0) {
+            return make_error(Exit::usage, "no terminal to ask for input",
+                              "run it in a terminal or use the --...-stdin option");
+        }
+        write_all(prompt);
+        termios old{};
+        bool restore = false;
+        if (!echo && ::tcgetattr(m_fd, &old) == 0) {
+            termios quiet = old;
+            quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+            quiet.c_lflag |= ECHONL;
+            g_saved_termios = old;
+            g_saved_fd = m_fd;
+            ::tcsetattr(m_fd, TCSAFLUSH, &quiet);
+            restore = true;
+        }
+        std::string line;
+        char c = 0;
+        bool got_eof = true;
+        while (::read(m_fd, &c, 1) == 1) {
+            if (c == '\n' || c == '\r') {
+                got_eof = false;
+                break;
+            }
+            line.push_back(c);
+        }
+        if (restore) {
+            ::tcsetattr(m_fd, TCSAFLUSH, &old);
+            g_saved_fd = -1;
+        }
+        if (got_eof && line.empty()) {
+            return make_error(Exit::usage, "no input", "type a value and press Enter");
+        }
+        return line;
+    }
+
+  private:
+    void write_all(const std::string& s) const {
+        std::size_t done = 0;
+        while (done < s.size()) {
+            auto n = ::write(m_fd, s.data() + done, s.size() - done);
+            if (n <= 0) {
+                return;
+            }
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    int m_fd;
+};
+
+} // namespace
+
+void install_interrupt_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool stdin_is_tty() { return ::isatty(STDIN_FILENO) == 1; }
+bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+
+Result<std::string> read_secret(const std::string& prompt) { return Tty().ask(prompt, false); }
+Result<std::string> read_tty_line(const std::string& prompt) { return Tty().ask(prompt, true); }
+
+Result<std::string> read_stdin_line(const std::string& what) {
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+        return make_error(Exit::usage, "no " + what + " on standard input", "pipe it in, one line");
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
+}
+
+Result<std::string> read_input_file(const std::string& path) {
+    std::ostringstream out;
+    if (path == "-") {
+        out << std::cin.rdbuf();
+        return out.str();
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return make_error(Exit::usage, "cannot read " + path + ": " + std::strerror(errno),
+                          "check the path");
+    }
+    out << in.rdbuf();
+    return out.str();
+}
+
+} // namespace twofa::cli

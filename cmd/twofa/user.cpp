@@ -1,0 +1,224 @@
+// twofa user add | list | show | remove | unlock
+#include "app.hpp"
+#include "terminal.hpp"
+
+#include <twofa/password.hpp>
+#include <twofa/validate.hpp>
+
+#include <iomanip>
+#include <iostream>
+
+namespace twofa::cli {
+
+namespace {
+
+using nlohmann::json;
+
+json user_json(const UserRecord& u, bool full_phone) {
+    return {{"email", u.email},
+            {"name", u.name},
+            {"authy_id", u.authy_id},
+            {"country_code", u.country_code},
+            {"phone", full_phone ? u.phone : mask_phone(u.country_code, u.phone)},
+            {"status", u.status}};
+}
+
+bool locked_now(const UserRecord& u) { return u.locked_until > App::now() || u.status == "locked"; }
+
+// The new password: one stdin line, or asked twice on the terminal.
+std::string obtain_password(bool from_stdin, const std::string& email) {
+    std::string pw;
+    if (from_stdin) {
+        pw = unwrap(read_stdin_line("password"));
+    } else {
+        if (!stdin_is_tty()) {
+            throw Failure(make_error(Exit::usage, "no terminal to ask for the password",
+                                     "pipe it in with --password-stdin"));
+        }
+        pw = unwrap(read_secret("Password for " + email + ": "));
+        if (unwrap(read_secret("Repeat the password: ")) != pw) {
+            throw Failure(make_error(Exit::usage, "the passwords do not match", "try again"));
+        }
+    }
+    unwrap(validate_new_password(pw, email));
+    return pw;
+}
+
+struct AddOptions {
+    NewUserFields fields;
+    bool password_stdin = false;
+    bool install_link = false;
+    bool if_not_exists = false;
+};
+
+int run_add(App& app, const AddOptions& o) {
+    auto user = unwrap(validate_user_fields(o.fields));
+    Store& store = app.store();
+    if (auto existing = unwrap(store.find_user(user.email))) {
+        if (!o.if_not_exists) {
+            throw Failure(make_error(Exit::conflict, "user " + existing->email + " is already enrolled",
+                                     "use --if-not-exists to accept that"));
+        }
+        app.json ? app.print_json(user_json(*existing, false))
+                 : void(std::cout << "User " << existing->email << " is already enrolled.\n");
+        return 0;
+    }
+    AuthyClient& authy = app.authy(); // fails before the prompt when there is no API key
+    std::string pw = obtain_password(o.password_stdin, user.email);
+    std::string hash = unwrap(hash_password(pw));
+    auto out = unwrap(enroll_user(store, authy, user, hash, o.install_link, o.if_not_exists, App::now()));
+    if (app.json) {
+        app.print_json(user_json(out.user, false));
+    } else if (out.created) {
+        std::cout << "Enrolled " << out.user.email << " (Authy id " << out.user.authy_id << ", "
+                  << mask_phone(out.user.country_code, out.user.phone) << ").\n";
+    } else {
+        std::cout << "User " << out.user.email << " is already enrolled.\n";
+    }
+    return 0;
+}
+
+int run_list(App& app) {
+    auto users = unwrap(app.store().list_users());
+    if (app.json) {
+        json arr = json::array();
+        for (const auto& u : users) {
+            auto j = user_json(u, false);
+            j["locked"] = locked_now(u);
+            j["created_at"] = iso_time(u.created_at);
+            arr.push_back(j);
+        }
+        app.print_json(arr);
+        return 0;
+    }
+    if (users.empty()) {
+        std::cout << "No users enrolled. Add one with: twofa user add --email E --phone P --country-code N\n";
+        return 0;
+    }
+    std::size_t width = 5;
+    for (const auto& u : users) {
+        width = std::max(width, u.email.size());
+    }
+    std::cout << std::left << std::setw(static_cast<int>(width) + 2) << "EMAIL" << std::setw(20)
+              << "PHONE" << std::setw(12) << "AUTHY ID" << std::setw(12) << "STATUS" << "NAME\n";
+    for (const auto& u : users) {
+        std::cout << std::setw(static_cast<int>(width) + 2) << u.email << std::setw(20)
+                  << mask_phone(u.country_code, u.phone) << std::setw(12) << u.authy_id
+                  << std::setw(12) << (locked_now(u) ? "locked" : u.status) << u.name << "\n";
+    }
+    std::cout << users.size() << (users.size() == 1 ? " user\n" : " users\n");
+    return 0;
+}
+
+std::string hash_kind(const std::string& h) {
+    if (h.empty()) {
+        return "none";
+    }
+    return h.rfind("$argon2id$", 0) == 0 ? "argon2id" : "pbkdf2-sha256";
+}
+
+int run_show(App& app, const std::string& email, bool remote) {
+    auto u = unwrap(get_user(app.store(), email));
+    json j = user_json(u, true);
+    j["locked"] = locked_now(u);
+    j["failed_logins"] = u.failed_logins;
+    j["locked_until"] = iso_time(u.locked_until);
+    j["password"] = hash_kind(u.password_hash);
+    j["created_at"] = iso_time(u.created_at);
+    j["updated_at"] = iso_time(u.updated_at);
+    if (remote) {
+        auto st = unwrap(app.authy().user_status(u.authy_id));
+        j["remote"] = {{"registered", st.registered},
+                       {"confirmed", st.confirmed},
+                       {"account_disabled", st.account_disabled},
+                       {"devices", st.devices},
+                       {"phone_number", st.phone_number}};
+    }
+    if (app.json) {
+        app.print_json(j);
+        return 0;
+    }
+    std::cout << "Email:        " << u.email << "\n"
+              << "Name:         " << u.name << "\n"
+              << "Phone:        +" << u.country_code << " " << u.phone << "\n"
+              << "Authy id:     " << u.authy_id << "\n"
+              << "Status:       " << u.status << (locked_now(u) ? " (locked)" : "") << "\n"
+              << "Password:     " << hash_kind(u.password_hash) << "\n"
+              << "Failed logins:" << " " << u.failed_logins << "\n"
+              << "Created:      " << iso_time(u.created_at) << "\n";
+    if (remote) {
+        const auto& r = j["remote"];
+        std::cout << "Authy app:    " << (r["registered"].get<bool>() ? "installed" : "not installed")
+                  << "\n"
+                  << "Devices:      " << (r["devices"].empty() ? "none" : r["devices"].dump()) << "\n";
+    }
+    return 0;
+}
+
+int run_remove(App& app, const std::string& email, bool yes) {
+    auto u = unwrap(get_user(app.store(), email));
+    if (!yes) {
+        if (!stdin_is_tty()) {
+            throw Failure(make_error(Exit::usage, "refusing to remove " + u.email + " without confirmation",
+                                     "add --yes"));
+        }
+        auto answer = unwrap(read_tty_line("Remove " + u.email + " here and at Authy? [y/N] "));
+        if (answer != "y" && answer != "Y" && answer != "yes") {
+            throw Failure(make_error(Exit::usage, "not removed", "answer y to remove"));
+        }
+    }
+    unwrap(remove_user(app.store(), app.authy(), u.email, App::now()));
+    app.json ? app.print_json({{"email", u.email}, {"removed", true}})
+             : void(std::cout << "Removed " << u.email << ".\n");
+    return 0;
+}
+
+int run_unlock(App& app, const std::string& email) {
+    auto u = unwrap(unlock_user(app.store(), email, App::now()));
+    app.json ? app.print_json({{"email", u.email}, {"status", u.status}, {"locked", false}})
+             : void(std::cout << "Unlocked " << u.email << ".\n");
+    return 0;
+}
+
+} // namespace
+
+void register_user(CLI::App& root, App& app) {
+    auto* user = root.add_subcommand("user", "enroll and manage users");
+    user->require_subcommand(1);
+
+    auto add = std::make_shared<AddOptions>();
+    auto* cmd = user->add_subcommand("add", "register a user with Authy and store it");
+    cmd->add_option("--email", add->fields.email, "email address (unique)")->required();
+    cmd->add_option("--phone", add->fields.phone, "mobile number without country code")->required();
+    cmd->add_option("--country-code", add->fields.country_code, "country calling code, 1-999")
+        ->required();
+    cmd->add_option("--name", add->fields.name, "full name");
+    cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
+    cmd->add_flag("--send-install-link", add->install_link, "have Authy text an app install link");
+    cmd->add_flag("--if-not-exists", add->if_not_exists, "exit 0 when the email is enrolled");
+    cmd->callback([&app, add] { app.run = [&app, add] { return run_add(app, *add); }; });
+
+    cmd = user->add_subcommand("list", "list enrolled users");
+    cmd->callback([&app] { app.run = [&app] { return run_list(app); }; });
+
+    auto email = std::make_shared<std::string>();
+    auto remote = std::make_shared<bool>(false);
+    cmd = user->add_subcommand("show", "one user's details (full phone number)");
+    cmd->add_option("email", *email, "the user's email")->required();
+    cmd->add_flag("--remote", *remote, "also ask Authy for the registration status");
+    cmd->callback([&app, email, remote] { app.run = [&app, email, remote] { return run_show(app, *email, *remote); }; });
+
+    auto yes = std::make_shared<bool>(false);
+    cmd = user->add_subcommand("remove", "delete a user here and at Authy");
+    cmd->add_option("email", *email, "the user's email")->required();
+    cmd->add_flag("--yes,-y", *yes, "do not ask for confirmation");
+    cmd->callback([&app, email, yes] { app.run = [&app, email, yes] { return run_remove(app, *email, *yes); }; });
+
+    cmd = user->add_subcommand("unlock", "clear a user's lockout and failed-login count");
+    cmd->add_option("email", *email, "the user's email")->required();
+    cmd->callback([&app, email] { app.run = [&app, email] { return run_unlock(app, *email); }; });
+
+    register_user_import(*user, app);
+}
+
+} // namespace twofa::cli

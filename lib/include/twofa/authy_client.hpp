@@ -1,0 +1,50 @@
+#pragma once
+// The Authy API client: request building, retries and decoding over an HttpTransport.
+#include <twofa/authy_wire.hpp>
+#include <twofa/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace twofa {
+
+struct RetryPolicy {
+    int max_attempts = 3;
+    std::chrono::milliseconds base_delay{200}; // doubled after each attempt
+    std::chrono::seconds max_retry_after{5};   // a longer Retry-After fails at once
+};
+
+using Sleeper = std::function<void(std::chrono::milliseconds)>;
+
+// Sleeps for real.
+Sleeper real_sleeper();
+
+class AuthyClient {
+  public:
+    // base_url must pass check_provider_url (checked by the caller).
+    AuthyClient(std::string base_url, std::string api_key, std::unique_ptr<HttpTransport> transport,
+                RetryPolicy policy = {}, Sleeper sleeper = real_sleeper());
+
+    // POST /protected/json/users/new; the Authy id.
+    Result<std::int64_t> create_user(const authy::NewUser& user);
+    // GET /protected/json/users/{id}/status.
+    Result<authy::UserStatus> user_status(std::int64_t authy_id);
+    // POST /protected/json/users/{id}/delete; false when Authy does not know the user
+    // (404, 60026), which leaves nothing to delete.
+    Result<bool> delete_user(std::int64_t authy_id);
+
+  private:
+    // Sends with retries where they are safe: a request that never left (connection refused),
+    // 429 with a short Retry-After, and - for idempotent requests - 5xx and timeouts.
+    HttpResponse call(const std::string& method, const std::string& path, const std::string& body,
+                      bool idempotent);
+
+    std::string m_base;
+    std::string m_key;
+    std::unique_ptr<HttpTransport> m_transport;
+    RetryPolicy m_policy;
+    Sleeper m_sleep;
+};
+
+} // namespace twofa

@@ -1,0 +1,72 @@
+#pragma once
+// The Authy API's wire shapes (authy-protocol.md §1), in one place for the client and the
+// sandbox. nlohmann/json is used only behind these functions.
+#include <twofa/http.hpp>
+#include <twofa/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace twofa::authy {
+
+struct NewUser {
+    std::string email;
+    std::string cellphone; // digits
+    int country_code = 1;
+    bool send_install_link = false;
+};
+
+struct UserStatus {
+    std::int64_t authy_id = 0;
+    bool registered = false; // the Authy app is installed (decides OneTouch vs SMS)
+    bool confirmed = false;
+    bool account_disabled = false;
+    int country_code = 1;
+    std::string phone_number; // as Authy masks it, e.g. XXX-XXX-1118
+    std::vector<std::string> devices;
+};
+
+// Error codes the project relies on (strings on the wire).
+inline constexpr const char* k_invalid_api_key = "60001";
+inline constexpr const char* k_user_not_found = "60026";
+inline constexpr const char* k_user_invalid = "60027";
+inline constexpr const char* k_invalid_phone = "60033";
+
+// --- client side --------------------------------------------------------------------------
+
+// JSON body of POST /protected/json/users/new (the Python client's encoding).
+std::string encode_new_user(const NewUser& user);
+
+// users/new: the new user's id. Errors: see decode_error.
+Result<std::int64_t> decode_new_user(const HttpResponse& response);
+
+// users/{id}/status.
+Result<UserStatus> decode_user_status(const HttpResponse& response);
+
+// Any call whose success is HTTP 200 and a JSON object (delete).
+Status decode_ok(const HttpResponse& response);
+
+// A non-200 or malformed reply as an Error: transport failure, timeout, 5xx and malformed
+// bodies are Exit::unavailable; 4xx is Exit::rejected with Authy's message and code.
+Error decode_error(const HttpResponse& response);
+
+// The error_code of a reply ("" when absent); accepts a JSON string or number.
+std::string error_code_of(const std::string& body);
+
+// --- server side (twofa-sandbox) ----------------------------------------------------------
+
+// {"message":..., "success":false, "errors":{"message":..., extra...}, "error_code":code}
+// with the extra fields also at the top level (as Authy's users/new 400 does).
+std::string error_body(const std::string& message, const std::string& code,
+                       const std::map<std::string, std::string>& extra = {});
+std::string user_created_body(std::int64_t id);
+std::string user_status_body(const UserStatus& status, const std::string& email);
+std::string user_deleted_body();
+
+// Flattens a JSON object into PHP-style keys ("user[email]") with string values, so a
+// request can be read the same way whatever its encoding. Fails on invalid JSON.
+Result<std::map<std::string, std::string>> flatten_json_params(const std::string& body);
+
+} // namespace twofa::authy

@@ -1,0 +1,54 @@
+#pragma once
+// Settings resolved in one place: command-line flag > environment > TOML file > default.
+#include <twofa/result.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace twofa {
+
+// Reads one environment variable; injectable for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment.
+EnvLookup process_env();
+
+struct Config {
+    std::string db_path;
+    std::string authy_url = "https://api.authy.com";
+    std::string callback_listen = "127.0.0.1:8080";
+    std::string callback_public_url; // default derived from callback_listen
+    std::string tls_cert;
+    std::string tls_key;
+    std::string onetouch_message = "Request to log in";
+    int onetouch_seconds_to_expire = 120;
+    int login_timeout = 0; // 0: the OneTouch expiry
+    bool failmode_safe = false;
+    int http_timeout_ms = 10000;
+    int connect_timeout_ms = 5000;
+    std::string state_dir; // $XDG_STATE_HOME/twofa
+
+    // Where the API key comes from: an environment value, or a key file path.
+    std::optional<std::string> api_key_env;
+    std::string api_key_file;
+    std::string config_file; // the file that was read, empty if none
+};
+
+// Values given on the command line, by config key ("db", "authy.url", "callback.listen", ...).
+using FlagValues = std::map<std::string, std::string>;
+
+// Resolves every setting. Fails with Exit::config for an unreadable or malformed config
+// file, or a value of the wrong type; with Exit::usage for a bad value given as a flag.
+Result<Config> resolve_config(const FlagValues& flags, const std::optional<std::string>& config_flag,
+                              const EnvLookup& env);
+
+// The Authy API key: from the environment, else the key file (which must not be readable or
+// writable by group or others). Exit::config when there is none or the file is insecure.
+Result<std::string> load_api_key(const Config& config);
+
+// Checks a provider base URL: https, or http only to a loopback host. Exit::usage otherwise.
+Status check_provider_url(const std::string& url);
+
+} // namespace twofa

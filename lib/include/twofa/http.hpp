@@ -1,0 +1,41 @@
+#pragma once
+// The HTTP transport behind the Authy client. libcurl lives only in lib/src/http_curl.cpp.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace twofa {
+
+struct HttpRequest {
+    std::string method; // "GET" or "POST"
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct HttpResponse {
+    long status = 0;          // 0: no HTTP answer (see error)
+    std::string body;
+    std::string retry_after;  // the Retry-After header, if any
+    std::string error;        // transport failure, when status is 0
+    bool maybe_sent = false;  // with status 0: the request may have reached the server
+    bool timed_out = false;
+};
+
+class HttpTransport {
+  public:
+    virtual ~HttpTransport() = default;
+    // Sends one request; never throws. Transport failures come back with status 0.
+    virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+struct TransportOptions {
+    long connect_timeout_ms = 5000;
+    long total_timeout_ms = 10000;
+};
+
+// A libcurl transport: TLS verification on, no redirects, http/https only. One per thread.
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
+
+} // namespace twofa

@@ -1,0 +1,59 @@
+#pragma once
+// A small std::expected stand-in (the project is C++20): a value or a twofa::Error.
+#include <twofa/error.hpp>
+
+#include <utility>
+#include <variant>
+
+namespace twofa {
+
+template <class T> class [[nodiscard]] Result {
+  public:
+    Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {} // NOLINT implicit
+    Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) {} // NOLINT implicit
+
+    bool ok() const noexcept { return m_v.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+
+    T& value() & { return checked(); }
+    const T& value() const& { return const_cast<Result*>(this)->checked(); }
+    T&& value() && { return std::move(checked()); }
+    T& operator*() & { return checked(); }
+    const T& operator*() const& { return const_cast<Result*>(this)->checked(); }
+    T* operator->() { return &checked(); }
+    const T* operator->() const { return &const_cast<Result*>(this)->checked(); }
+
+    const Error& error() const { return std::get<1>(m_v); }
+
+  private:
+    T& checked() {
+        if (m_v.index() != 0) {
+            throw Failure(std::get<1>(m_v));
+        }
+        return std::get<0>(m_v);
+    }
+    std::variant<T, Error> m_v;
+};
+
+// A Result with no value: success, or an Error.
+template <> class [[nodiscard]] Result<void> {
+  public:
+    Result() = default;
+    Result(Error error) : m_error(std::move(error)), m_failed(true) {} // NOLINT implicit
+    bool ok() const noexcept { return !m_failed; }
+    explicit operator bool() const noexcept { return ok(); }
+    const Error& error() const { return m_error; }
+    void value() const {
+        if (m_failed) {
+            throw Failure(m_error);
+        }
+    }
+
+  private:
+    Error m_error;
+    bool m_failed = false;
+};
+
+using Status = Result<void>;
+
+} // namespace twofa

@@ -1,0 +1,39 @@
+#pragma once
+// twofa-sandbox: an offline Authy look-alike for demos, CI and tests (loopback only).
+#include <twofa/result.hpp>
+
+#include <memory>
+#include <string>
+
+namespace twofa {
+
+struct SandboxOptions {
+    std::string host = "127.0.0.1";
+    int port = 8089; // 0: any free port
+    std::string api_key;
+    std::string callback_url; // where answered pushes are reported (later issues)
+    std::string state_file;   // empty: in memory only
+    double approve_after = 1.0;
+};
+
+class Sandbox {
+  public:
+    explicit Sandbox(SandboxOptions options);
+    ~Sandbox();
+    Sandbox(const Sandbox&) = delete;
+    Sandbox& operator=(const Sandbox&) = delete;
+
+    // Loads the state file and binds the port; returns the bound port.
+    // Exit::usage for a non-loopback host, Exit::unavailable when the port is taken.
+    Result<int> bind();
+    // Serves until stop(); returns false if the server failed.
+    bool run();
+    // Thread-safe and signal-handler-free: wakes run() and any request held by a fault.
+    void stop();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace twofa

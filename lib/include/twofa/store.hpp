@@ -1,0 +1,73 @@
+#pragma once
+// The local store: users, login sessions and the audit trail. An interface, so a PostgreSQL
+// backend can follow; SQLite (lib/src/store_sqlite.cpp) is the one implementation today.
+#include <twofa/result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace twofa {
+
+struct UserRecord {
+    std::int64_t id = 0;
+    std::string email;
+    std::string name;
+    int country_code = 0;
+    std::string phone; // digits only
+    std::int64_t authy_id = 0;
+    std::string password_hash; // empty: no password (imported without one)
+    std::string status = "unverified";
+    int failed_logins = 0;
+    std::int64_t locked_until = 0; // unix seconds; 0 when not locked
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+};
+
+struct AuditEvent {
+    std::int64_t at = 0;
+    std::string event;   // "user.add", "login.password", ...
+    std::string email;   // may be empty
+    std::string session; // hashed session id, may be empty
+    std::string outcome; // "ok", "denied", ...
+    std::string detail;  // never a secret
+};
+
+// Newest schema version; PRAGMA user_version holds the version of a database.
+inline constexpr int k_schema_version = 2;
+
+class Store {
+  public:
+    virtual ~Store() = default;
+
+    // Inserts a user; Exit::conflict when the email (case-insensitively) exists.
+    virtual Result<std::int64_t> insert_user(const UserRecord& user) = 0;
+    // The user with this email (case-insensitive), or nullopt.
+    virtual Result<std::optional<UserRecord>> find_user(const std::string& email) = 0;
+    // Every user, ordered by email.
+    virtual Result<std::vector<UserRecord>> list_users() = 0;
+    // Deletes a user and its sessions; false when there was none.
+    virtual Result<bool> delete_user(const std::string& email) = 0;
+    // Writes status, lockout fields, password hash and updated_at of an existing user.
+    virtual Status update_user(const UserRecord& user) = 0;
+    // Appends to the audit trail.
+    virtual Status audit(const AuditEvent& event) = 0;
+    // The newest audit events, newest first.
+    virtual Result<std::vector<AuditEvent>> recent_audit(int limit) = 0;
+    // Runs fn in one IMMEDIATE transaction; commits when it succeeds, rolls back otherwise.
+    virtual Status transaction(const std::function<Status()>& fn) = 0;
+    // PRAGMA quick_check and the schema version.
+    virtual Status check_health() = 0;
+};
+
+// Opens (creating when missing, mode 0600 in a 0700 folder) and migrates a SQLite store.
+// Exit::config when the file is readable by group/others, Exit::store for SQLite failures.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+// Test hook: creates or migrates a database file only up to `version`.
+Status migrate_sqlite_file(const std::string& path, int version);
+
+} // namespace twofa

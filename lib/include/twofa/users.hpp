@@ -1,0 +1,98 @@
+#pragma once
+// Enrollment: adding, showing, removing, unlocking and importing users.
+#include <twofa/authy_client.hpp>
+#include <twofa/config.hpp>
+#include <twofa/store.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace twofa {
+
+// Builds an Authy client from the configuration: Exit::config without an API key,
+// Exit::usage for a provider URL that is not https (or http to loopback).
+using ClientFactory = std::function<Result<std::unique_ptr<AuthyClient>>()>;
+ClientFactory authy_client_factory(const Config& config);
+
+// Fields of a new user as typed or read from a file, before validation.
+struct NewUserFields {
+    std::string email;
+    std::string phone;
+    std::string country_code;
+    std::string name;
+};
+
+// The same fields, validated and normalised.
+struct ValidUser {
+    std::string email;
+    std::string phone; // digits only
+    int country_code = 0;
+    std::string name;
+};
+
+// Validates every field; the first problem as Exit::usage.
+Result<ValidUser> validate_user_fields(const NewUserFields& fields);
+
+struct AddOutcome {
+    UserRecord user;
+    bool created = false; // false: it existed (only with if_not_exists)
+};
+
+// Registers the user with Authy and stores it with the given password hash (Argon2id or
+// werkzeug, already validated). Nothing is stored when Authy fails. Exit::conflict when the
+// email is enrolled, unless if_not_exists.
+Result<AddOutcome> enroll_user(Store& store, AuthyClient& authy, const ValidUser& user,
+                               const std::string& password_hash, bool send_install_link,
+                               bool if_not_exists, std::int64_t now);
+
+// A user by email; Exit::not_found when there is none.
+Result<UserRecord> get_user(Store& store, const std::string& email);
+
+// Deletes the user at Authy (an unknown user there counts as deleted), then locally.
+Status remove_user(Store& store, AuthyClient& authy, const std::string& email, std::int64_t now);
+
+// Clears failed-login counters and a lockout.
+Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int64_t now);
+
+// --- bulk import ----------------------------------------------------------------------------
+
+struct ImportRow {
+    std::size_t line = 0; // 1-based line in the input
+    std::map<std::string, std::string> fields;
+};
+
+// CSV with a header (email,phone,country_code,name[,password_hash]) or JSON lines with the
+// same keys; the format is chosen by the first non-blank character ('{' means JSON lines).
+// Exit::usage for a missing column, an unknown column or an unparsable line.
+Result<std::vector<ImportRow>> parse_import(const std::string& content);
+
+struct RowOutcome {
+    std::size_t line = 0;
+    std::string email;
+    std::string result; // "enrolled", "exists", "failed"
+    std::int64_t authy_id = 0;
+    Error error; // when failed
+};
+
+struct ImportSummary {
+    std::size_t total = 0;
+    std::size_t enrolled = 0;
+    std::size_t existed = 0;
+    std::size_t failed = 0;
+    Exit first_failure = Exit::ok; // code of the failed row with the lowest line number
+};
+
+struct ImportOptions {
+    int jobs = 8;
+    // Called once per row as it finishes, from any worker, one call at a time.
+    std::function<void(const RowOutcome&, std::size_t done, std::size_t total)> on_row;
+};
+
+// Registers rows concurrently (jobs workers, one Authy client each); emails already enrolled
+// are reported as "exists", so re-running a file is safe.
+ImportSummary import_users(Store& store, const ClientFactory& clients,
+                           const std::vector<ImportRow>& rows, const ImportOptions& options,
+                           std::int64_t now);
+
+} // namespace twofa

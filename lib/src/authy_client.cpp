@@ -1,0 +1,96 @@
+#include <twofa/authy_client.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <thread>
+
+namespace twofa {
+
+Sleeper real_sleeper() {
+    return [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+AuthyClient::AuthyClient(std::string base_url, std::string api_key,
+                         std::unique_ptr<HttpTransport> transport, RetryPolicy policy,
+                         Sleeper sleeper)
+    : m_base(std::move(base_url)), m_key(std::move(api_key)), m_transport(std::move(transport)),
+      m_policy(policy), m_sleep(std::move(sleeper)) {
+    while (!m_base.empty() && m_base.back() == '/') {
+        m_base.pop_back();
+    }
+}
+
+namespace {
+
+// Retry-After in whole seconds (the HTTP-date form is treated as "too long").
+std::optional<long> retry_after_seconds(const std::string& value) {
+    long secs = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
+    if (value.empty() || ec != std::errc() || p != value.data() + value.size() || secs < 0) {
+        return std::nullopt;
+    }
+    return secs;
+}
+
+} // namespace
+
+HttpResponse AuthyClient::call(const std::string& method, const std::string& path,
+                               const std::string& body, bool idempotent) {
+    HttpRequest req{method, m_base + path,
+                    {{"X-Authy-API-Key", m_key},
+                     {"Accept", "application/json"},
+                     {"User-Agent", "twofa/0.1"}},
+                    body};
+    if (method == "POST") {
+        req.headers.emplace_back("Content-Type", "application/json");
+    }
+    auto delay = m_policy.base_delay;
+    HttpResponse r;
+    for (int attempt = 1;; ++attempt) {
+        r = m_transport->send(req);
+        bool retry = false;
+        auto wait = delay;
+        if (r.status == 0) {
+            retry = !r.maybe_sent || (idempotent && !r.timed_out);
+        } else if (r.status == 429) {
+            auto secs = retry_after_seconds(r.retry_after);
+            if (secs && std::chrono::seconds(*secs) <= m_policy.max_retry_after) {
+                retry = true;
+                wait = std::max(wait, std::chrono::milliseconds(std::chrono::seconds(*secs)));
+            }
+        } else if (r.status >= 500) {
+            retry = idempotent;
+        }
+        if (!retry || attempt >= m_policy.max_attempts) {
+            return r;
+        }
+        m_sleep(wait);
+        delay *= 2;
+    }
+}
+
+Result<std::int64_t> AuthyClient::create_user(const authy::NewUser& user) {
+    // Authy answers users/new for a known email with the same id, so a retry cannot create a
+    // second user: the call counts as idempotent.
+    return authy::decode_new_user(
+        call("POST", "/protected/json/users/new", authy::encode_new_user(user), true));
+}
+
+Result<authy::UserStatus> AuthyClient::user_status(std::int64_t authy_id) {
+    return authy::decode_user_status(
+        call("GET", "/protected/json/users/" + std::to_string(authy_id) + "/status", "", true));
+}
+
+Result<bool> AuthyClient::delete_user(std::int64_t authy_id) {
+    auto r = call("POST", "/protected/json/users/" + std::to_string(authy_id) + "/delete", "{}", true);
+    if (r.status == 404 && authy::error_code_of(r.body) == authy::k_user_not_found) {
+        return false;
+    }
+    if (auto st = authy::decode_ok(r); !st.ok()) {
+        return st.error();
+    }
+    return true;
+}
+
+} // namespace twofa

@@ -1,0 +1,271 @@
+#include <twofa/config.hpp>
+
+#include "fs_util.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace twofa {
+
+EnvLookup process_env() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (v == nullptr || *v == '\0') {
+            return std::nullopt;
+        }
+        return std::string(v);
+    };
+}
+
+namespace {
+
+struct Sources {
+    const FlagValues& flags;
+    const EnvLookup& env;
+    const toml::table* file;
+};
+
+Error config_error(const std::string& message, const std::string& hint) {
+    return make_error(Exit::config, message, hint);
+}
+
+// flag > environment > file; nullopt when none has it.
+Result<std::optional<std::string>> lookup_string(const Sources& s, const std::string& key,
+                                                 const std::string& env_name) {
+    if (auto it = s.flags.find(key); it != s.flags.end()) {
+        return std::optional<std::string>(it->second);
+    }
+    if (!env_name.empty()) {
+        if (auto v = s.env(env_name)) {
+            return std::optional<std::string>(*v);
+        }
+    }
+    if (s.file != nullptr) {
+        auto node = s.file->at_path(key);
+        if (node) {
+            if (auto str = node.value<std::string>(); str && node.is_string()) {
+                return std::optional<std::string>(*str);
+            }
+            return config_error("config key '" + key + "' must be a string", "quote the value");
+        }
+    }
+    return std::optional<std::string>();
+}
+
+Result<std::optional<long>> lookup_int(const Sources& s, const std::string& key,
+                                       const std::string& env_name, long lo, long hi) {
+    std::optional<long> out;
+    auto text = lookup_string(s, key, env_name);
+    if (!text.ok()) {
+        // Not a string in the file: accept a TOML integer.
+        auto node = s.file != nullptr ? s.file->at_path(key) : toml::node_view<const toml::node>{};
+        if (node && node.is_integer()) {
+            out = static_cast<long>(*node.value<int64_t>());
+        } else {
+            return config_error("config key '" + key + "' must be a whole number", "fix the file");
+        }
+    } else if (*text) {
+        char* end = nullptr;
+        errno = 0;
+        long v = std::strtol((*text)->c_str(), &end, 10);
+        if ((*text)->empty() || *end != '\0' || errno != 0) {
+            return make_error(s.flags.count(key) != 0U ? Exit::usage : Exit::config,
+                              "'" + key + "' must be a whole number, not '" + **text + "'",
+                              "give a number");
+        }
+        out = v;
+    }
+    if (out && (*out < lo || *out > hi)) {
+        return make_error(s.flags.count(key) != 0U ? Exit::usage : Exit::config,
+                          "'" + key + "' must be between " + std::to_string(lo) + " and " +
+                              std::to_string(hi),
+                          "fix the value");
+    }
+    return out;
+}
+
+std::string home_relative(const EnvLookup& env, const std::string& xdg, const std::string& fallback) {
+    if (auto v = env(xdg)) {
+        return *v;
+    }
+    return env("HOME").value_or("/") + "/" + fallback;
+}
+
+} // namespace
+
+Result<Config> resolve_config(const FlagValues& flags, const std::optional<std::string>& config_flag,
+                              const EnvLookup& env) {
+    Config c;
+    std::string path;
+    bool explicit_path = true;
+    if (config_flag) {
+        path = *config_flag;
+    } else if (auto v = env("TWOFA_CONFIG")) {
+        path = *v;
+    } else {
+        path = home_relative(env, "XDG_CONFIG_HOME", ".config") + "/twofa/config.toml";
+        explicit_path = false;
+    }
+    toml::table table;
+    bool have_file = false;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        try {
+            table = toml::parse_file(path);
+            have_file = true;
+            c.config_file = path;
+        } catch (const toml::parse_error& e) {
+            return config_error("config file " + path + " is not valid TOML: " +
+                                    std::string(e.description()),
+                                "line " + std::to_string(e.source().begin.line));
+        }
+    } else if (explicit_path) {
+        return config_error("config file " + path + " does not exist", "check --config / TWOFA_CONFIG");
+    }
+    Sources s{flags, env, have_file ? &table : nullptr};
+
+    auto set_string = [&](std::string& field, const std::string& key, const std::string& env_name) -> Status {
+        auto v = lookup_string(s, key, env_name);
+        if (!v.ok()) {
+            return v.error();
+        }
+        if (*v) {
+            field = **v;
+        }
+        return {};
+    };
+    auto set_int = [&](int& field, const std::string& key, const std::string& env_name, long lo,
+                       long hi) -> Status {
+        auto v = lookup_int(s, key, env_name, lo, hi);
+        if (!v.ok()) {
+            return v.error();
+        }
+        if (*v) {
+            field = static_cast<int>(**v);
+        }
+        return {};
+    };
+
+    c.db_path = home_relative(env, "XDG_DATA_HOME", ".local/share") + "/twofa/twofa.db";
+    c.state_dir = home_relative(env, "XDG_STATE_HOME", ".local/state") + "/twofa";
+    for (const Status& st2 : {
+             set_string(c.db_path, "db", "TWOFA_DB"),
+             set_string(c.authy_url, "authy.url", "TWOFA_AUTHY_URL"),
+             set_string(c.api_key_file, "authy.api_key_file", ""),
+             set_string(c.callback_listen, "callback.listen", "TWOFA_CALLBACK_LISTEN"),
+             set_string(c.callback_public_url, "callback.public_url", "TWOFA_CALLBACK_PUBLIC_URL"),
+             set_string(c.tls_cert, "callback.tls_cert", ""),
+             set_string(c.tls_key, "callback.tls_key", ""),
+             set_string(c.onetouch_message, "onetouch.message", ""),
+             set_int(c.onetouch_seconds_to_expire, "onetouch.seconds_to_expire", "", 10, 86400),
+             set_int(c.login_timeout, "login.timeout", "", 1, 86400),
+             set_int(c.http_timeout_ms, "authy.timeout_ms", "TWOFA_AUTHY_TIMEOUT_MS", 100, 120000),
+             set_int(c.connect_timeout_ms, "authy.connect_timeout_ms", "", 100, 60000),
+         }) {
+        if (!st2.ok()) {
+            return st2.error();
+        }
+    }
+    std::string failmode = "secure";
+    if (auto st3 = set_string(failmode, "failmode", ""); !st3.ok()) {
+        return st3.error();
+    }
+    if (failmode != "secure" && failmode != "safe") {
+        return config_error("failmode must be 'secure' or 'safe', not '" + failmode + "'",
+                            "fix the config file");
+    }
+    c.failmode_safe = failmode == "safe";
+    if (c.callback_public_url.empty()) {
+        c.callback_public_url = "http://" + c.callback_listen + "/authy/callback";
+    }
+    if (c.connect_timeout_ms > c.http_timeout_ms) {
+        c.connect_timeout_ms = c.http_timeout_ms;
+    }
+    // The seed's name first for compatibility, the project's own name wins when both are set.
+    c.api_key_env = env("TWOFA_AUTHY_API_KEY");
+    if (!c.api_key_env) {
+        c.api_key_env = env("AUTHY_API_KEY");
+    }
+    return c;
+}
+
+Result<std::string> load_api_key(const Config& config) {
+    if (config.api_key_env) {
+        return *config.api_key_env;
+    }
+    if (config.api_key_file.empty()) {
+        return config_error("no Authy API key",
+                            "set AUTHY_API_KEY, or authy.api_key_file in the config file");
+    }
+    auto content = detail::read_private_file(config.api_key_file);
+    if (!content.ok()) {
+        return content.error();
+    }
+    std::string key = *content;
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
+        key.pop_back();
+    }
+    if (key.empty()) {
+        return config_error("API key file " + config.api_key_file + " is empty", "put the key in it");
+    }
+    return key;
+}
+
+namespace detail {
+bool is_ipv4_loopback(const std::string& host) {
+    int parts = 0;
+    std::size_t i = 0;
+    while (i <= host.size()) {
+        auto end = host.find('.', i);
+        if (end == std::string::npos) {
+            end = host.size();
+        }
+        auto part = host.substr(i, end - i);
+        if (part.empty() || part.size() > 3 ||
+            part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255) {
+            return false;
+        }
+        if (parts == 0 && part != "127") {
+            return false;
+        }
+        ++parts;
+        i = end + 1;
+    }
+    return parts == 4;
+}
+} // namespace detail
+
+Status check_provider_url(const std::string& url) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) {
+        return make_error(Exit::usage, "provider URL '" + url + "' has no scheme", "use https://...");
+    }
+    std::string scheme = url.substr(0, scheme_end);
+    std::string rest = url.substr(scheme_end + 3);
+    std::string host = rest.substr(0, rest.find_first_of("/?#"));
+    if (host.empty() || host.find('@') != std::string::npos) {
+        return make_error(Exit::usage, "provider URL '" + url + "' has no usable host", "use https://host");
+    }
+    if (scheme == "https") {
+        return {};
+    }
+    if (scheme == "http") {
+        std::string name = host;
+        if (name.front() == '[') {
+            name = name.substr(0, name.find(']') + 1);
+        } else {
+            name = name.substr(0, name.find(':'));
+        }
+        if (name == "localhost" || name == "[::1]" || detail::is_ipv4_loopback(name)) {
+            return {};
+        }
+        return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
+                          "use https:// for " + name);
+    }
+    return make_error(Exit::usage, "provider URL scheme '" + scheme + "' is not supported", "use https://");
+}
+
+} // namespace twofa

@@ -1,0 +1,399 @@
+// twofa-sandbox's server. cpp-httplib is used here and in the callback listener only.
+#include <twofa/authy_wire.hpp>
+#include <twofa/sandbox.hpp>
+#include <twofa/validate.hpp>
+
+#include "fs_util.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <set>
+#include <unistd.h>
+#include <deque>
+#include <map>
+#include <mutex>
+
+namespace twofa {
+
+using nlohmann::json;
+
+namespace {
+
+struct SandboxUser {
+    std::int64_t id = 0;
+    std::string email;
+    std::string cellphone;
+    int country_code = 1;
+};
+
+struct Fault {
+    std::string kind; // "429", "500", "503", "hang", "malformed"
+    int retry_after = 1;
+    int hang_ms = 15000;
+};
+
+std::string suffix(const std::string& digits) {
+    return digits.size() >= 4 ? digits.substr(digits.size() - 4) : digits;
+}
+
+// The app is installed for every scenario but "no app" (…2222).
+bool has_app(const SandboxUser& u) { return suffix(u.cellphone) != "2222"; }
+
+void send_json(httplib::Response& res, int status, const std::string& body) {
+    res.status = status;
+    res.set_content(body, "application/json");
+}
+
+bool is_api_path(const std::string& path) {
+    return path.rfind("/protected/", 0) == 0 || path.rfind("/onetouch/", 0) == 0;
+}
+
+} // namespace
+
+struct Sandbox::Impl {
+    SandboxOptions options;
+    httplib::Server server;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::map<std::int64_t, SandboxUser> users;
+    std::int64_t next_id = 1001;
+    std::deque<Fault> faults;
+    std::vector<json> requests; // API requests seen, for tests
+
+    explicit Impl(SandboxOptions o) : options(std::move(o)) {}
+
+    // --- state ------------------------------------------------------------------------------
+    Status load() {
+        if (options.state_file.empty()) {
+            return {};
+        }
+        auto text = detail::read_private_file(options.state_file);
+        if (!text.ok()) {
+            // A missing file is a fresh state; an insecure or unreadable one is an error.
+            if (::access(options.state_file.c_str(), F_OK) != 0) {
+                return {};
+            }
+            return text.error();
+        }
+        auto j = json::parse(*text, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            return make_error(Exit::config, "state file " + options.state_file + " is not valid JSON",
+                              "remove it to start afresh");
+        }
+        next_id = j.value("next_id", std::int64_t{1001});
+        for (const auto& u : j.value("users", json::array())) {
+            SandboxUser su{u.at("id").get<std::int64_t>(), u.at("email").get<std::string>(),
+                           u.at("cellphone").get<std::string>(), u.at("country_code").get<int>()};
+            users[su.id] = su;
+        }
+        return {};
+    }
+
+    void save_locked() {
+        if (options.state_file.empty()) {
+            return;
+        }
+        json arr = json::array();
+        for (const auto& [id, u] : users) {
+            arr.push_back({{"id", id}, {"email", u.email}, {"cellphone", u.cellphone},
+                           {"country_code", u.country_code}});
+        }
+        (void)detail::write_private_file(options.state_file,
+                                         json{{"next_id", next_id}, {"users", arr}}.dump(2));
+    }
+
+    // --- request plumbing -------------------------------------------------------------------
+
+    // The request's parameters whatever the encoding: query string, form body or JSON body.
+    std::optional<std::map<std::string, std::string>> params(const httplib::Request& req) {
+        std::map<std::string, std::string> out;
+        for (const auto& [k, v] : req.params) {
+            out[k] = v;
+        }
+        if (req.get_header_value("Content-Type").find("application/json") != std::string::npos &&
+            !req.body.empty()) {
+            auto flat = authy::flatten_json_params(req.body);
+            if (!flat.ok()) {
+                return std::nullopt;
+            }
+            out.insert(flat->begin(), flat->end());
+        }
+        return out;
+    }
+
+    bool key_ok(const httplib::Request& req) {
+        std::string given = req.get_header_value("X-Authy-API-Key");
+        if (given.empty() && req.has_param("api_key")) {
+            given = req.get_param_value("api_key");
+        }
+        const std::string& want = options.api_key;
+        return given.size() == want.size() &&
+               CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+    }
+
+    // Faults, the request log and the API key, before any route runs.
+    httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
+        if (!is_api_path(req.path)) {
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
+        std::optional<Fault> fault;
+        {
+            std::lock_guard lock(mutex);
+            if (requests.size() < 100000) {
+                requests.push_back({{"method", req.method}, {"path", req.path}});
+            }
+            if (!faults.empty()) {
+                fault = faults.front();
+                faults.pop_front();
+            }
+        }
+        if (fault) {
+            apply_fault(*fault, res);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (!key_ok(req)) {
+            send_json(res, 401, authy::error_body("Invalid API key", authy::k_invalid_api_key));
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    }
+
+    void apply_fault(const Fault& f, httplib::Response& res) {
+        if (f.kind == "429") {
+            res.set_header("Retry-After", std::to_string(f.retry_after));
+            send_json(res, 429, authy::error_body("Too many requests", "60000"));
+        } else if (f.kind == "500" || f.kind == "503") {
+            send_json(res, std::stoi(f.kind),
+                      R"({"message":"Service unavailable","success":false})");
+        } else if (f.kind == "malformed") {
+            send_json(res, 200, R"({"message":"User created successfully.","user":{"id":)");
+        } else { // hang
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, std::chrono::milliseconds(f.hang_ms), [&] { return stopping; });
+            send_json(res, 503, R"({"message":"Service unavailable","success":false})");
+        }
+    }
+
+    // --- Authy API ------------------------------------------------------------------------
+
+    void users_new(const httplib::Request& req, httplib::Response& res) {
+        auto p = params(req);
+        if (!p) {
+            send_json(res, 400, authy::error_body("Invalid JSON body", "60000"));
+            return;
+        }
+        auto get = [&](const char* nested, const char* flat) {
+            auto it = p->find(nested);
+            if (it == p->end()) {
+                it = p->find(flat);
+            }
+            return it == p->end() ? std::string() : it->second;
+        };
+        std::string email = get("user[email]", "email");
+        std::string phone = get("user[cellphone]", "cellphone");
+        std::string cc = get("user[country_code]", "country_code");
+        std::map<std::string, std::string> bad;
+        auto valid_email = validate_email(email);
+        auto valid_phone = validate_phone(phone);
+        auto valid_cc = validate_country_code(cc);
+        if (!valid_email.ok()) {
+            bad["email"] = email.empty() ? "is required" : "is invalid";
+        }
+        if (!valid_phone.ok()) {
+            bad["cellphone"] = phone.empty() ? "is required" : "is invalid";
+        }
+        if (!valid_cc.ok()) {
+            bad["country_code"] = cc.empty() ? "is required" : "is invalid";
+        }
+        if (!bad.empty()) {
+            send_json(res, 400, authy::error_body("User was not valid", authy::k_user_invalid, bad));
+            return;
+        }
+        if (suffix(*valid_phone) == "4444") {
+            send_json(res, 400, authy::error_body("Invalid phone number", authy::k_invalid_phone,
+                                                  {{"cellphone", "is invalid"}}));
+            return;
+        }
+        std::lock_guard lock(mutex);
+        // Authy answers a known email with the user it already has.
+        for (auto& [id, u] : users) {
+            if (lower(u.email) == lower(*valid_email)) {
+                u.cellphone = *valid_phone;
+                u.country_code = *valid_cc;
+                save_locked();
+                send_json(res, 200, authy::user_created_body(id));
+                return;
+            }
+        }
+        SandboxUser u{next_id++, *valid_email, *valid_phone, *valid_cc};
+        users[u.id] = u;
+        save_locked();
+        send_json(res, 200, authy::user_created_body(u.id));
+    }
+
+    std::optional<SandboxUser> find_locked(const std::string& id_text) {
+        try {
+            auto it = users.find(std::stoll(id_text));
+            if (it != users.end()) {
+                return it->second;
+            }
+        } catch (const std::exception&) {
+        }
+        return std::nullopt;
+    }
+
+    void not_found(httplib::Response& res) {
+        send_json(res, 404, authy::error_body("User not found.", authy::k_user_not_found));
+    }
+
+    void user_status(const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex);
+        auto u = find_locked(req.matches[1]);
+        if (!u) {
+            return not_found(res);
+        }
+        authy::UserStatus s;
+        s.authy_id = u->id;
+        s.registered = has_app(*u);
+        s.confirmed = false;
+        s.country_code = u->country_code;
+        s.phone_number = "XXX-XXX-" + suffix(u->cellphone);
+        if (s.registered) {
+            s.devices = {"android"};
+        }
+        send_json(res, 200, authy::user_status_body(s, u->email));
+    }
+
+    void user_delete(const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex);
+        auto u = find_locked(req.matches[1]);
+        if (!u) {
+            return not_found(res);
+        }
+        users.erase(u->id);
+        save_locked();
+        send_json(res, 200, authy::user_deleted_body());
+    }
+
+    // --- control API ----------------------------------------------------------------------
+
+    void add_faults(const httplib::Request& req, httplib::Response& res) {
+        auto j = json::parse(req.body, nullptr, false);
+        static const std::set<std::string> k_kinds{"429", "500", "503", "hang", "malformed"};
+        if (j.is_discarded() || !j.is_object() || !j.contains("kind") || !j["kind"].is_string() ||
+            k_kinds.count(j["kind"].get<std::string>()) == 0U) {
+            send_json(res, 400, R"({"error":"body must be {\"kind\":\"429|500|503|hang|malformed\", \"count\":N, \"retry_after\":S, \"hang_ms\":MS}"})");
+            return;
+        }
+        Fault f{j["kind"].get<std::string>(), j.value("retry_after", 1), j.value("hang_ms", 15000)};
+        int count = std::clamp(j.value("count", 1), 1, 1000);
+        std::lock_guard lock(mutex);
+        for (int i = 0; i < count; ++i) {
+            faults.push_back(f);
+        }
+        send_json(res, 200, json{{"pending", faults.size()}}.dump());
+    }
+
+    void routes() {
+        server.set_pre_routing_handler(
+            [this](const httplib::Request& req, httplib::Response& res) { return pre_route(req, res); });
+        server.Post("/protected/json/users/new",
+                    [this](const httplib::Request& q, httplib::Response& r) { users_new(q, r); });
+        server.Get(R"(/protected/json/users/(\d+)/status)",
+                   [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
+        for (const char* path : {R"(/protected/json/users/(\d+)/delete)",
+                                 R"(/protected/json/users/delete/(\d+))",
+                                 R"(/protected/json/users/(\d+)/remove)"}) {
+            server.Post(path,
+                        [this](const httplib::Request& q, httplib::Response& r) { user_delete(q, r); });
+        }
+        server.Post("/sandbox/faults",
+                    [this](const httplib::Request& q, httplib::Response& r) { add_faults(q, r); });
+        server.Delete("/sandbox/faults", [this](const httplib::Request&, httplib::Response& r) {
+            std::lock_guard lock(mutex);
+            faults.clear();
+            send_json(r, 200, R"({"pending":0})");
+        });
+        server.Get("/sandbox/requests", [this](const httplib::Request&, httplib::Response& r) {
+            std::lock_guard lock(mutex);
+            send_json(r, 200, json(requests).dump());
+        });
+        server.Delete("/sandbox/requests", [this](const httplib::Request&, httplib::Response& r) {
+            std::lock_guard lock(mutex);
+            requests.clear();
+            send_json(r, 200, "[]");
+        });
+        server.Get("/sandbox/users", [this](const httplib::Request&, httplib::Response& r) {
+            std::lock_guard lock(mutex);
+            json arr = json::array();
+            for (const auto& [id, u] : users) {
+                arr.push_back({{"authy_id", id}, {"email", u.email}, {"cellphone", u.cellphone},
+                               {"country_code", u.country_code}, {"app", has_app(u)}});
+            }
+            send_json(r, 200, arr.dump());
+        });
+        server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
+            send_json(r, 200, R"({"status":"ok"})");
+        });
+        server.set_error_handler([](const httplib::Request& req, httplib::Response& r) {
+            if (r.status == 404 && is_api_path(req.path)) {
+                send_json(r, 404, authy::error_body("Not found", "60000"));
+            }
+        });
+    }
+};
+
+Sandbox::Sandbox(SandboxOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
+Sandbox::~Sandbox() = default;
+
+Result<int> Sandbox::bind() {
+    auto& o = m_impl->options;
+    if (o.host != "localhost" && o.host != "::1" && !detail::is_ipv4_loopback(o.host)) {
+        return make_error(Exit::usage, "twofa-sandbox listens on loopback only, not " + o.host,
+                          "use --listen 127.0.0.1:PORT");
+    }
+    if (o.api_key.empty()) {
+        return make_error(Exit::config, "no API key for the sandbox",
+                          "pass --api-key or set AUTHY_API_KEY");
+    }
+    if (auto r = m_impl->load(); !r.ok()) {
+        return r.error();
+    }
+    m_impl->routes();
+    m_impl->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    m_impl->server.set_keep_alive_timeout(5);
+    m_impl->server.set_read_timeout(5);
+    m_impl->server.set_payload_max_length(64 * 1024);
+    int port = o.port;
+    if (port == 0) {
+        port = m_impl->server.bind_to_any_port(o.host);
+        if (port < 0) {
+            port = 0;
+        }
+    } else if (!m_impl->server.bind_to_port(o.host, port)) {
+        port = 0;
+    }
+    if (port == 0) {
+        return make_error(Exit::unavailable, "cannot listen on " + o.host + ":" + std::to_string(o.port),
+                          "is the port in use? try --listen 127.0.0.1:0");
+    }
+    return port;
+}
+
+bool Sandbox::run() { return m_impl->server.listen_after_bind(); }
+
+void Sandbox::stop() {
+    {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->stopping = true;
+    }
+    m_impl->wake.notify_all();
+    m_impl->server.stop();
+}
+
+} // namespace twofa

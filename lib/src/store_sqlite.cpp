@@ -1,0 +1,359 @@
+// The SQLite store. SQLiteCpp and every SQL string of the project live in this file.
+#include <twofa/store.hpp>
+
+#include "fs_util.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace twofa {
+
+namespace {
+
+// Migration N moves a database from user_version N-1 to N. Never edit a released entry:
+// add a new one.
+constexpr std::array<const char*, k_schema_version> k_migrations{
+    // 1: users
+    R"sql(
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    name          TEXT    NOT NULL DEFAULT '',
+    country_code  INTEGER NOT NULL CHECK (country_code BETWEEN 1 AND 999),
+    phone         TEXT    NOT NULL,
+    authy_id      INTEGER NOT NULL,
+    password_hash TEXT    NOT NULL DEFAULT '',
+    status        TEXT    NOT NULL DEFAULT 'unverified',
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until  INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX users_authy_id ON users (authy_id);
+)sql",
+    // 2: login sessions and the audit trail
+    R"sql(
+CREATE TABLE login_sessions (
+    id            INTEGER PRIMARY KEY,
+    id_hash       TEXT    NOT NULL UNIQUE,
+    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    method        TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    approval_uuid TEXT    UNIQUE,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    sends         INTEGER NOT NULL DEFAULT 0,
+    last_send_at  INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX login_sessions_user ON login_sessions (user_id, created_at);
+CREATE TABLE audit_events (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    event    TEXT    NOT NULL,
+    email    TEXT    NOT NULL DEFAULT '',
+    session  TEXT    NOT NULL DEFAULT '',
+    outcome  TEXT    NOT NULL,
+    detail   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_events_at ON audit_events (at);
+)sql",
+};
+
+Error store_error(const std::string& what, const SQLite::Exception& e) {
+    int code = e.getErrorCode();
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        return make_error(Exit::store, what + ": the database is busy",
+                          "another twofa process holds it; try again");
+    }
+    if (code == SQLITE_READONLY) {
+        return make_error(Exit::store, what + ": the database is read-only", "check permissions");
+    }
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+        return make_error(Exit::store, what + ": the database is corrupt",
+                          "restore it from a backup");
+    }
+    return make_error(Exit::store, what + ": " + e.what(), "run twofa status --health");
+}
+
+void apply_pragmas(SQLite::Database& db) {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+}
+
+// Runs the migrations from the current user_version up to `target`, each in its own
+// transaction together with its version bump, so a crash leaves a consistent version.
+void migrate(SQLite::Database& db, int target) {
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    if (version > k_schema_version) {
+        throw Failure(make_error(Exit::store,
+                                 "the database has schema version " + std::to_string(version) +
+                                     ", newer than this twofa (" +
+                                     std::to_string(k_schema_version) + ")",
+                                 "upgrade twofa"));
+    }
+    for (int v = version; v < target; ++v) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        // Another process may have migrated while we waited for the lock.
+        if (db.execAndGet("PRAGMA user_version").getInt() != v) {
+            continue;
+        }
+        db.exec(k_migrations[static_cast<std::size_t>(v)]);
+        db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+        tx.commit();
+    }
+}
+
+// Creates the file 0600 (and a missing folder 0700) before SQLite touches it; refuses an
+// existing file that group or others can access.
+Status prepare_file(const std::string& path) {
+    if (auto r = detail::make_private_dir(detail::parent_dir(path)); !r.ok()) {
+        return r;
+    }
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return make_error(Exit::store, "cannot open database " + path + ": " + std::strerror(errno),
+                          "check --db and permissions");
+    }
+    struct stat st {};
+    int rc = ::fstat(fd, &st);
+    ::close(fd);
+    if (rc != 0 || !S_ISREG(st.st_mode)) {
+        return make_error(Exit::store, "database " + path + " is not a regular file", "check --db");
+    }
+    if ((st.st_mode & 077) != 0) {
+        return make_error(Exit::config, "database " + path + " is accessible by group or others",
+                          "run: chmod 600 " + path);
+    }
+    return {};
+}
+
+UserRecord read_user(SQLite::Statement& q) {
+    UserRecord u;
+    u.id = q.getColumn(0).getInt64();
+    u.email = q.getColumn(1).getString();
+    u.name = q.getColumn(2).getString();
+    u.country_code = q.getColumn(3).getInt();
+    u.phone = q.getColumn(4).getString();
+    u.authy_id = q.getColumn(5).getInt64();
+    u.password_hash = q.getColumn(6).getString();
+    u.status = q.getColumn(7).getString();
+    u.failed_logins = q.getColumn(8).getInt();
+    u.locked_until = q.getColumn(9).getInt64();
+    u.created_at = q.getColumn(10).getInt64();
+    u.updated_at = q.getColumn(11).getInt64();
+    return u;
+}
+
+constexpr const char* k_user_columns =
+    "id, email, name, country_code, phone, authy_id, password_hash, status, failed_logins, "
+    "locked_until, created_at, updated_at";
+
+class SqliteStore final : public Store {
+  public:
+    explicit SqliteStore(const std::string& path)
+        : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 5000) {
+        apply_pragmas(m_db);
+        migrate(m_db, k_schema_version);
+    }
+
+    Result<std::int64_t> insert_user(const UserRecord& u) override {
+        return guarded<std::int64_t>("cannot add user", [&]() -> Result<std::int64_t> {
+            SQLite::Statement q(m_db, "INSERT INTO users (email, name, country_code, phone, "
+                                      "authy_id, password_hash, status, created_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                      "ON CONFLICT (email) DO NOTHING");
+            q.bind(1, u.email);
+            q.bind(2, u.name);
+            q.bind(3, u.country_code);
+            q.bind(4, u.phone);
+            q.bind(5, u.authy_id);
+            q.bind(6, u.password_hash);
+            q.bind(7, u.status);
+            q.bind(8, u.created_at);
+            q.bind(9, u.updated_at);
+            if (q.exec() == 0) {
+                return make_error(Exit::conflict, "user " + u.email + " already exists",
+                                  "use --if-not-exists to accept that");
+            }
+            return static_cast<std::int64_t>(m_db.getLastInsertRowid());
+        });
+    }
+
+    Result<std::optional<UserRecord>> find_user(const std::string& email) override {
+        using R = std::optional<UserRecord>;
+        return guarded<R>("cannot read user", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users WHERE email = ?");
+            q.bind(1, email);
+            if (q.executeStep()) {
+                return R(read_user(q));
+            }
+            return R();
+        });
+    }
+
+    Result<std::vector<UserRecord>> list_users() override {
+        using R = std::vector<UserRecord>;
+        return guarded<R>("cannot list users", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users ORDER BY email");
+            R out;
+            while (q.executeStep()) {
+                out.push_back(read_user(q));
+            }
+            return out;
+        });
+    }
+
+    Result<bool> delete_user(const std::string& email) override {
+        return guarded<bool>("cannot remove user", [&]() -> Result<bool> {
+            SQLite::Statement q(m_db, "DELETE FROM users WHERE email = ?");
+            q.bind(1, email);
+            return q.exec() > 0;
+        });
+    }
+
+    Status update_user(const UserRecord& u) override {
+        return guarded_status("cannot update user", [&]() -> Status {
+            SQLite::Statement q(m_db, "UPDATE users SET status = ?, failed_logins = ?, "
+                                      "locked_until = ?, password_hash = ?, updated_at = ? "
+                                      "WHERE id = ?");
+            q.bind(1, u.status);
+            q.bind(2, u.failed_logins);
+            q.bind(3, u.locked_until);
+            q.bind(4, u.password_hash);
+            q.bind(5, u.updated_at);
+            q.bind(6, u.id);
+            if (q.exec() == 0) {
+                return make_error(Exit::not_found, "user " + u.email + " no longer exists",
+                                  "run twofa user list");
+            }
+            return {};
+        });
+    }
+
+    Status audit(const AuditEvent& e) override {
+        return guarded_status("cannot write the audit trail", [&]() -> Status {
+            SQLite::Statement q(m_db, "INSERT INTO audit_events (at, event, email, session, "
+                                      "outcome, detail) VALUES (?, ?, ?, ?, ?, ?)");
+            q.bind(1, e.at);
+            q.bind(2, e.event);
+            q.bind(3, e.email);
+            q.bind(4, e.session);
+            q.bind(5, e.outcome);
+            q.bind(6, e.detail);
+            q.exec();
+            return {};
+        });
+    }
+
+    Result<std::vector<AuditEvent>> recent_audit(int limit) override {
+        using R = std::vector<AuditEvent>;
+        return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, "SELECT at, event, email, session, outcome, detail FROM "
+                                      "audit_events ORDER BY id DESC LIMIT ?");
+            q.bind(1, limit);
+            R out;
+            while (q.executeStep()) {
+                out.push_back(AuditEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                         q.getColumn(2).getString(), q.getColumn(3).getString(),
+                                         q.getColumn(4).getString(), q.getColumn(5).getString()});
+            }
+            return out;
+        });
+    }
+
+    Status transaction(const std::function<Status()>& fn) override {
+        std::lock_guard lock(m_mutex);
+        try {
+            SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+            Status r = fn();
+            if (r.ok()) {
+                tx.commit();
+            }
+            return r; // the destructor rolls back when not committed
+        } catch (const SQLite::Exception& e) {
+            return store_error("transaction failed", e);
+        }
+    }
+
+    Status check_health() override {
+        return guarded_status("health check failed", [&]() -> Status {
+            auto check = m_db.execAndGet("PRAGMA quick_check").getString();
+            if (check != "ok") {
+                return make_error(Exit::store, "database integrity check failed: " + check,
+                                  "restore it from a backup");
+            }
+            int version = m_db.execAndGet("PRAGMA user_version").getInt();
+            if (version != k_schema_version) {
+                return make_error(Exit::store,
+                                  "schema version " + std::to_string(version) + ", expected " +
+                                      std::to_string(k_schema_version),
+                                  "run any twofa command to migrate");
+            }
+            return {};
+        });
+    }
+
+  private:
+    template <class T, class F> Result<T> guarded(const std::string& what, F&& fn) {
+        std::lock_guard lock(m_mutex);
+        try {
+            return fn();
+        } catch (const SQLite::Exception& e) {
+            return store_error(what, e);
+        }
+    }
+    template <class F> Status guarded_status(const std::string& what, F&& fn) {
+        std::lock_guard lock(m_mutex);
+        try {
+            return fn();
+        } catch (const SQLite::Exception& e) {
+            return store_error(what, e);
+        }
+    }
+
+    SQLite::Database m_db;
+    // One connection shared by threads: a transaction holds the mutex until it ends, so
+    // calls from other threads never land inside it.
+    std::recursive_mutex m_mutex;
+};
+
+} // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+    if (auto r = prepare_file(path); !r.ok()) {
+        return r.error();
+    }
+    try {
+        return std::unique_ptr<Store>(std::make_unique<SqliteStore>(path));
+    } catch (const SQLite::Exception& e) {
+        return store_error("cannot open database " + path, e);
+    } catch (const Failure& f) {
+        return f.error();
+    }
+}
+
+Status migrate_sqlite_file(const std::string& path, int version) {
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+        apply_pragmas(db);
+        migrate(db, version);
+        return {};
+    } catch (const SQLite::Exception& e) {
+        return store_error("cannot migrate " + path, e);
+    }
+}
+
+} // namespace twofa
