@@ -1,0 +1,118 @@
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+#include <twofa/config.hpp>
+
+#include <fstream>
+#include <sys/stat.h>
+
+using namespace twofa;
+
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& k) -> std::optional<std::string> {
+        auto it = vars.find(k);
+        return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+}
+
+void write(const std::string& path, const std::string& text, mode_t mode = 0600) {
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), mode);
+}
+
+} // namespace
+
+TEST_CASE("defaults follow XDG folders") {
+    auto c = resolve_config({}, std::nullopt, env_of({{"HOME", "/home/u"}}));
+    REQUIRE(c.ok());
+    CHECK(c->db_path == "/home/u/.local/share/twofa/twofa.db");
+    CHECK(c->authy_url == "https://api.authy.com");
+    CHECK(c->callback_listen == "127.0.0.1:8080");
+    CHECK(c->callback_public_url == "http://127.0.0.1:8080/authy/callback");
+    CHECK(c->onetouch_seconds_to_expire == 120);
+    CHECK(!c->failmode_safe);
+    auto x = resolve_config({}, std::nullopt, env_of({{"HOME", "/h"}, {"XDG_DATA_HOME", "/d"}}));
+    CHECK(x->db_path == "/d/twofa/twofa.db");
+}
+
+TEST_CASE("precedence: flag > environment > file > default") {
+    TempDir dir;
+    auto cfg = dir.file("config.toml");
+    write(cfg, "db = \"/file.db\"\nfailmode = \"safe\"\n[authy]\nurl = \"https://file.example\"\n"
+               "[onetouch]\nseconds_to_expire = 300\n[callback]\nlisten = \"127.0.0.1:9000\"\n");
+    auto env = env_of({{"HOME", "/h"}, {"TWOFA_DB", "/env.db"}, {"TWOFA_CONFIG", cfg}});
+    auto from_env = resolve_config({}, std::nullopt, env);
+    REQUIRE(from_env.ok());
+    CHECK(from_env->db_path == "/env.db");                    // env beats file
+    CHECK(from_env->authy_url == "https://file.example");     // file beats default
+    CHECK(from_env->onetouch_seconds_to_expire == 300);       // TOML integer
+    CHECK(from_env->failmode_safe);
+    CHECK(from_env->callback_public_url == "http://127.0.0.1:9000/authy/callback");
+    auto from_flag = resolve_config({{"db", "/flag.db"}}, std::nullopt, env);
+    CHECK(from_flag->db_path == "/flag.db"); // flag beats env
+    auto no_env = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
+    CHECK(no_env->db_path == "/file.db"); // --config path, file beats default
+}
+
+TEST_CASE("config file errors are exit 10") {
+    TempDir dir;
+    auto cfg = dir.file("bad.toml");
+    write(cfg, "db = [unclosed\n");
+    auto r = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == Exit::config);
+    CHECK(resolve_config({}, dir.file("missing.toml"), env_of({})).error().code == Exit::config);
+    write(cfg, "failmode = \"maybe\"\n");
+    CHECK(resolve_config({}, cfg, env_of({})).error().code == Exit::config);
+    write(cfg, "db = 5\n");
+    CHECK(resolve_config({}, cfg, env_of({})).error().code == Exit::config);
+}
+
+TEST_CASE("a bad number in a flag is exit 2, in the file exit 10") {
+    TempDir dir;
+    auto cfg = dir.file("c.toml");
+    write(cfg, "[authy]\ntimeout_ms = 5\n");
+    CHECK(resolve_config({}, cfg, env_of({})).error().code == Exit::config);
+    CHECK(resolve_config({{"login.timeout", "soon"}}, std::nullopt, env_of({})).error().code ==
+          Exit::usage);
+}
+
+TEST_CASE("API key: environment first, never a flag; key file must be private") {
+    TempDir dir;
+    Config c;
+    CHECK(load_api_key(c).error().code == Exit::config); // none at all
+    auto key_file = dir.file("key");
+    write(key_file, "filekey\n", 0600);
+    c.api_key_file = key_file;
+    CHECK(*load_api_key(c) == "filekey");
+    for (mode_t insecure : {0640U, 0604U, 0660U, 0620U}) {
+        ::chmod(key_file.c_str(), insecure);
+        auto r = load_api_key(c);
+        REQUIRE(!r.ok());
+        CHECK(r.error().code == Exit::config);
+        CHECK(r.error().hint.find("chmod 600") != std::string::npos);
+    }
+    ::chmod(key_file.c_str(), 0400);
+    CHECK(load_api_key(c).ok());
+    auto both = resolve_config({}, std::nullopt,
+                               env_of({{"AUTHY_API_KEY", "seed"}, {"TWOFA_AUTHY_API_KEY", "own"}}));
+    CHECK(*load_api_key(*both) == "own");
+    auto seed = resolve_config({}, std::nullopt, env_of({{"AUTHY_API_KEY", "seed"}}));
+    CHECK(*load_api_key(*seed) == "seed");
+}
+
+TEST_CASE("provider URLs: https anywhere, http only to loopback") {
+    CHECK(check_provider_url("https://api.authy.com").ok());
+    CHECK(check_provider_url("http://127.0.0.1:8089").ok());
+    CHECK(check_provider_url("http://localhost:1/x").ok());
+    CHECK(check_provider_url("http://[::1]:80").ok());
+    CHECK(!check_provider_url("http://api.authy.com").ok());
+    CHECK(!check_provider_url("http://127.evil.com").ok());
+    CHECK(!check_provider_url("http://10.0.0.1").ok());
+    CHECK(!check_provider_url("ftp://127.0.0.1").ok());
+    CHECK(!check_provider_url("api.authy.com").ok());
+    CHECK(check_provider_url("http://user@127.0.0.1").error().code == Exit::usage);
+}

@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+#include <twofa/store.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
+
+using namespace twofa;
+
+namespace {
+
+UserRecord sample(const std::string& email) {
+    UserRecord u;
+    u.email = email;
+    u.name = "Alice";
+    u.country_code = 1;
+    u.phone = "5551230000";
+    u.authy_id = 1001;
+    u.password_hash = "$argon2id$x";
+    u.created_at = u.updated_at = 1700000000;
+    return u;
+}
+
+int user_version(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+} // namespace
+
+TEST_CASE("a new store is created 0600 in a 0700 folder, fully migrated") {
+    TempDir dir;
+    auto path = dir.file("data/twofa/twofa.db");
+    auto store = open_sqlite_store(path);
+    REQUIRE(store.ok());
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(dir.file("data/twofa").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    CHECK((*store)->check_health().ok());
+    CHECK(user_version(path) == k_schema_version);
+}
+
+TEST_CASE("a database readable by others is refused with exit 10") {
+    TempDir dir;
+    auto path = dir.file("twofa.db");
+    { REQUIRE(open_sqlite_store(path).ok()); }
+    ::chmod(path.c_str(), 0644);
+    auto again = open_sqlite_store(path);
+    REQUIRE(!again.ok());
+    CHECK(again.error().code == Exit::config);
+}
+
+TEST_CASE("users: unique email regardless of case, find, list, update, delete") {
+    TempDir dir;
+    auto store = std::move(open_sqlite_store(dir.file("t.db")).value());
+    auto id = store->insert_user(sample("Alice@Example.com"));
+    REQUIRE(id.ok());
+    auto dup = store->insert_user(sample("alice@example.COM"));
+    REQUIRE(!dup.ok());
+    CHECK(dup.error().code == Exit::conflict);
+    auto found = store->find_user("ALICE@example.com");
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    CHECK((*found)->email == "Alice@Example.com");
+    CHECK((*found)->id == *id);
+    UserRecord u = **found;
+    u.status = "locked";
+    u.failed_logins = 4;
+    u.locked_until = 1700000500;
+    CHECK(store->update_user(u).ok());
+    auto after = store->find_user("alice@example.com");
+    CHECK((*after)->failed_logins == 4);
+    CHECK((*after)->status == "locked");
+    REQUIRE(store->insert_user(sample("bob@example.com")).ok());
+    auto all = store->list_users();
+    REQUIRE(all->size() == 2);
+    CHECK((*all)[0].email == "Alice@Example.com");
+    CHECK(*store->delete_user("alice@example.com"));
+    CHECK(!*store->delete_user("alice@example.com"));
+    CHECK(!(*store->find_user("alice@example.com")).has_value());
+}
+
+TEST_CASE("a failed transaction leaves nothing behind") {
+    TempDir dir;
+    auto store = std::move(open_sqlite_store(dir.file("t.db")).value());
+    Status st = store->transaction([&]() -> Status {
+        REQUIRE(store->insert_user(sample("a@example.com")).ok());
+        REQUIRE(store->audit({1, "user.add", "a@example.com", "", "ok", ""}).ok());
+        return make_error(Exit::unavailable, "provider down");
+    });
+    CHECK(!st.ok());
+    CHECK(!(*store->find_user("a@example.com")).has_value());
+    CHECK(store->recent_audit(10)->empty());
+    CHECK(store->transaction([&]() -> Status { return store->audit({2, "x", "", "", "ok", ""}); }).ok());
+    CHECK(store->recent_audit(10)->size() == 1);
+}
+
+TEST_CASE("migration from every older version keeps the data") {
+    for (int from = 0; from < k_schema_version; ++from) {
+        CAPTURE(from);
+        TempDir dir;
+        auto path = dir.file("old.db");
+        REQUIRE(migrate_sqlite_file(path, from).ok());
+        ::chmod(path.c_str(), 0600);
+        CHECK(user_version(path) == from);
+        if (from >= 1) {
+            SQLite::Database db(path, SQLite::OPEN_READWRITE);
+            db.exec("INSERT INTO users (email, country_code, phone, authy_id, created_at, "
+                    "updated_at) VALUES ('old@example.com', 44, '7700900000', 77, 1, 1)");
+        }
+        auto store = open_sqlite_store(path);
+        REQUIRE(store.ok());
+        CHECK(user_version(path) == k_schema_version);
+        CHECK((*store)->check_health().ok());
+        if (from >= 1) {
+            auto u = (*store)->find_user("old@example.com");
+            REQUIRE(u->has_value());
+            CHECK((*u)->authy_id == 77);
+            CHECK((*u)->status == "unverified");
+        }
+        CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok()); // v2 table exists
+    }
+}
+
+TEST_CASE("a database from a newer twofa is refused") {
+    TempDir dir;
+    auto path = dir.file("new.db");
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("PRAGMA user_version = 99");
+    }
+    ::chmod(path.c_str(), 0600);
+    auto r = open_sqlite_store(path);
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == Exit::store);
+}
+
+TEST_CASE("a corrupt file is a store error, exit 11") {
+    TempDir dir;
+    auto path = dir.file("junk.db");
+    {
+        FILE* f = std::fopen(path.c_str(), "w");
+        std::fputs("this is not a database at all, just text that is long enough......", f);
+        std::fclose(f);
+    }
+    ::chmod(path.c_str(), 0600);
+    auto r = open_sqlite_store(path);
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == Exit::store);
+}
