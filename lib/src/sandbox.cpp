@@ -341,7 +341,7 @@ struct Sandbox::Impl {
             send_json(r, 200, R"({"status":"ok"})");
         });
         server.set_error_handler([](const httplib::Request& req, httplib::Response& r) {
-            if (r.status == 404 && is_api_path(req.path)) {
+            if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
                 send_json(r, 404, authy::error_body("Not found", "60000"));
             }
         });

@@ -1,0 +1,124 @@
+"""Runs the real twofa and twofa-sandbox binaries on loopback with a throw-away HOME."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+TWOFA = os.environ.get("TWOFA_BIN", "twofa")
+SANDBOX = os.environ.get("TWOFA_SANDBOX_BIN", "twofa-sandbox")
+API_KEY = "sandbox-test-key-0123456789abcdef"
+PASSWORD = "correct horse battery staple"
+
+
+class Sandbox:
+    """A twofa-sandbox on 127.0.0.1 and an ephemeral port."""
+
+    def __init__(self, home, api_key=API_KEY, extra=()):
+        self.proc = subprocess.Popen(
+            [SANDBOX, "--listen", "127.0.0.1:0", "--api-key", api_key, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=home)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError("sandbox did not start: " + line + self.proc.stderr.read())
+        self.url = line.strip().split()[-1]
+
+    def call(self, method, path, body=None, headers=None):
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        if body is not None and "Content-Type" not in (headers or {}):
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def fault(self, kind, count=1, **kw):
+        status, _ = self.call("POST", "/sandbox/faults", {"kind": kind, "count": count, **kw})
+        assert status == 200
+
+    def requests(self):
+        return self.call("GET", "/sandbox/requests")[1]
+
+    def users(self):
+        return self.call("GET", "/sandbox/users")[1]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+
+class TwofaCase(unittest.TestCase):
+    """Each test gets a fresh HOME, database and sandbox."""
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="twofa-it-")
+        self.sandbox = Sandbox(self.home)
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.home,
+            "XDG_CONFIG_HOME": os.path.join(self.home, "config"),
+            "XDG_DATA_HOME": os.path.join(self.home, "data"),
+            "XDG_STATE_HOME": os.path.join(self.home, "state"),
+            "TWOFA_AUTHY_URL": self.sandbox.url,
+            "AUTHY_API_KEY": API_KEY,
+            "TWOFA_AUTHY_TIMEOUT_MS": "1500",
+        }
+        self.db = os.path.join(self.home, "data", "twofa", "twofa.db")
+
+    def tearDown(self):
+        self.sandbox.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def twofa(self, *args, input=None, env=None, timeout=60):
+        full_env = dict(self.env)
+        for k, v in (env or {}).items():
+            if v is None:
+                full_env.pop(k, None)
+            else:
+                full_env[k] = v
+        return subprocess.run([TWOFA, *args], input=input, env=full_env, capture_output=True,
+                              text=True, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+
+    def twofa_json(self, *args, **kw):
+        r = self.twofa("--json", *args, **kw)
+        lines = [l for l in r.stdout.splitlines() if l.strip()]
+        docs = [json.loads(l) for l in lines]
+        return r, docs[0] if len(docs) == 1 else docs
+
+    def add_user(self, email="alice@example.com", phone="555-123-0000", cc="1", name="Alice", *extra):
+        return self.twofa("user", "add", "--email", email, "--phone", phone, "--country-code", cc,
+                          "--name", name, "--password-stdin", *extra, input=PASSWORD + "\n")
+
+    def assertExit(self, result, code):
+        self.assertEqual(result.returncode, code,
+                         f"exit {result.returncode}, want {code}\nstdout: {result.stdout}\nstderr: {result.stderr}")
+
+    def db_rows(self):
+        """Every user and audit row, for 'nothing changed' checks."""
+        if not os.path.exists(self.db):
+            return ([], [])
+        con = sqlite3.connect(self.db)
+        try:
+            users = con.execute("SELECT * FROM users ORDER BY id").fetchall()
+            audit = con.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
+            return (users, audit)
+        finally:
+            con.close()
+
+    def api_requests(self):
+        return [r for r in self.sandbox.requests() if not r["path"].startswith("/sandbox")]
