@@ -187,7 +187,14 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
     std::mutex report_mutex;
     std::size_t done = 0;
     std::size_t first_failed_line = 0;
-    std::set<std::string> claimed; // emails taken by an earlier row of this file
+    // The first row of an email wins, by position in the file, whatever order workers run in.
+    std::vector<bool> duplicate(rows.size(), false);
+    {
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            duplicate[i] = !seen.insert(lower(field(rows[i], "email"))).second;
+        }
+    }
     auto report = [&](RowOutcome out) {
         std::lock_guard lock(report_mutex);
         ++done;
@@ -206,7 +213,8 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
             options.on_row(out, done, summary.total);
         }
     };
-    auto process = [&](const ImportRow& row, Result<std::unique_ptr<AuthyClient>>& client) {
+    auto process = [&](std::size_t index, Result<std::unique_ptr<AuthyClient>>& client) {
+        const ImportRow& row = rows[index];
         RowOutcome out{row.line, strip_control(field(row, "email")), "failed", 0, {}};
         auto user = validate_user_fields(
             {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name")});
@@ -217,12 +225,7 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
             return report(out);
         }
         out.email = user->email;
-        bool duplicate = false;
-        {
-            std::lock_guard lock(report_mutex);
-            duplicate = !claimed.insert(lower(user->email)).second;
-        }
-        if (duplicate) {
+        if (duplicate[index]) {
             out.error = make_error(Exit::usage, "email appears earlier in the file",
                                    "remove the duplicate row");
             return report(out);
@@ -245,7 +248,7 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
     auto worker = [&] {
         Result<std::unique_ptr<AuthyClient>> client = clients();
         for (std::size_t i = next++; i < rows.size(); i = next++) {
-            process(rows[i], client);
+            process(i, client);
         }
     };
     int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(rows.size(), 1))));

@@ -1,0 +1,119 @@
+"""twofa-sandbox speaks the Authy API strictly: keys, encodings, errors, scenarios, state."""
+import os
+import subprocess
+import unittest
+import urllib.parse
+
+from harness import API_KEY, SANDBOX, Sandbox, TwofaCase
+
+KEY = {"X-Authy-API-Key": API_KEY}
+
+
+class SandboxApi(TwofaCase):
+    def new_user(self, body, headers=None, query=""):
+        return self.sandbox.call("POST", "/protected/json/users/new" + query, body, {**KEY, **(headers or {})})
+
+    def test_api_key_is_required(self):
+        for headers in ({}, {"X-Authy-API-Key": "wrong"}, {"X-Authy-API-Key": API_KEY + "x"}):
+            status, body = self.sandbox.call("GET", "/protected/json/users/1/status", headers=headers)
+            self.assertEqual(status, 401)
+            self.assertEqual(body["error_code"], "60001")  # a string, as Authy sends it
+            self.assertIs(body["success"], False)
+            self.assertEqual(body["errors"]["message"], "Invalid API key")
+
+    def test_three_encodings_of_users_new(self):
+        status, body = self.new_user({"user": {"email": "j@example.com", "cellphone": "5551230000",
+                                               "country_code": 1}})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["message"], "User created successfully.")
+        self.assertIsInstance(body["user"]["id"], int)
+        form = urllib.parse.urlencode({"user[email]": "r@example.com", "user[cellphone]": "5551231111",
+                                       "user[country_code]": "44"}).encode()
+        status, body = self.new_user(form, {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200)
+        query = "?" + urllib.parse.urlencode({"user[email]": "p@example.com", "user[cellphone]": "5551232222",
+                                              "user[country_code]": "1"})
+        status, body = self.new_user(b"", query=query)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(self.sandbox.users()), 3)
+
+    def test_known_email_returns_the_same_id(self):
+        _, a = self.new_user({"user": {"email": "same@example.com", "cellphone": "5551230000", "country_code": 1}})
+        _, b = self.new_user({"user": {"email": "SAME@example.com", "cellphone": "5551230000", "country_code": 1}})
+        self.assertEqual(a["user"]["id"], b["user"]["id"])
+
+    def test_validation_errors(self):
+        status, body = self.new_user({"user": {"email": "nope", "cellphone": "5551230000", "country_code": 1}})
+        self.assertEqual(status, 400)
+        self.assertEqual(body["error_code"], "60027")
+        self.assertEqual(body["errors"]["email"], "is invalid")
+        status, body = self.new_user({"user": {"email": "a@example.com", "cellphone": "12", "country_code": 1}})
+        self.assertEqual((status, body["error_code"], body["cellphone"]), (400, "60027", "is invalid"))
+        status, body = self.new_user({"user": {"email": "a@example.com", "cellphone": "5551234444", "country_code": 1}})
+        self.assertEqual((status, body["error_code"]), (400, "60033"))
+        status, body = self.new_user(b"{not json", {"Content-Type": "application/json"})
+        self.assertEqual(status, 400)
+        self.assertEqual(self.sandbox.users(), [])
+
+    def test_status_and_app_scenarios(self):
+        ids = {}
+        for suffix in ("0000", "1111", "2222", "3333"):
+            _, body = self.new_user({"user": {"email": f"s{suffix}@example.com", "cellphone": "555123" + suffix,
+                                              "country_code": 1}})
+            ids[suffix] = body["user"]["id"]
+        for suffix, app in (("0000", True), ("1111", True), ("2222", False), ("3333", True)):
+            status, body = self.sandbox.call("GET", f"/protected/json/users/{ids[suffix]}/status", headers=KEY)
+            self.assertEqual(status, 200)
+            self.assertEqual(body["status"]["registered"], app, suffix)
+            self.assertEqual(body["status"]["phone_number"], "XXX-XXX-" + suffix)
+            self.assertIs(body["success"], True)
+
+    def test_three_delete_paths_and_unknown_user(self):
+        for path in ("/protected/json/users/{}/delete", "/protected/json/users/delete/{}",
+                     "/protected/json/users/{}/remove"):
+            _, body = self.new_user({"user": {"email": "d@example.com", "cellphone": "5551230000", "country_code": 1}})
+            uid = body["user"]["id"]
+            status, body = self.sandbox.call("POST", path.format(uid), b"", KEY)
+            self.assertEqual(status, 200, path)
+            status, body = self.sandbox.call("POST", path.format(uid), b"", KEY)
+            self.assertEqual((status, body["error_code"]), (404, "60026"), path)
+        status, body = self.sandbox.call("GET", "/protected/json/users/999999/status", headers=KEY)
+        self.assertEqual((status, body["error_code"], body["message"]), (404, "60026", "User not found."))
+
+    def test_fault_control_rejects_unknown_kinds(self):
+        status, _ = self.sandbox.call("POST", "/sandbox/faults", {"kind": "explode"})
+        self.assertEqual(status, 400)
+
+    def test_state_file_survives_a_restart(self):
+        state = os.path.join(self.home, "sandbox-state.json")
+        sb = Sandbox(self.home, extra=("--state", state))
+        try:
+            status, body = sb.call("POST", "/protected/json/users/new",
+                                   {"user": {"email": "keep@example.com", "cellphone": "5551230000",
+                                             "country_code": 1}}, KEY)
+            self.assertEqual(status, 200)
+            uid = body["user"]["id"]
+        finally:
+            self.assertEqual(sb.stop(), 0)  # SIGTERM: a clean exit
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o600)
+        sb = Sandbox(self.home, extra=("--state", state))
+        try:
+            self.assertEqual([u["authy_id"] for u in sb.users()], [uid])
+            _, body = sb.call("POST", "/protected/json/users/new",
+                              {"user": {"email": "next@example.com", "cellphone": "5551230000",
+                                        "country_code": 1}}, KEY)
+            self.assertGreater(body["user"]["id"], uid)
+        finally:
+            sb.stop()
+
+    def test_refuses_non_loopback_and_missing_key(self):
+        r = subprocess.run([SANDBOX, "--listen", "0.0.0.0:0", "--api-key", "k"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([SANDBOX, "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=10,
+                           env={"PATH": os.environ.get("PATH", "")})
+        self.assertEqual(r.returncode, 10)
+
+
+if __name__ == "__main__":
+    unittest.main()

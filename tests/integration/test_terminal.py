@@ -1,0 +1,120 @@
+"""Interactive prompts through a real pseudo-terminal: no echo, confirmation, Ctrl-C."""
+import os
+import pty
+import select
+import signal
+import subprocess
+import termios
+import time
+import unittest
+
+from harness import PASSWORD, TWOFA, TwofaCase
+
+
+class PtySession:
+    def __init__(self, argv, env):
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     start_new_session=True,
+                                     preexec_fn=lambda: __import__("fcntl").ioctl(0, termios.TIOCSCTTY, 0))
+        os.close(slave)
+        self.output = b""
+
+    def read_until(self, needle, timeout=10):
+        deadline = time.monotonic() + timeout
+        while needle.encode() not in self.output:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {needle!r}; screen: {self.output!r}")
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    self.output += os.read(self.master, 4096)
+                except OSError:
+                    break
+        return self.output
+
+    def send(self, text):
+        os.write(self.master, text.encode())
+
+    def echo_enabled(self):
+        return bool(termios.tcgetattr(self.master)[3] & termios.ECHO)
+
+    def finish(self, timeout=20):
+        code = self.proc.wait(timeout=timeout)
+        try:
+            while True:
+                ready, _, _ = select.select([self.master], [], [], 0.2)
+                if not ready:
+                    break
+                chunk = os.read(self.master, 4096)
+                if not chunk:
+                    break
+                self.output += chunk
+        except OSError:
+            pass
+        return code
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+class Terminal(TwofaCase):
+    def spawn(self, *args):
+        s = PtySession([TWOFA, *args], self.env)
+        self.addCleanup(s.close)
+        return s
+
+    def add_args(self):
+        return ("user", "add", "--email", "tty@example.com", "--phone", "5551230000", "--country-code", "1")
+
+    def test_password_prompt_does_not_echo(self):
+        s = self.spawn(*self.add_args())
+        s.read_until("Password for tty@example.com: ")
+        self.assertFalse(s.echo_enabled())
+        s.send(PASSWORD + "\n")
+        s.read_until("Repeat the password: ")
+        s.send(PASSWORD + "\n")
+        self.assertEqual(s.finish(), 0, s.output)
+        self.assertNotIn(PASSWORD.encode(), s.output)
+        self.assertIn(b"Enrolled tty@example.com", s.output)
+        self.assertTrue(s.echo_enabled())
+
+    def test_mismatched_passwords(self):
+        s = self.spawn(*self.add_args())
+        s.read_until("Password for")
+        s.send(PASSWORD + "\n")
+        s.read_until("Repeat")
+        s.send(PASSWORD + "x\n")
+        self.assertEqual(s.finish(), 2)
+        self.assertIn(b"do not match", s.output)
+        self.assertEqual(self.db_rows(), ([], []))
+
+    def test_ctrl_c_at_the_prompt_restores_the_terminal(self):
+        s = self.spawn(*self.add_args())
+        s.read_until("Password for")
+        self.assertFalse(s.echo_enabled())
+        os.killpg(s.proc.pid, signal.SIGINT)
+        self.assertEqual(s.finish(), 130)
+        self.assertTrue(s.echo_enabled())
+        self.assertEqual(self.db_rows(), ([], []))
+
+    def test_remove_asks_for_confirmation(self):
+        self.assertExit(self.add_user(email="tty@example.com"), 0)
+        s = self.spawn("user", "remove", "tty@example.com")
+        s.read_until("[y/N] ")
+        s.send("n\n")
+        self.assertEqual(s.finish(), 2)
+        self.assertEqual(len(self.sandbox.users()), 1)
+        s = self.spawn("user", "remove", "tty@example.com")
+        s.read_until("[y/N] ")
+        s.send("y\n")
+        self.assertEqual(s.finish(), 0)
+        self.assertEqual(self.sandbox.users(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
