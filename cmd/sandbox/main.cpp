@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (!split_listen(listen, o.host, o.port)) {
-        return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT", "e.g. 127.0.0.1:8089"));
+        return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT",
+                                      "e.g. 127.0.0.1:8089"));
     }
     if (o.api_key.empty()) {
         for (const char* name : {"TWOFA_AUTHY_API_KEY", "AUTHY_API_KEY"}) {
@@ -83,16 +85,18 @@ int main(int argc, char** argv) {
         return fail(port.error());
     }
     std::cout << "twofa-sandbox listening on http://" << o.host << ":" << *port << std::endl;
+    std::atomic<bool> done{false};
     std::thread waiter([&] {
-        int sig = 0;
-        sigwait(&stop_signals, &sig);
-        sandbox.stop();
+        const timespec tick{0, 200'000'000};
+        while (!done) {
+            if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+                sandbox.stop();
+                return;
+            }
+        }
     });
     bool ok = sandbox.run();
-    if (!ok) {
-        // run() failed on its own: wake the waiter so the process can exit.
-        pthread_kill(waiter.native_handle(), SIGTERM);
-    }
+    done = true;
     waiter.join();
     return ok ? 0 : 12;
 }

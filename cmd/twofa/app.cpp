@@ -20,7 +20,9 @@ Store& App::store() {
     return *m_store;
 }
 
-ClientFactory App::client_factory() { return authy_client_factory(config()); }
+ClientFactory App::client_factory() {
+    return authy_client_factory(config());
+}
 
 AuthyClient& App::authy() {
     if (!m_authy) {
@@ -29,7 +31,9 @@ AuthyClient& App::authy() {
     return *m_authy;
 }
 
-std::int64_t App::now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t App::now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 void App::print_json(const nlohmann::json& doc) const {
     std::cout << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
@@ -52,10 +56,11 @@ std::string iso_time(std::int64_t unix_seconds) {
     }
     std::time_t t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};
-    gmtime_r(&t, &tm);
+    if (gmtime_r(&t, &tm) == nullptr) {
+        return "";
+    }
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? "" : buf;
 }
 
 } // namespace twofa::cli

@@ -16,8 +16,7 @@ namespace twofa::cli {
 
 // Unwraps a Result, throwing its Error to main's one catch.
 template <class T>
-    requires(!std::is_void_v<T>)
-T unwrap(Result<T>&& r) {
+requires(!std::is_void_v<T>) T unwrap(Result<T>&& r) {
     if (!r.ok()) {
         throw Failure(r.error());
     }

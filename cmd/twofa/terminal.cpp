@@ -44,7 +44,7 @@ class Tty {
             return make_error(Exit::usage, "no terminal to ask for input",
                               "run it in a terminal or use the --...-stdin option");
         }
-        write_all(prompt);
+        // Echo goes off before the prompt appears, so nothing typed after it can be echoed.
         termios old{};
         bool restore = false;
         if (!echo && ::tcgetattr(m_fd, &old) == 0) {
@@ -56,6 +56,7 @@ class Tty {
             ::tcsetattr(m_fd, TCSAFLUSH, &quiet);
             restore = true;
         }
+        write_all(prompt);
         std::string line;
         char c = 0;
         bool got_eof = true;
@@ -67,7 +68,7 @@ class Tty {
             line.push_back(c);
         }
         if (restore) {
-            ::tcsetattr(m_fd, TCSAFLUSH, &old);
+            ::tcsetattr(m_fd, TCSADRAIN, &old);
             g_saved_fd = -1;
         }
         if (got_eof && line.empty()) {
@@ -100,11 +101,19 @@ void install_interrupt_handler() {
     ::sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stdin_is_tty() { return ::isatty(STDIN_FILENO) == 1; }
-bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+bool stdin_is_tty() {
+    return ::isatty(STDIN_FILENO) == 1;
+}
+bool stderr_is_tty() {
+    return ::isatty(STDERR_FILENO) == 1;
+}
 
-Result<std::string> read_secret(const std::string& prompt) { return Tty().ask(prompt, false); }
-Result<std::string> read_tty_line(const std::string& prompt) { return Tty().ask(prompt, true); }
+Result<std::string> read_secret(const std::string& prompt) {
+    return Tty().ask(prompt, false);
+}
+Result<std::string> read_tty_line(const std::string& prompt) {
+    return Tty().ask(prompt, true);
+}
 
 Result<std::string> read_stdin_line(const std::string& what) {
     std::string line;

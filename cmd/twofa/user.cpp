@@ -23,7 +23,9 @@ json user_json(const UserRecord& u, bool full_phone) {
             {"status", u.status}};
 }
 
-bool locked_now(const UserRecord& u) { return u.locked_until > App::now() || u.status == "locked"; }
+bool locked_now(const UserRecord& u) {
+    return u.locked_until > App::now() || u.status == "locked";
+}
 
 // The new password: one stdin line, or asked twice on the terminal.
 std::string obtain_password(bool from_stdin, const std::string& email) {
@@ -56,7 +58,8 @@ int run_add(App& app, const AddOptions& o) {
     Store& store = app.store();
     if (auto existing = unwrap(store.find_user(user.email))) {
         if (!o.if_not_exists) {
-            throw Failure(make_error(Exit::conflict, "user " + existing->email + " is already enrolled",
+            throw Failure(make_error(Exit::conflict,
+                                     "user " + existing->email + " is already enrolled",
                                      "use --if-not-exists to accept that"));
         }
         app.json ? app.print_json(user_json(*existing, false))
@@ -66,7 +69,8 @@ int run_add(App& app, const AddOptions& o) {
     AuthyClient& authy = app.authy(); // fails before the prompt when there is no API key
     std::string pw = obtain_password(o.password_stdin, user.email);
     std::string hash = unwrap(hash_password(pw));
-    auto out = unwrap(enroll_user(store, authy, user, hash, o.install_link, o.if_not_exists, App::now()));
+    auto out =
+        unwrap(enroll_user(store, authy, user, hash, o.install_link, o.if_not_exists, App::now()));
     if (app.json) {
         app.print_json(user_json(out.user, false));
     } else if (out.created) {
@@ -92,7 +96,8 @@ int run_list(App& app) {
         return 0;
     }
     if (users.empty()) {
-        std::cout << "No users enrolled. Add one with: twofa user add --email E --phone P --country-code N\n";
+        std::cout << "No users enrolled. Add one with: twofa user add --email E --phone P "
+                     "--country-code N\n";
         return 0;
     }
     std::size_t width = 5;
@@ -100,7 +105,8 @@ int run_list(App& app) {
         width = std::max(width, u.email.size());
     }
     std::cout << std::left << std::setw(static_cast<int>(width) + 2) << "EMAIL" << std::setw(20)
-              << "PHONE" << std::setw(12) << "AUTHY ID" << std::setw(12) << "STATUS" << "NAME\n";
+              << "PHONE" << std::setw(12) << "AUTHY ID" << std::setw(12) << "STATUS"
+              << "NAME\n";
     for (const auto& u : users) {
         std::cout << std::setw(static_cast<int>(width) + 2) << u.email << std::setw(20)
                   << mask_phone(u.country_code, u.phone) << std::setw(12) << u.authy_id
@@ -144,13 +150,15 @@ int run_show(App& app, const std::string& email, bool remote) {
               << "Authy id:     " << u.authy_id << "\n"
               << "Status:       " << u.status << (locked_now(u) ? " (locked)" : "") << "\n"
               << "Password:     " << hash_kind(u.password_hash) << "\n"
-              << "Failed logins:" << " " << u.failed_logins << "\n"
+              << "Failed logins:"
+              << " " << u.failed_logins << "\n"
               << "Created:      " << iso_time(u.created_at) << "\n";
     if (remote) {
         const auto& r = j["remote"];
-        std::cout << "Authy app:    " << (r["registered"].get<bool>() ? "installed" : "not installed")
-                  << "\n"
-                  << "Devices:      " << (r["devices"].empty() ? "none" : r["devices"].dump()) << "\n";
+        std::cout << "Authy app:    "
+                  << (r["registered"].get<bool>() ? "installed" : "not installed") << "\n"
+                  << "Devices:      " << (r["devices"].empty() ? "none" : r["devices"].dump())
+                  << "\n";
     }
     return 0;
 }
@@ -159,7 +167,8 @@ int run_remove(App& app, const std::string& email, bool yes) {
     auto u = unwrap(get_user(app.store(), email));
     if (!yes) {
         if (!stdin_is_tty()) {
-            throw Failure(make_error(Exit::usage, "refusing to remove " + u.email + " without confirmation",
+            throw Failure(make_error(Exit::usage,
+                                     "refusing to remove " + u.email + " without confirmation",
                                      "add --yes"));
         }
         auto answer = unwrap(read_tty_line("Remove " + u.email + " here and at Authy? [y/N] "));
@@ -206,13 +215,17 @@ void register_user(CLI::App& root, App& app) {
     cmd = user->add_subcommand("show", "one user's details (full phone number)");
     cmd->add_option("email", *email, "the user's email")->required();
     cmd->add_flag("--remote", *remote, "also ask Authy for the registration status");
-    cmd->callback([&app, email, remote] { app.run = [&app, email, remote] { return run_show(app, *email, *remote); }; });
+    cmd->callback([&app, email, remote] {
+        app.run = [&app, email, remote] { return run_show(app, *email, *remote); };
+    });
 
     auto yes = std::make_shared<bool>(false);
     cmd = user->add_subcommand("remove", "delete a user here and at Authy");
     cmd->add_option("email", *email, "the user's email")->required();
     cmd->add_flag("--yes,-y", *yes, "do not ask for confirmation");
-    cmd->callback([&app, email, yes] { app.run = [&app, email, yes] { return run_remove(app, *email, *yes); }; });
+    cmd->callback([&app, email, yes] {
+        app.run = [&app, email, yes] { return run_remove(app, *email, *yes); };
+    });
 
     cmd = user->add_subcommand("unlock", "clear a user's lockout and failed-login count");
     cmd->add_option("email", *email, "the user's email")->required();

@@ -47,7 +47,8 @@ int run_import(App& app, const ImportArgs& a) {
         }
         // Successes are summarised on a terminal; every row is listed otherwise.
         if (r.result == "failed") {
-            std::cerr << "line " << r.line << ": " << r.email << ": failed: " << r.error.text() << "\n";
+            std::cerr << "line " << r.line << ": " << r.email << ": failed: " << r.error.text()
+                      << "\n";
         } else if (!progress) {
             std::cout << "line " << r.line << ": " << r.email << ": " << r.result << "\n";
         }
@@ -61,7 +62,9 @@ int run_import(App& app, const ImportArgs& a) {
     }
     if (app.json) {
         app.print_json({{"summary",
-                         {{"total", s.total}, {"enrolled", s.enrolled}, {"existed", s.existed},
+                         {{"total", s.total},
+                          {"enrolled", s.enrolled},
+                          {"existed", s.existed},
                           {"failed", s.failed}}}});
     } else {
         std::cout << s.total << " rows: " << s.enrolled << " enrolled, " << s.existed
@@ -75,7 +78,8 @@ int run_import(App& app, const ImportArgs& a) {
 void register_user_import(CLI::App& user_cmd, App& app) {
     auto a = std::make_shared<ImportArgs>();
     auto* cmd = user_cmd.add_subcommand(
-        "import", "enroll users from CSV (email,phone,country_code,name[,password_hash]) or JSON lines");
+        "import",
+        "enroll users from CSV (email,phone,country_code,name[,password_hash]) or JSON lines");
     cmd->add_option("file", a->file, "input file, or - for standard input")->required();
     cmd->add_option("--jobs,-j", a->jobs, "registrations in flight at once")
         ->capture_default_str()

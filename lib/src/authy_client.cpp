@@ -37,11 +37,11 @@ std::optional<long> retry_after_seconds(const std::string& value) {
 
 HttpResponse AuthyClient::call(const std::string& method, const std::string& path,
                                const std::string& body, bool idempotent) {
-    HttpRequest req{method, m_base + path,
-                    {{"X-Authy-API-Key", m_key},
-                     {"Accept", "application/json"},
-                     {"User-Agent", "twofa/0.1"}},
-                    body};
+    HttpRequest req{
+        method,
+        m_base + path,
+        {{"X-Authy-API-Key", m_key}, {"Accept", "application/json"}, {"User-Agent", "twofa/0.1"}},
+        body};
     if (method == "POST") {
         req.headers.emplace_back("Content-Type", "application/json");
     }
@@ -83,7 +83,8 @@ Result<authy::UserStatus> AuthyClient::user_status(std::int64_t authy_id) {
 }
 
 Result<bool> AuthyClient::delete_user(std::int64_t authy_id) {
-    auto r = call("POST", "/protected/json/users/" + std::to_string(authy_id) + "/delete", "{}", true);
+    auto r =
+        call("POST", "/protected/json/users/" + std::to_string(authy_id) + "/delete", "{}", true);
     if (r.status == 404 && authy::error_code_of(r.body) == authy::k_user_not_found) {
         return false;
     }

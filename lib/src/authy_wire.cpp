@@ -59,7 +59,8 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, std
 } // namespace
 
 std::string encode_new_user(const NewUser& u) {
-    json j = {{"user", {{"email", u.email}, {"cellphone", u.cellphone}, {"country_code", u.country_code}}},
+    json j = {{"user",
+               {{"email", u.email}, {"cellphone", u.cellphone}, {"country_code", u.country_code}}},
               {"send_install_link_via_sms", u.send_install_link}};
     return j.dump();
 }
@@ -200,16 +201,20 @@ std::string error_body(const std::string& message, const std::string& code,
 }
 
 std::string user_created_body(std::int64_t id) {
-    return json{{"message", "User created successfully."}, {"user", {{"id", id}}}, {"success", true}}
+    return json{
+        {"message", "User created successfully."}, {"user", {{"id", id}}}, {"success", true}}
         .dump();
 }
 
 std::string user_status_body(const UserStatus& s, const std::string& email) {
     json detailed = json::array();
     if (s.registered) {
-        detailed.push_back({{"device_type", "authy"}, {"os_type", "android"},
-                            {"registration_device_id", nullptr}, {"registration_method", nullptr},
-                            {"device_id", s.authy_id + 1}, {"last_sync_date", 0},
+        detailed.push_back({{"device_type", "authy"},
+                            {"os_type", "android"},
+                            {"registration_device_id", nullptr},
+                            {"registration_method", nullptr},
+                            {"device_id", s.authy_id + 1},
+                            {"last_sync_date", 0},
                             {"creation_date", 0}});
     }
     json status = {{"authy_id", s.authy_id},

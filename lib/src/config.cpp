@@ -87,7 +87,8 @@ Result<std::optional<long>> lookup_int(const Sources& s, const std::string& key,
     return out;
 }
 
-std::string home_relative(const EnvLookup& env, const std::string& xdg, const std::string& fallback) {
+std::string home_relative(const EnvLookup& env, const std::string& xdg,
+                          const std::string& fallback) {
     if (auto v = env(xdg)) {
         return *v;
     }
@@ -96,8 +97,8 @@ std::string home_relative(const EnvLookup& env, const std::string& xdg, const st
 
 } // namespace
 
-Result<Config> resolve_config(const FlagValues& flags, const std::optional<std::string>& config_flag,
-                              const EnvLookup& env) {
+Result<Config> resolve_config(const FlagValues& flags,
+                              const std::optional<std::string>& config_flag, const EnvLookup& env) {
     Config c;
     std::string path;
     bool explicit_path = true;
@@ -118,16 +119,18 @@ Result<Config> resolve_config(const FlagValues& flags, const std::optional<std::
             have_file = true;
             c.config_file = path;
         } catch (const toml::parse_error& e) {
-            return config_error("config file " + path + " is not valid TOML: " +
-                                    std::string(e.description()),
+            return config_error("config file " + path +
+                                    " is not valid TOML: " + std::string(e.description()),
                                 "line " + std::to_string(e.source().begin.line));
         }
     } else if (explicit_path) {
-        return config_error("config file " + path + " does not exist", "check --config / TWOFA_CONFIG");
+        return config_error("config file " + path + " does not exist",
+                            "check --config / TWOFA_CONFIG");
     }
     Sources s{flags, env, have_file ? &table : nullptr};
 
-    auto set_string = [&](std::string& field, const std::string& key, const std::string& env_name) -> Status {
+    auto set_string = [&](std::string& field, const std::string& key,
+                          const std::string& env_name) -> Status {
         auto v = lookup_string(s, key, env_name);
         if (!v.ok()) {
             return v.error();
@@ -209,7 +212,8 @@ Result<std::string> load_api_key(const Config& config) {
         key.pop_back();
     }
     if (key.empty()) {
-        return config_error("API key file " + config.api_key_file + " is empty", "put the key in it");
+        return config_error("API key file " + config.api_key_file + " is empty",
+                            "put the key in it");
     }
     return key;
 }
@@ -241,13 +245,15 @@ bool is_ipv4_loopback(const std::string& host) {
 Status check_provider_url(const std::string& url) {
     auto scheme_end = url.find("://");
     if (scheme_end == std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + url + "' has no scheme", "use https://...");
+        return make_error(Exit::usage, "provider URL '" + url + "' has no scheme",
+                          "use https://...");
     }
     std::string scheme = url.substr(0, scheme_end);
     std::string rest = url.substr(scheme_end + 3);
     std::string host = rest.substr(0, rest.find_first_of("/?#"));
     if (host.empty() || host.find('@') != std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + url + "' has no usable host", "use https://host");
+        return make_error(Exit::usage, "provider URL '" + url + "' has no usable host",
+                          "use https://host");
     }
     if (scheme == "https") {
         return {};
@@ -265,7 +271,8 @@ Status check_provider_url(const std::string& url) {
         return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
                           "use https:// for " + name);
     }
-    return make_error(Exit::usage, "provider URL scheme '" + scheme + "' is not supported", "use https://");
+    return make_error(Exit::usage, "provider URL scheme '" + scheme + "' is not supported",
+                      "use https://");
 }
 
 } // namespace twofa

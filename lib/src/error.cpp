@@ -48,6 +48,8 @@ const Exit* all_exits(std::size_t& count) noexcept {
     return k_codes.data();
 }
 
-std::string Error::text() const { return hint.empty() ? message : message + " (" + hint + ")"; }
+std::string Error::text() const {
+    return hint.empty() ? message : message + " (" + hint + ")";
+}
 
 } // namespace twofa

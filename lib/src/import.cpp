@@ -23,7 +23,8 @@ Error bad_input(std::size_t line, const std::string& what) {
 }
 
 // Splits CSV records (RFC 4180: quoted fields may hold commas, quotes and newlines).
-Result<std::vector<std::pair<std::size_t, std::vector<std::string>>>> split_csv(const std::string& in) {
+Result<std::vector<std::pair<std::size_t, std::vector<std::string>>>>
+split_csv(const std::string& in) {
     std::vector<std::pair<std::size_t, std::vector<std::string>>> records;
     std::vector<std::string> fields;
     std::string field;
@@ -195,7 +196,7 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
             duplicate[i] = !seen.insert(lower(field(rows[i], "email"))).second;
         }
     }
-    auto report = [&](RowOutcome out) {
+    auto report = [&](const RowOutcome& out) {
         std::lock_guard lock(report_mutex);
         ++done;
         if (out.result == "enrolled") {
@@ -216,8 +217,8 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
     auto process = [&](std::size_t index, Result<std::unique_ptr<AuthyClient>>& client) {
         const ImportRow& row = rows[index];
         RowOutcome out{row.line, strip_control(field(row, "email")), "failed", 0, {}};
-        auto user = validate_user_fields(
-            {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name")});
+        auto user = validate_user_fields({field(row, "email"), field(row, "phone"),
+                                          field(row, "country_code"), field(row, "name")});
         std::string hash = field(row, "password_hash");
         Status hash_ok = hash.empty() ? Status{} : validate_password_hash(hash);
         if (!user.ok() || !hash_ok.ok()) {
@@ -251,7 +252,8 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
             process(i, client);
         }
     };
-    int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(rows.size(), 1))));
+    int jobs = std::max(
+        1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(rows.size(), 1))));
     std::vector<std::thread> threads;
     for (int i = 1; i < jobs; ++i) {
         threads.emplace_back(worker);

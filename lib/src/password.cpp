@@ -46,7 +46,8 @@ bool parse_werkzeug(std::string_view h, Werkzeug& out) {
             return false;
         }
         auto digits = method.substr(k_werkzeug_prefix.size() + 1);
-        auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out.iterations);
+        auto [p, ec] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), out.iterations);
         if (ec != std::errc() || p != digits.data() + digits.size() || out.iterations == 0 ||
             out.iterations > 10'000'000) {
             return false;
@@ -78,7 +79,9 @@ bool verify_werkzeug(std::string_view password, const Werkzeug& w) {
     return CRYPTO_memcmp(hex, w.hex.data(), sizeof hex) == 0;
 }
 
-bool is_argon2id(std::string_view h) { return h.substr(0, 10) == "$argon2id$"; }
+bool is_argon2id(std::string_view h) {
+    return h.substr(0, 10) == "$argon2id$";
+}
 
 } // namespace
 

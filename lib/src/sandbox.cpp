@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <set>
-#include <unistd.h>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
+#include <unistd.h>
 
 namespace twofa {
 
@@ -41,7 +41,9 @@ std::string suffix(const std::string& digits) {
 }
 
 // The app is installed for every scenario but "no app" (…2222).
-bool has_app(const SandboxUser& u) { return suffix(u.cellphone) != "2222"; }
+bool has_app(const SandboxUser& u) {
+    return suffix(u.cellphone) != "2222";
+}
 
 void send_json(httplib::Response& res, int status, const std::string& body) {
     res.status = status;
@@ -82,7 +84,8 @@ struct Sandbox::Impl {
         }
         auto j = json::parse(*text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) {
-            return make_error(Exit::config, "state file " + options.state_file + " is not valid JSON",
+            return make_error(Exit::config,
+                              "state file " + options.state_file + " is not valid JSON",
                               "remove it to start afresh");
         }
         next_id = j.value("next_id", std::int64_t{1001});
@@ -100,7 +103,9 @@ struct Sandbox::Impl {
         }
         json arr = json::array();
         for (const auto& [id, u] : users) {
-            arr.push_back({{"id", id}, {"email", u.email}, {"cellphone", u.cellphone},
+            arr.push_back({{"id", id},
+                           {"email", u.email},
+                           {"cellphone", u.cellphone},
                            {"country_code", u.country_code}});
         }
         (void)detail::write_private_file(options.state_file,
@@ -137,7 +142,8 @@ struct Sandbox::Impl {
     }
 
     // Faults, the request log and the API key, before any route runs.
-    httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
+    httplib::Server::HandlerResponse pre_route(const httplib::Request& req,
+                                               httplib::Response& res) {
         if (!is_api_path(req.path)) {
             return httplib::Server::HandlerResponse::Unhandled;
         }
@@ -211,12 +217,14 @@ struct Sandbox::Impl {
             bad["country_code"] = cc.empty() ? "is required" : "is invalid";
         }
         if (!bad.empty()) {
-            send_json(res, 400, authy::error_body("User was not valid", authy::k_user_invalid, bad));
+            send_json(res, 400,
+                      authy::error_body("User was not valid", authy::k_user_invalid, bad));
             return;
         }
         if (suffix(*valid_phone) == "4444") {
-            send_json(res, 400, authy::error_body("Invalid phone number", authy::k_invalid_phone,
-                                                  {{"cellphone", "is invalid"}}));
+            send_json(res, 400,
+                      authy::error_body("Invalid phone number", authy::k_invalid_phone,
+                                        {{"cellphone", "is invalid"}}));
             return;
         }
         std::lock_guard lock(mutex);
@@ -287,7 +295,9 @@ struct Sandbox::Impl {
         static const std::set<std::string> k_kinds{"429", "500", "503", "hang", "malformed"};
         if (j.is_discarded() || !j.is_object() || !j.contains("kind") || !j["kind"].is_string() ||
             k_kinds.count(j["kind"].get<std::string>()) == 0U) {
-            send_json(res, 400, R"({"error":"body must be {\"kind\":\"429|500|503|hang|malformed\", \"count\":N, \"retry_after\":S, \"hang_ms\":MS}"})");
+            send_json(
+                res, 400,
+                R"({"error":"body must be {\"kind\":\"429|500|503|hang|malformed\", \"count\":N, \"retry_after\":S, \"hang_ms\":MS}"})");
             return;
         }
         Fault f{j["kind"].get<std::string>(), j.value("retry_after", 1), j.value("hang_ms", 15000)};
@@ -300,17 +310,19 @@ struct Sandbox::Impl {
     }
 
     void routes() {
-        server.set_pre_routing_handler(
-            [this](const httplib::Request& req, httplib::Response& res) { return pre_route(req, res); });
+        server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+            return pre_route(req, res);
+        });
         server.Post("/protected/json/users/new",
                     [this](const httplib::Request& q, httplib::Response& r) { users_new(q, r); });
         server.Get(R"(/protected/json/users/(\d+)/status)",
                    [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
-        for (const char* path : {R"(/protected/json/users/(\d+)/delete)",
-                                 R"(/protected/json/users/delete/(\d+))",
-                                 R"(/protected/json/users/(\d+)/remove)"}) {
-            server.Post(path,
-                        [this](const httplib::Request& q, httplib::Response& r) { user_delete(q, r); });
+        for (const char* path :
+             {R"(/protected/json/users/(\d+)/delete)", R"(/protected/json/users/delete/(\d+))",
+              R"(/protected/json/users/(\d+)/remove)"}) {
+            server.Post(path, [this](const httplib::Request& q, httplib::Response& r) {
+                user_delete(q, r);
+            });
         }
         server.Post("/sandbox/faults",
                     [this](const httplib::Request& q, httplib::Response& r) { add_faults(q, r); });
@@ -332,8 +344,11 @@ struct Sandbox::Impl {
             std::lock_guard lock(mutex);
             json arr = json::array();
             for (const auto& [id, u] : users) {
-                arr.push_back({{"authy_id", id}, {"email", u.email}, {"cellphone", u.cellphone},
-                               {"country_code", u.country_code}, {"app", has_app(u)}});
+                arr.push_back({{"authy_id", id},
+                               {"email", u.email},
+                               {"cellphone", u.cellphone},
+                               {"country_code", u.country_code},
+                               {"app", has_app(u)}});
             }
             send_json(r, 200, arr.dump());
         });
@@ -368,7 +383,7 @@ Result<int> Sandbox::bind() {
     m_impl->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
     m_impl->server.set_keep_alive_timeout(5);
     m_impl->server.set_read_timeout(5);
-    m_impl->server.set_payload_max_length(64 * 1024);
+    m_impl->server.set_payload_max_length(std::size_t{64} * 1024);
     int port = o.port;
     if (port == 0) {
         port = m_impl->server.bind_to_any_port(o.host);
@@ -379,13 +394,16 @@ Result<int> Sandbox::bind() {
         port = 0;
     }
     if (port == 0) {
-        return make_error(Exit::unavailable, "cannot listen on " + o.host + ":" + std::to_string(o.port),
+        return make_error(Exit::unavailable,
+                          "cannot listen on " + o.host + ":" + std::to_string(o.port),
                           "is the port in use? try --listen 127.0.0.1:0");
     }
     return port;
 }
 
-bool Sandbox::run() { return m_impl->server.listen_after_bind(); }
+bool Sandbox::run() {
+    return m_impl->server.listen_after_bind();
+}
 
 void Sandbox::stop() {
     {

@@ -43,8 +43,8 @@ namespace {
 
 AuditEvent event(std::int64_t now, std::string name, std::string email, std::string outcome,
                  std::string detail = {}) {
-    return AuditEvent{now, std::move(name), std::move(email), "", std::move(outcome),
-                      std::move(detail)};
+    return AuditEvent{now, std::move(name),    std::move(email),
+                      "",  std::move(outcome), std::move(detail)};
 }
 
 } // namespace
@@ -82,8 +82,8 @@ Result<AddOutcome> enroll_user(Store& store, AuthyClient& authy, const ValidUser
             return row.error();
         }
         rec.id = *row;
-        return store.audit(event(now, "user.add", rec.email, "ok",
-                                 "authy_id=" + std::to_string(rec.authy_id)));
+        return store.audit(
+            event(now, "user.add", rec.email, "ok", "authy_id=" + std::to_string(rec.authy_id)));
     });
     if (!st.ok()) {
         if (st.error().code == Exit::conflict && if_not_exists) {

@@ -59,7 +59,8 @@ bool valid_domain(std::string_view domain) {
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
             return false;
         }
-        if (!std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; })) {
+        if (!std::all_of(label.begin(), label.end(),
+                         [](char c) { return is_alnum(c) || c == '-'; })) {
             return false;
         }
         start = end + 1;
@@ -111,8 +112,8 @@ Result<std::string> validate_phone(std::string_view phone) {
         }
     }
     if (digits.size() < 4 || digits.size() > 15) {
-        return usage("phone number must have 4 to 15 digits (has " +
-                         std::to_string(digits.size()) + ")",
+        return usage("phone number must have 4 to 15 digits (has " + std::to_string(digits.size()) +
+                         ")",
                      "give the national number without the country code");
     }
     return digits;
@@ -137,7 +138,11 @@ long utf8_length(std::string_view s) {
     long count = 0;
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
         if (len == 0 || i + len > s.size()) {
             return -1;
         }

@@ -39,12 +39,14 @@ struct Harness {
         auto t = std::make_unique<FakeTransport>();
         t->replies = std::move(replies);
         transport = t.get();
-        client = std::make_unique<AuthyClient>("http://127.0.0.1:1/", "KEY", std::move(t), RetryPolicy{},
-                                               [this](std::chrono::milliseconds d) { slept.push_back(d); });
+        client = std::make_unique<AuthyClient>(
+            "http://127.0.0.1:1/", "KEY", std::move(t), RetryPolicy{},
+            [this](std::chrono::milliseconds d) { slept.push_back(d); });
     }
 };
 
-const char* k_created = R"({"message":"User created successfully.","user":{"id":1635},"success":true})";
+const char* k_created =
+    R"({"message":"User created successfully.","user":{"id":1635},"success":true})";
 const char* k_invalid_user =
     R"({"cellphone":"is invalid","message":"User was not valid","success":false,"errors":{"cellphone":"is invalid","message":"User was not valid"},"error_code":"60027"})";
 const char* k_bad_key =
@@ -77,8 +79,10 @@ TEST_CASE("users/new replies") {
     CHECK(key.error().code == Exit::rejected);
     CHECK(key.error().hint.find("AUTHY_API_KEY") != std::string::npos);
     CHECK(authy::decode_new_user(reply(503, "")).error().code == Exit::unavailable);
-    CHECK(authy::decode_new_user(reply(200, R"({"user":{"id":)")).error().code == Exit::unavailable);
-    CHECK(authy::decode_new_user(reply(200, R"({"user":{"id":"12"}})")).error().code == Exit::unavailable);
+    CHECK(authy::decode_new_user(reply(200, R"({"user":{"id":)")).error().code ==
+          Exit::unavailable);
+    CHECK(authy::decode_new_user(reply(200, R"({"user":{"id":"12"}})")).error().code ==
+          Exit::unavailable);
     CHECK(authy::decode_new_user(reply(200, R"([1,2])")).error().code == Exit::unavailable);
     CHECK(authy::decode_new_user(reply(302, "")).error().code == Exit::unavailable);
     HttpResponse down;
@@ -93,7 +97,8 @@ TEST_CASE("error_code is read as a string or a number") {
 }
 
 TEST_CASE("provider text is stripped of control characters") {
-    auto e = authy::decode_error(reply(400, R"({"message":"bad\u001b[2Jthing","error_code":"60000"})"));
+    auto e =
+        authy::decode_error(reply(400, R"({"message":"bad\u001b[2Jthing","error_code":"60000"})"));
     CHECK(e.message.find('\x1b') == std::string::npos);
     CHECK(e.message.find("bad[2Jthing") != std::string::npos);
 }
@@ -109,7 +114,8 @@ TEST_CASE("user status, current and older shapes") {
     CHECK(old->registered);
     CHECK(old->devices == std::vector<std::string>{"iphone", "ipad"});
     CHECK(authy::decode_user_status(reply(404, k_not_found)).error().code == Exit::rejected);
-    CHECK(authy::decode_user_status(reply(200, R"({"success":true})")).error().code == Exit::unavailable);
+    CHECK(authy::decode_user_status(reply(200, R"({"success":true})")).error().code ==
+          Exit::unavailable);
 }
 
 TEST_CASE("sandbox bodies decode with the client's decoders") {
@@ -122,7 +128,8 @@ TEST_CASE("sandbox bodies decode with the client's decoders") {
     auto back = authy::decode_user_status(reply(200, authy::user_status_body(st, "e@x.com")));
     CHECK(back->registered);
     CHECK(back->country_code == 44);
-    auto err = nlohmann::json::parse(authy::error_body("User was not valid", "60027", {{"cellphone", "is invalid"}}));
+    auto err = nlohmann::json::parse(
+        authy::error_body("User was not valid", "60027", {{"cellphone", "is invalid"}}));
     CHECK(err["error_code"].is_string());
     CHECK(err["success"] == false);
     CHECK(err["errors"]["cellphone"] == "is invalid");
@@ -130,7 +137,8 @@ TEST_CASE("sandbox bodies decode with the client's decoders") {
 }
 
 TEST_CASE("flattening JSON params into bracket keys") {
-    auto flat = authy::flatten_json_params(R"({"user":{"email":"a@b.c","country_code":1},"x":[true,null]})");
+    auto flat = authy::flatten_json_params(
+        R"({"user":{"email":"a@b.c","country_code":1},"x":[true,null]})");
     REQUIRE(flat.ok());
     CHECK(flat->at("user[email]") == "a@b.c");
     CHECK(flat->at("user[country_code]") == "1");

@@ -46,9 +46,9 @@ TEST_CASE("precedence: flag > environment > file > default") {
     auto env = env_of({{"HOME", "/h"}, {"TWOFA_DB", "/env.db"}, {"TWOFA_CONFIG", cfg}});
     auto from_env = resolve_config({}, std::nullopt, env);
     REQUIRE(from_env.ok());
-    CHECK(from_env->db_path == "/env.db");                    // env beats file
-    CHECK(from_env->authy_url == "https://file.example");     // file beats default
-    CHECK(from_env->onetouch_seconds_to_expire == 300);       // TOML integer
+    CHECK(from_env->db_path == "/env.db");                // env beats file
+    CHECK(from_env->authy_url == "https://file.example"); // file beats default
+    CHECK(from_env->onetouch_seconds_to_expire == 300);   // TOML integer
     CHECK(from_env->failmode_safe);
     CHECK(from_env->callback_public_url == "http://127.0.0.1:9000/authy/callback");
     auto from_flag = resolve_config({{"db", "/flag.db"}}, std::nullopt, env);

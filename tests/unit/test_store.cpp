@@ -95,7 +95,10 @@ TEST_CASE("a failed transaction leaves nothing behind") {
     CHECK(!st.ok());
     CHECK(!(*store->find_user("a@example.com")).has_value());
     CHECK(store->recent_audit(10)->empty());
-    CHECK(store->transaction([&]() -> Status { return store->audit({2, "x", "", "", "ok", ""}); }).ok());
+    CHECK(store->transaction([&]() -> Status {
+                   return store->audit({2, "x", "", "", "ok", ""});
+               })
+              .ok());
     CHECK(store->recent_audit(10)->size() == 1);
 }
 

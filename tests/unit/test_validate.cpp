@@ -7,9 +7,9 @@ using namespace twofa;
 TEST_CASE("email validation") {
     CHECK(*validate_email("  alice@example.com ") == "alice@example.com");
     CHECK(validate_email("a.b+tag@sub.example.co").ok());
-    for (const char* bad : {"", "alice", "alice@", "@example.com", "a@b", "a@@b.com", "a b@c.com",
-                            "a..b@c.com", ".a@c.com", "a@-c.com", "a@c.123", "a@c..com",
-                            "a\x01@c.com", "a@c.com\n"}) {
+    for (const char* bad :
+         {"", "alice", "alice@", "@example.com", "a@b", "a@@b.com", "a b@c.com", "a..b@c.com",
+          ".a@c.com", "a@-c.com", "a@c.123", "a@c..com", "a\x01@c.com", "a@c.com\n"}) {
         auto r = validate_email(bad);
         CHECK_MESSAGE(!r.ok(), bad);
         if (!r.ok()) {

@@ -41,8 +41,8 @@ using FlagValues = std::map<std::string, std::string>;
 
 // Resolves every setting. Fails with Exit::config for an unreadable or malformed config
 // file, or a value of the wrong type; with Exit::usage for a bad value given as a flag.
-Result<Config> resolve_config(const FlagValues& flags, const std::optional<std::string>& config_flag,
-                              const EnvLookup& env);
+Result<Config> resolve_config(const FlagValues& flags,
+                              const std::optional<std::string>& config_flag, const EnvLookup& env);
 
 // The Authy API key: from the environment, else the key file (which must not be readable or
 // writable by group or others). Exit::config when there is none or the file is insecure.

@@ -15,11 +15,11 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-    long status = 0;          // 0: no HTTP answer (see error)
+    long status = 0; // 0: no HTTP answer (see error)
     std::string body;
-    std::string retry_after;  // the Retry-After header, if any
-    std::string error;        // transport failure, when status is 0
-    bool maybe_sent = false;  // with status 0: the request may have reached the server
+    std::string retry_after; // the Retry-After header, if any
+    std::string error;       // transport failure, when status is 0
+    bool maybe_sent = false; // with status 0: the request may have reached the server
     bool timed_out = false;
 };
 
