@@ -158,6 +158,10 @@ struct Sandbox::Impl {
                 faults.pop_front();
             }
         }
+        if (options.latency_ms > 0) {
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, std::chrono::milliseconds(options.latency_ms), [&] { return stopping; });
+        }
         if (fault) {
             apply_fault(*fault, res);
             return httplib::Server::HandlerResponse::Handled;
@@ -381,6 +385,7 @@ Result<int> Sandbox::bind() {
     }
     m_impl->routes();
     m_impl->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    m_impl->server.set_tcp_nodelay(true);
     m_impl->server.set_keep_alive_timeout(5);
     m_impl->server.set_read_timeout(5);
     m_impl->server.set_payload_max_length(std::size_t{64} * 1024);

@@ -14,6 +14,7 @@ struct SandboxOptions {
     std::string callback_url; // where answered pushes are reported (later issues)
     std::string state_file;   // empty: in memory only
     double approve_after = 1.0;
+    int latency_ms = 0; // added to every API request, to imitate a distant provider
 };
 
 class Sandbox {
