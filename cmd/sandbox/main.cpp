@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
                    "the API key clients must send (default: $AUTHY_API_KEY)");
     app.add_option("--callback-url", o.callback_url, "where OneTouch results are POSTed");
     app.add_option("--state", o.state_file, "keep users and requests in this file (0600)");
-    app.add_option("--latency-ms", o.latency_ms, "delay every API answer (imitates a distant provider)")
+    app.add_option("--latency-ms", o.latency_ms,
+                   "delay every API answer (imitates a distant provider)")
         ->check(CLI::Range(0, 60000));
     app.add_option("--approve-after", o.approve_after, "seconds before a push is approved")
         ->capture_default_str()

@@ -160,7 +160,8 @@ struct Sandbox::Impl {
         }
         if (options.latency_ms > 0) {
             std::unique_lock lock(mutex);
-            wake.wait_for(lock, std::chrono::milliseconds(options.latency_ms), [&] { return stopping; });
+            wake.wait_for(lock, std::chrono::milliseconds(options.latency_ms),
+                          [&] { return stopping; });
         }
         if (fault) {
             apply_fault(*fault, res);

@@ -115,6 +115,21 @@ class Terminal(TwofaCase):
         self.assertEqual(s.finish(), 0)
         self.assertEqual(self.sandbox.users(), [])
 
+    def test_import_shows_a_progress_bar_on_a_terminal(self):
+        path = os.path.join(self.home, "users.csv")
+        with open(path, "w") as f:
+            f.write("email,phone,country_code\n")
+            for i in range(20):
+                f.write(f"p{i}@example.com,555{i:07d},1\n")
+            f.write("bad-row,5551230000,1\n")
+        s = self.spawn("user", "import", path, "--jobs", "2")
+        self.assertEqual(s.finish(), 2)
+        screen = s.output.decode()
+        self.assertIn("] 21/21", screen)
+        self.assertIn("line 22: bad-row: failed", screen)
+        self.assertIn("21 rows: 20 enrolled, 0 already enrolled, 1 failed", screen)
+        self.assertNotIn("p0@example.com: enrolled", screen)  # successes are summarised
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -105,6 +105,19 @@ class UserCommands(TwofaCase):
         self.assertExit(self.twofa("user", "remove", "alice@example.com", "--yes"), 0)
         self.assertEqual(self.db_rows()[0], [])
 
+    def test_busy_database_is_a_store_error(self):
+        self.assertExit(self.add_user(), 0)
+        con = sqlite3.connect(self.db, isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")  # hold the write lock past the 5 s busy timeout
+        try:
+            r, doc = self.twofa_json("user", "unlock", "alice@example.com")
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        self.assertExit(r, 11)
+        self.assertIn("busy", doc["error"]["message"])
+        self.assertExit(self.twofa("user", "unlock", "alice@example.com"), 0)
+
     def test_json_error_document(self):
         r, doc = self.twofa_json("user", "show", "nobody@example.com")
         self.assertExit(r, 6)
