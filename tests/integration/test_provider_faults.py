@@ -2,7 +2,7 @@
 import time
 import unittest
 
-from harness import PASSWORD, TwofaCase
+from harness import PASSWORD, Sandbox, TwofaCase
 
 
 class ProviderFaults(TwofaCase):
@@ -74,16 +74,13 @@ class ProviderFaults(TwofaCase):
         self.assertNothingStored()
 
     def test_unreachable_provider(self):
-        port = self.sandbox.url.rsplit(":", 1)[1]
         self.sandbox.stop()
         r = self.twofa("user", "add", "--email", "f@example.com", "--phone", "5551230000", "--country-code", "1",
                        "--password-stdin", input=PASSWORD + "\n")
         self.assertExit(r, 8)
         self.assertNothingStored()
         # tearDown stops the sandbox again; start a fresh one so it has something to stop.
-        from harness import Sandbox
         self.sandbox = Sandbox(self.home)
-        self.assertNotEqual(port, "")
 
     def test_remove_keeps_the_user_when_authy_fails(self):
         self.assertExit(self.add(), 0)
