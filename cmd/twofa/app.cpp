@@ -31,6 +31,26 @@ AuthyClient& App::authy() {
     return *m_authy;
 }
 
+Logins& App::logins() {
+    if (!m_logins) {
+        const Config& c = config();
+        LoginPolicy policy;
+        policy.pending_ttl = c.login_pending_ttl;
+        policy.approved_ttl = c.login_approved_ttl;
+        policy.throttle.resend_interval = c.resend_interval;
+        policy.failmode_safe = c.failmode_safe;
+        ProviderGetter provider = [this]() -> Result<AuthyClient*> {
+            try {
+                return &authy();
+            } catch (const Failure& f) {
+                return f.error();
+            }
+        };
+        m_logins = std::make_unique<Logins>(store(), provider, policy, &App::now);
+    }
+    return *m_logins;
+}
+
 std::int64_t App::now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -61,6 +81,53 @@ std::string iso_time(std::int64_t unix_seconds) {
     }
     char buf[32];
     return std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? "" : buf;
+}
+
+} // namespace twofa::cli
+
+namespace twofa::cli {
+
+SessionRef resolve_session(App& app, const std::optional<std::string>& flag) {
+    if (flag) {
+        return {*flag, SessionSource::flag};
+    }
+    if (const char* env = std::getenv("TWOFA_SESSION"); env != nullptr && *env != '\0') {
+        return {env, SessionSource::environment};
+    }
+    if (auto id = unwrap(load_current_session(app.config().state_dir))) {
+        return {*id, SessionSource::file};
+    }
+    throw Failure(make_error(Exit::not_found, "no current login session",
+                             "log in with twofa login EMAIL, or pass --session ID"));
+}
+
+void add_session_flag(CLI::App& cmd, std::optional<std::string>& target) {
+    cmd.add_option_function<std::string>(
+        "--session", [&target](const std::string& v) { target = v; },
+        "login session id (default: $TWOFA_SESSION, else the current session)");
+}
+
+nlohmann::json session_json(const SessionView& v, bool with_id) {
+    nlohmann::json j = {{"email", v.user.email},
+                        {"method", v.record.method},
+                        {"status", to_string(v.state)},
+                        {"expires_at", iso_time(v.record.expires_at)},
+                        {"attempts_left", v.attempts_left}};
+    if (with_id) {
+        j["session"] = v.id;
+    }
+    return j;
+}
+
+std::string clock_text(std::int64_t seconds) {
+    if (seconds < 0) {
+        seconds = 0;
+    }
+    auto two = [](std::int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+    if (seconds >= 3600) {
+        return std::to_string(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" + two(seconds % 60);
+    }
+    return std::to_string(seconds / 60) + ":" + two(seconds % 60);
 }
 
 } // namespace twofa::cli

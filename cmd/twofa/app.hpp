@@ -1,6 +1,7 @@
 #pragma once
 // Shared state of one twofa run: global flags, lazily opened store and Authy client, output.
 #include <twofa/config.hpp>
+#include <twofa/login.hpp>
 #include <twofa/store.hpp>
 #include <twofa/users.hpp>
 
@@ -40,6 +41,7 @@ class App {
     Store& store();
     AuthyClient& authy();
     ClientFactory client_factory();
+    Logins& logins();
     static std::int64_t now();
 
     // Prints one JSON document on stdout.
@@ -51,7 +53,29 @@ class App {
     std::optional<Config> m_config;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<AuthyClient> m_authy;
+    std::unique_ptr<Logins> m_logins;
 };
+
+// Where a session id came from.
+enum class SessionSource { flag, environment, file };
+
+struct SessionRef {
+    std::string id;
+    SessionSource source = SessionSource::file;
+};
+
+// The session to act on: --session, else $TWOFA_SESSION, else the current-session file.
+// Exit::not_found when there is none.
+SessionRef resolve_session(App& app, const std::optional<std::string>& flag);
+
+// Adds --session ID to a command.
+void add_session_flag(CLI::App& cmd, std::optional<std::string>& target);
+
+// {"email","method","status","expires_at","attempts_left"} (+ "session" when given).
+nlohmann::json session_json(const SessionView& view, bool with_id = false);
+
+// "9:32" for a number of seconds.
+std::string clock_text(std::int64_t seconds);
 
 // Adds a flag that overrides a config key.
 void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key,
@@ -63,5 +87,10 @@ std::string iso_time(std::int64_t unix_seconds);
 // Registration of each command group.
 void register_user(CLI::App& root, App& app);
 void register_user_import(CLI::App& user_cmd, App& app);
+void register_login(CLI::App& root, App& app);
+void register_verify(CLI::App& root, App& app);
+void register_resend(CLI::App& root, App& app);
+void register_logout(CLI::App& root, App& app);
+void register_status(CLI::App& root, App& app);
 
 } // namespace twofa::cli

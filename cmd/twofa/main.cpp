@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
     twofa::cli::add_config_flag(root, app, "--db", "db", "database file");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url", "Authy API base URL");
     twofa::cli::register_user(root, app);
+    twofa::cli::register_login(root, app);
+    twofa::cli::register_verify(root, app);
+    twofa::cli::register_resend(root, app);
+    twofa::cli::register_logout(root, app);
+    twofa::cli::register_status(root, app);
     try {
         try {
             root.parse(argc, argv);

@@ -1,9 +1,11 @@
 #include "terminal.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <poll.h>
 #include <iostream>
 #include <sstream>
 #include <termios.h>
@@ -39,7 +41,8 @@ class Tty {
     Tty& operator=(const Tty&) = delete;
     int fd() const { return m_fd; }
 
-    Result<std::string> ask(const std::string& prompt, bool echo) {
+    // Reads one line; with a timeout (seconds > 0), Exit::expired when none comes in time.
+    Result<std::string> ask(const std::string& prompt, bool echo, int timeout_seconds = 0) {
         if (m_fd < 0) {
             return make_error(Exit::usage, "no terminal to ask for input",
                               "run it in a terminal or use the --...-stdin option");
@@ -60,7 +63,21 @@ class Tty {
         std::string line;
         char c = 0;
         bool got_eof = true;
-        while (::read(m_fd, &c, 1) == 1) {
+        bool timed_out = false;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+        while (true) {
+            if (timeout_seconds > 0) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now());
+                pollfd p{m_fd, POLLIN, 0};
+                if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
+                    timed_out = true;
+                    break;
+                }
+            }
+            if (::read(m_fd, &c, 1) != 1) {
+                break;
+            }
             if (c == '\n' || c == '\r') {
                 got_eof = false;
                 break;
@@ -70,6 +87,11 @@ class Tty {
         if (restore) {
             ::tcsetattr(m_fd, TCSADRAIN, &old);
             g_saved_fd = -1;
+        }
+        if (timed_out) {
+            write_all("\n");
+            return make_error(Exit::expired, "nothing was typed in time",
+                              "finish with twofa verify CODE, or log in again");
         }
         if (got_eof && line.empty()) {
             return make_error(Exit::usage, "no input", "type a value and press Enter");
@@ -111,8 +133,12 @@ bool stderr_is_tty() {
 Result<std::string> read_secret(const std::string& prompt) {
     return Tty().ask(prompt, false);
 }
-Result<std::string> read_tty_line(const std::string& prompt) {
-    return Tty().ask(prompt, true);
+Result<std::string> read_tty_line(const std::string& prompt, int timeout_seconds) {
+    return Tty().ask(prompt, true, timeout_seconds);
+}
+
+bool tty_available() {
+    return Tty().fd() >= 0;
 }
 
 Result<std::string> read_stdin_line(const std::string& what) {

@@ -16,8 +16,12 @@ bool stderr_is_tty();
 // Reads a line from /dev/tty with echo off. Exit::usage when there is no terminal.
 Result<std::string> read_secret(const std::string& prompt);
 
-// Reads a line from /dev/tty with echo on. Exit::usage when there is no terminal.
-Result<std::string> read_tty_line(const std::string& prompt);
+// Reads a line from /dev/tty with echo on. Exit::usage when there is no terminal; with
+// timeout_seconds > 0, Exit::expired when nothing is typed in time.
+Result<std::string> read_tty_line(const std::string& prompt, int timeout_seconds = 0);
+
+// True when this process has a controlling terminal to prompt on.
+bool tty_available();
 
 // One line of standard input without its line ending; Exit::usage on end of input.
 Result<std::string> read_stdin_line(const std::string& what);

@@ -1,4 +1,5 @@
 #include <twofa/authy_client.hpp>
+#include <twofa/validate.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -92,6 +93,32 @@ Result<bool> AuthyClient::delete_user(std::int64_t authy_id) {
         return st.error();
     }
     return true;
+}
+
+} // namespace twofa
+
+namespace twofa {
+
+Result<authy::CodeSent> AuthyClient::request_code(std::int64_t authy_id, bool voice) {
+    std::string path = std::string("/protected/json/") + (voice ? "call/" : "sms/") +
+                       std::to_string(authy_id) + "?force=true";
+    return authy::decode_code_sent(call("GET", path, "", false));
+}
+
+Result<authy::TokenVerdict> AuthyClient::verify_code(std::int64_t authy_id,
+                                                     const std::string& code) {
+    // Checked again here: this is the line that puts the code into a URL path.
+    if (auto valid = validate_code(code); !valid.ok()) {
+        return valid.error();
+    }
+    return authy::decode_verify(call("GET",
+                                     "/protected/json/verify/" + code + "/" +
+                                         std::to_string(authy_id) + "?force=true",
+                                     "", false));
+}
+
+Status AuthyClient::check_key() {
+    return authy::decode_ok(call("GET", "/protected/json/app/details", "", true));
 }
 
 } // namespace twofa

@@ -175,6 +175,53 @@ Result<UserStatus> decode_user_status(const HttpResponse& r) {
     return out;
 }
 
+Result<CodeSent> decode_code_sent(const HttpResponse& r) {
+    if (r.status != 200) {
+        return decode_error(r);
+    }
+    auto j = parse_object(r.body);
+    if (!j) {
+        return malformed("sms/call did not return a JSON object");
+    }
+    auto ok = j->find("success");
+    if (ok == j->end() || !((ok->is_boolean() && ok->get<bool>()) ||
+                            (ok->is_string() && ok->get<std::string>() == "true"))) {
+        return malformed("sms/call did not report success");
+    }
+    CodeSent out;
+    out.ignored = j->contains("ignored");
+    if (auto it = j->find("cellphone"); it != j->end() && it->is_string()) {
+        out.cellphone = strip_control(it->get<std::string>());
+    }
+    return out;
+}
+
+Result<TokenVerdict> decode_verify(const HttpResponse& r) {
+    if (r.status == 401) {
+        std::string code = error_code_of(r.body);
+        if (code == k_token_invalid) {
+            return TokenVerdict::invalid;
+        }
+        if (code == k_token_reused) {
+            return TokenVerdict::reused;
+        }
+        return decode_error(r);
+    }
+    if (r.status != 200) {
+        return decode_error(r);
+    }
+    auto j = parse_object(r.body);
+    bool valid = false;
+    if (j) {
+        auto token = j->find("token");
+        valid = token != j->end() && token->is_string() && token->get<std::string>() == "is valid";
+    }
+    if (!valid) {
+        return malformed("verify answered 200 without \"token\":\"is valid\"");
+    }
+    return TokenVerdict::valid;
+}
+
 Status decode_ok(const HttpResponse& r) {
     if (r.status != 200) {
         return decode_error(r);
@@ -233,6 +280,56 @@ std::string user_status_body(const UserStatus& s, const std::string& email) {
 
 std::string user_deleted_body() {
     return json{{"message", "User was added to remove."}, {"success", true}}.dump();
+}
+
+std::string code_sent_body(bool voice, const std::string& masked_cellphone) {
+    return json{{"success", true},
+                {"message", voice ? "Call started..." : "SMS token was sent"},
+                {"cellphone", masked_cellphone}}
+        .dump();
+}
+
+std::string code_ignored_body(bool voice, const std::string& masked_cellphone) {
+    return json{{"success", true},
+                {"ignored", true},
+                {"device", "android"},
+                {"cellphone", masked_cellphone},
+                {"message", voice ? "Call ignored. User is using  App Tokens and this call is not "
+                                    "necessary. Pass force=true if you still want to call users "
+                                    "that are using the App."
+                                  : "Ignored: SMS is not needed for smartphones. Pass force=true "
+                                    "if you want to actually send it anyway."}}
+        .dump();
+}
+
+std::string token_valid_body() {
+    json device = {{"id", nullptr},
+                   {"os_type", "sms"},
+                   {"registration_date", 1500648405},
+                   {"registration_method", nullptr},
+                   {"registration_country", nullptr},
+                   {"registration_region", nullptr},
+                   {"registration_city", nullptr},
+                   {"country", nullptr},
+                   {"region", nullptr},
+                   {"city", nullptr},
+                   {"ip", nullptr},
+                   {"last_account_recovery_at", nullptr},
+                   {"last_sync_date", nullptr}};
+    // "success" is the string "true" here, as the real API sends it.
+    return json{{"message", "Token is valid."},
+                {"token", "is valid"},
+                {"success", "true"},
+                {"device", device}}
+        .dump();
+}
+
+std::string token_invalid_body(bool reused) {
+    if (reused) {
+        return error_body("Token is invalid. Token was used recently.", k_token_reused,
+                          {{"token", "is invalid"}});
+    }
+    return error_body("Token is invalid", k_token_invalid, {{"token", "is invalid"}});
 }
 
 Result<std::map<std::string, std::string>> flatten_json_params(const std::string& body) {

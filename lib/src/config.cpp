@@ -165,6 +165,9 @@ Result<Config> resolve_config(const FlagValues& flags,
              set_string(c.onetouch_message, "onetouch.message", ""),
              set_int(c.onetouch_seconds_to_expire, "onetouch.seconds_to_expire", "", 10, 86400),
              set_int(c.login_timeout, "login.timeout", "", 1, 86400),
+             set_int(c.login_pending_ttl, "login.pending_ttl", "", 1, 86400),
+             set_int(c.login_approved_ttl, "login.approved_ttl", "", 60, 30 * 86400),
+             set_int(c.resend_interval, "login.resend_interval", "", 0, 3600),
              set_int(c.http_timeout_ms, "authy.timeout_ms", "TWOFA_AUTHY_TIMEOUT_MS", 100, 120000),
              set_int(c.connect_timeout_ms, "authy.connect_timeout_ms", "", 100, 60000),
          }) {
@@ -181,6 +184,9 @@ Result<Config> resolve_config(const FlagValues& flags,
                             "fix the config file");
     }
     c.failmode_safe = failmode == "safe";
+    auto listen_given = lookup_string(s, "callback.listen", "TWOFA_CALLBACK_LISTEN");
+    c.callback_configured =
+        !c.callback_public_url.empty() || (listen_given.ok() && listen_given->has_value());
     if (c.callback_public_url.empty()) {
         c.callback_public_url = "http://" + c.callback_listen + "/authy/callback";
     }

@@ -1,5 +1,6 @@
 // twofa-sandbox's server. cpp-httplib is used here and in the callback listener only.
 #include <twofa/authy_wire.hpp>
+#include <twofa/otp.hpp>
 #include <twofa/sandbox.hpp>
 #include <twofa/validate.hpp>
 
@@ -8,12 +9,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <ctime>
 #include <set>
 #include <unistd.h>
 
@@ -28,7 +31,67 @@ struct SandboxUser {
     std::string email;
     std::string cellphone;
     int country_code = 1;
+    std::string totp_key; // raw bytes of the simulated app's TOTP secret
 };
+
+// A code "sent" by SMS or voice call.
+struct SentCode {
+    std::int64_t authy_id = 0;
+    std::string via; // "sms" or "call"
+    std::string code;
+    std::int64_t at = 0;
+    bool used = false;
+};
+
+constexpr std::int64_t k_code_lifetime = 600; // SMS and voice codes: 10 minutes
+constexpr int k_code_digits = 7;              // Authy's codes are 7 digits
+constexpr int k_totp_step = 30;
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+std::string random_bytes(std::size_t n) {
+    std::string out(n, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+        throw Failure(make_error(Exit::internal, "no randomness", "please report this bug"));
+    }
+    return out;
+}
+
+// A random code of k_code_digits digits.
+std::string random_code() {
+    std::string raw = random_bytes(8);
+    std::uint64_t v = 0;
+    for (char c : raw) {
+        v = (v << 8) | static_cast<unsigned char>(c);
+    }
+    std::string digits = std::to_string(v % 10000000U);
+    return std::string(k_code_digits - digits.size(), '0') + digits;
+}
+
+bool same(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string to_hex(const std::string& raw) {
+    static const char k_hex[] = "0123456789abcdef";
+    std::string out;
+    for (char c : raw) {
+        auto b = static_cast<unsigned char>(c);
+        out.push_back(k_hex[b >> 4]);
+        out.push_back(k_hex[b & 0x0f]);
+    }
+    return out;
+}
+
+std::string from_hex(const std::string& hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return out;
+}
 
 struct Fault {
     std::string kind; // "429", "500", "503", "hang", "malformed"
@@ -66,6 +129,8 @@ struct Sandbox::Impl {
     std::int64_t next_id = 1001;
     std::deque<Fault> faults;
     std::vector<json> requests; // API requests seen, for tests
+    std::vector<SentCode> codes;  // every SMS / voice code "sent", oldest first
+    std::set<std::pair<std::int64_t, std::int64_t>> used_totp; // (authy_id, time step)
 
     explicit Impl(SandboxOptions o) : options(std::move(o)) {}
 
@@ -91,7 +156,11 @@ struct Sandbox::Impl {
         next_id = j.value("next_id", std::int64_t{1001});
         for (const auto& u : j.value("users", json::array())) {
             SandboxUser su{u.at("id").get<std::int64_t>(), u.at("email").get<std::string>(),
-                           u.at("cellphone").get<std::string>(), u.at("country_code").get<int>()};
+                           u.at("cellphone").get<std::string>(), u.at("country_code").get<int>(),
+                           from_hex(u.value("totp_key", std::string()))};
+            if (su.totp_key.empty()) {
+                su.totp_key = random_bytes(20);
+            }
             users[su.id] = su;
         }
         return {};
@@ -106,7 +175,8 @@ struct Sandbox::Impl {
             arr.push_back({{"id", id},
                            {"email", u.email},
                            {"cellphone", u.cellphone},
-                           {"country_code", u.country_code}});
+                           {"country_code", u.country_code},
+                           {"totp_key", to_hex(u.totp_key)}});
         }
         (void)detail::write_private_file(options.state_file,
                                          json{{"next_id", next_id}, {"users", arr}}.dump(2));
@@ -243,7 +313,7 @@ struct Sandbox::Impl {
                 return;
             }
         }
-        SandboxUser u{next_id++, *valid_email, *valid_phone, *valid_cc};
+        SandboxUser u{next_id++, *valid_email, *valid_phone, *valid_cc, random_bytes(20)};
         users[u.id] = u;
         save_locked();
         send_json(res, 200, authy::user_created_body(u.id));
@@ -293,6 +363,107 @@ struct Sandbox::Impl {
         send_json(res, 200, authy::user_deleted_body());
     }
 
+    void send_code(const httplib::Request& req, httplib::Response& res) {
+        bool voice = req.matches[1] == "call";
+        std::lock_guard lock(mutex);
+        auto u = find_locked(req.matches[2]);
+        if (!u) {
+            return not_found(res);
+        }
+        std::string masked = "+" + std::to_string(u->country_code) + "-XXX-XXX-" + suffix(u->cellphone);
+        bool force = req.get_param_value("force") == "true";
+        if (has_app(*u) && !force) {
+            send_json(res, 200, authy::code_ignored_body(voice, masked));
+            return;
+        }
+        codes.push_back(SentCode{u->id, voice ? "call" : "sms", random_code(), unix_now(), false});
+        send_json(res, 200, authy::code_sent_body(voice, masked));
+    }
+
+    // Valid: the latest unexpired SMS / voice code, or the app's TOTP code (one step either
+    // way). A code that was already accepted is "reused" (60019).
+    void verify(const httplib::Request& req, httplib::Response& res) {
+        const std::string token = req.matches[1];
+        std::lock_guard lock(mutex);
+        auto u = find_locked(req.matches[2]);
+        if (!u) {
+            return not_found(res);
+        }
+        bool digits = std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || token.size() < 6 || token.size() > 12) {
+            send_json(res, 401, authy::token_invalid_body(false));
+            return;
+        }
+        const std::int64_t now = unix_now();
+        for (auto it = codes.rbegin(); it != codes.rend(); ++it) {
+            if (it->authy_id != u->id) {
+                continue;
+            }
+            if (now - it->at < k_code_lifetime && same(it->code, token)) {
+                if (it->used) {
+                    send_json(res, 401, authy::token_invalid_body(true));
+                    return;
+                }
+                it->used = true;
+                send_json(res, 200, authy::token_valid_body());
+                return;
+            }
+            break; // only the latest code counts
+        }
+        for (std::int64_t step = -1; step <= 1; ++step) {
+            std::int64_t t = now + step * k_totp_step;
+            if (same(totp(u->totp_key, t, k_code_digits, k_totp_step), token)) {
+                if (!used_totp.insert({u->id, t / k_totp_step}).second) {
+                    send_json(res, 401, authy::token_invalid_body(true));
+                    return;
+                }
+                send_json(res, 200, authy::token_valid_body());
+                return;
+            }
+        }
+        send_json(res, 401, authy::token_invalid_body(false));
+    }
+
+    void app_details(httplib::Response& res) {
+        send_json(res, 200,
+                  json{{"app",
+                        {{"name", "twofa-sandbox"},
+                         {"plan", "sandbox"},
+                         {"sms_enabled", true},
+                         {"phone_calls_enabled", true},
+                         {"app_id", 1},
+                         {"onetouch_enabled", true}}},
+                       {"message", "Application information."},
+                       {"success", true}}
+                      .dump());
+    }
+
+    void messages(const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex);
+        std::string filter = req.get_param_value("authy_id");
+        json arr = json::array();
+        for (const auto& c : codes) {
+            if (filter.empty() || filter == std::to_string(c.authy_id)) {
+                arr.push_back({{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}});
+            }
+        }
+        send_json(res, 200, arr.dump());
+    }
+
+    void app_token(const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex);
+        auto u = find_locked(req.matches[1]);
+        if (!u) {
+            return not_found(res);
+        }
+        const std::int64_t now = unix_now();
+        send_json(res, 200,
+                  json{{"authy_id", u->id},
+                       {"token", totp(u->totp_key, now, k_code_digits, k_totp_step)},
+                       {"seconds_left", k_totp_step - now % k_totp_step}}
+                      .dump());
+    }
+
     // --- control API ----------------------------------------------------------------------
 
     void add_faults(const httplib::Request& req, httplib::Response& res) {
@@ -329,6 +500,16 @@ struct Sandbox::Impl {
                 user_delete(q, r);
             });
         }
+        server.Get(R"(/protected/json/(sms|call)/(\d+))",
+                   [this](const httplib::Request& q, httplib::Response& r) { send_code(q, r); });
+        server.Get(R"(/protected/json/verify/([^/]+)/([^/]+))",
+                   [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); });
+        server.Get("/protected/json/app/details",
+                   [this](const httplib::Request&, httplib::Response& r) { app_details(r); });
+        server.Get("/sandbox/messages",
+                   [this](const httplib::Request& q, httplib::Response& r) { messages(q, r); });
+        server.Get(R"(/sandbox/users/(\d+)/token)",
+                   [this](const httplib::Request& q, httplib::Response& r) { app_token(q, r); });
         server.Post("/sandbox/faults",
                     [this](const httplib::Request& q, httplib::Response& r) { add_faults(q, r); });
         server.Delete("/sandbox/faults", [this](const httplib::Request&, httplib::Response& r) {

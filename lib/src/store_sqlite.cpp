@@ -155,6 +155,36 @@ UserRecord read_user(SQLite::Statement& q) {
     return u;
 }
 
+SessionRecord read_session(SQLite::Statement& q) {
+    SessionRecord s;
+    s.id = q.getColumn(0).getInt64();
+    s.id_hash = q.getColumn(1).getString();
+    s.user_id = q.getColumn(2).getInt64();
+    s.method = q.getColumn(3).getString();
+    s.status = q.getColumn(4).getString();
+    s.approval_uuid = q.getColumn(5).getString(); // NULL reads as ""
+    s.attempts = q.getColumn(6).getInt();
+    s.sends = q.getColumn(7).getInt();
+    s.last_send_at = q.getColumn(8).getInt64();
+    s.created_at = q.getColumn(9).getInt64();
+    s.expires_at = q.getColumn(10).getInt64();
+    s.updated_at = q.getColumn(11).getInt64();
+    return s;
+}
+
+constexpr const char* k_session_columns =
+    "id, id_hash, user_id, method, status, approval_uuid, attempts, sends, last_send_at, "
+    "created_at, expires_at, updated_at";
+
+// Binds a UUID, or NULL for none (the column is UNIQUE, and NULLs never collide).
+void bind_uuid(SQLite::Statement& q, int index, const std::string& uuid) {
+    if (uuid.empty()) {
+        q.bind(index);
+    } else {
+        q.bind(index, uuid);
+    }
+}
+
 constexpr const char* k_user_columns =
     "id, email, name, country_code, phone, authy_id, password_hash, status, failed_logins, "
     "locked_until, created_at, updated_at";
@@ -243,6 +273,102 @@ class SqliteStore final : public Store {
         });
     }
 
+    Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override {
+        using R = std::optional<UserRecord>;
+        return guarded<R>("cannot read user", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users WHERE id = ?");
+            q.bind(1, id);
+            if (q.executeStep()) {
+                return R(read_user(q));
+            }
+            return R();
+        });
+    }
+
+    Result<std::int64_t> insert_session(const SessionRecord& s) override {
+        return guarded<std::int64_t>("cannot start a session", [&]() -> Result<std::int64_t> {
+            SQLite::Statement q(m_db, "INSERT INTO login_sessions (id_hash, user_id, method, "
+                                      "status, approval_uuid, attempts, sends, last_send_at, "
+                                      "created_at, expires_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            q.bind(1, s.id_hash);
+            q.bind(2, s.user_id);
+            q.bind(3, s.method);
+            q.bind(4, s.status);
+            bind_uuid(q, 5, s.approval_uuid);
+            q.bind(6, s.attempts);
+            q.bind(7, s.sends);
+            q.bind(8, s.last_send_at);
+            q.bind(9, s.created_at);
+            q.bind(10, s.expires_at);
+            q.bind(11, s.updated_at);
+            q.exec();
+            return static_cast<std::int64_t>(m_db.getLastInsertRowid());
+        });
+    }
+
+    Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override {
+        return session_where("id_hash = ?", id_hash);
+    }
+
+    Result<std::optional<SessionRecord>> find_session_by_uuid(const std::string& uuid) override {
+        return session_where("approval_uuid = ?", uuid);
+    }
+
+    Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override {
+        using R = std::optional<SessionRecord>;
+        return guarded<R>("cannot read sessions", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_session_columns +
+                                          " FROM login_sessions WHERE user_id = ? "
+                                          "ORDER BY created_at DESC, id DESC LIMIT 1");
+            q.bind(1, user_id);
+            if (q.executeStep()) {
+                return R(read_session(q));
+            }
+            return R();
+        });
+    }
+
+    Status update_session(const SessionRecord& s) override {
+        return guarded_status("cannot update the session", [&]() -> Status {
+            SQLite::Statement q(m_db, "UPDATE login_sessions SET method = ?, status = ?, "
+                                      "approval_uuid = ?, attempts = ?, sends = ?, "
+                                      "last_send_at = ?, expires_at = ?, updated_at = ? "
+                                      "WHERE id = ?");
+            q.bind(1, s.method);
+            q.bind(2, s.status);
+            bind_uuid(q, 3, s.approval_uuid);
+            q.bind(4, s.attempts);
+            q.bind(5, s.sends);
+            q.bind(6, s.last_send_at);
+            q.bind(7, s.expires_at);
+            q.bind(8, s.updated_at);
+            q.bind(9, s.id);
+            if (q.exec() == 0) {
+                return make_error(Exit::not_found, "the login session no longer exists",
+                                  "run twofa login again");
+            }
+            return {};
+        });
+    }
+
+    Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override {
+        using R = std::vector<AuditCount>;
+        return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, "SELECT event, outcome, COUNT(*) FROM audit_events "
+                                      "WHERE at >= ? GROUP BY event, outcome "
+                                      "ORDER BY event, outcome");
+            q.bind(1, since);
+            R out;
+            while (q.executeStep()) {
+                out.push_back(AuditCount{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                                         q.getColumn(2).getInt64()});
+            }
+            return out;
+        });
+    }
+
     Status audit(const AuditEvent& e) override {
         return guarded_status("cannot write the audit trail", [&]() -> Status {
             SQLite::Statement q(m_db, "INSERT INTO audit_events (at, event, email, session, "
@@ -307,6 +433,19 @@ class SqliteStore final : public Store {
     }
 
   private:
+    Result<std::optional<SessionRecord>> session_where(const char* where, const std::string& v) {
+        using R = std::optional<SessionRecord>;
+        return guarded<R>("cannot read the session", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_session_columns +
+                                          " FROM login_sessions WHERE " + where);
+            q.bind(1, v);
+            if (q.executeStep()) {
+                return R(read_session(q));
+            }
+            return R();
+        });
+    }
+
     template <class T, class F> Result<T> guarded(const std::string& what, F&& fn) {
         std::lock_guard lock(m_mutex);
         try {

@@ -33,6 +33,14 @@ class AuthyClient {
     // POST /protected/json/users/{id}/delete; false when Authy does not know the user
     // (404, 60026), which leaves nothing to delete.
     Result<bool> delete_user(std::int64_t authy_id);
+    // GET /protected/json/sms/{id} or call/{id} with force=true. Never retried once it may
+    // have reached Authy (a retry could send a second code).
+    Result<authy::CodeSent> request_code(std::int64_t authy_id, bool voice);
+    // GET /protected/json/verify/{code}/{id}?force=true. `code` must already have passed
+    // validate_code. Not retried once sent (a retry would find the code used).
+    Result<authy::TokenVerdict> verify_code(std::int64_t authy_id, const std::string& code);
+    // GET /protected/json/app/details: Authy is reachable and accepts the key.
+    Status check_key();
 
   private:
     // Sends with retries where they are safe: a request that never left (connection refused),

@@ -28,11 +28,22 @@ struct UserStatus {
     std::vector<std::string> devices;
 };
 
+// The answer to sms/{id} or call/{id}.
+struct CodeSent {
+    bool ignored = false;  // Authy did not send: the user has the app and force was absent
+    std::string cellphone; // as Authy masks it
+};
+
+// The verdict on a code: only HTTP 200 with "token":"is valid" is valid.
+enum class TokenVerdict { valid, invalid, reused };
+
 // Error codes the project relies on (strings on the wire).
 inline constexpr const char* k_invalid_api_key = "60001";
 inline constexpr const char* k_user_not_found = "60026";
 inline constexpr const char* k_user_invalid = "60027";
 inline constexpr const char* k_invalid_phone = "60033";
+inline constexpr const char* k_token_reused = "60019";
+inline constexpr const char* k_token_invalid = "60020";
 
 // --- client side --------------------------------------------------------------------------
 
@@ -44,6 +55,14 @@ Result<std::int64_t> decode_new_user(const HttpResponse& response);
 
 // users/{id}/status.
 Result<UserStatus> decode_user_status(const HttpResponse& response);
+
+// sms/{id}, call/{id}: 200 with success true (ignored when "ignored" is present).
+Result<CodeSent> decode_code_sent(const HttpResponse& response);
+
+// verify/{token}/{id}: valid only for HTTP 200 whose JSON "token" is "is valid" (success may be
+// true or the string "true"); invalid / reused for 401 with 60020 / 60019. Anything else is an
+// Error (a 200 without the expected body is Exit::unavailable: fail closed).
+Result<TokenVerdict> decode_verify(const HttpResponse& response);
 
 // Any call whose success is HTTP 200 and a JSON object (delete).
 Status decode_ok(const HttpResponse& response);
@@ -64,6 +83,11 @@ std::string error_body(const std::string& message, const std::string& code,
 std::string user_created_body(std::int64_t id);
 std::string user_status_body(const UserStatus& status, const std::string& email);
 std::string user_deleted_body();
+std::string code_sent_body(bool voice, const std::string& masked_cellphone);
+std::string code_ignored_body(bool voice, const std::string& masked_cellphone);
+std::string token_valid_body();
+// 401 bodies: 60020 "Token is invalid", 60019 reused.
+std::string token_invalid_body(bool reused);
 
 // Flattens a JSON object into PHP-style keys ("user[email]") with string values, so a
 // request can be read the same way whatever its encoding. Fails on invalid JSON.

@@ -27,6 +27,29 @@ struct UserRecord {
     std::int64_t updated_at = 0;
 };
 
+// A login session. The id itself is never stored: id_hash is its SHA-256 (hex).
+struct SessionRecord {
+    std::int64_t id = 0;
+    std::string id_hash;
+    std::int64_t user_id = 0;
+    std::string method; // "onetouch", "sms", "call", "token"
+    std::string status; // a SessionState name
+    std::string approval_uuid; // OneTouch request, empty for codes
+    int attempts = 0;          // codes checked (a check is counted before it is sent)
+    int sends = 0;             // codes sent
+    std::int64_t last_send_at = 0;
+    std::int64_t created_at = 0;
+    std::int64_t expires_at = 0;
+    std::int64_t updated_at = 0;
+};
+
+// Audit events of one kind and outcome since some time, for summaries.
+struct AuditCount {
+    std::string event;
+    std::string outcome;
+    std::int64_t count = 0;
+};
+
 struct AuditEvent {
     std::int64_t at = 0;
     std::string event;   // "user.add", "login.password", ...
@@ -53,10 +76,26 @@ class Store {
     virtual Result<bool> delete_user(const std::string& email) = 0;
     // Writes status, lockout fields, password hash and updated_at of an existing user.
     virtual Status update_user(const UserRecord& user) = 0;
+    // The user with this row id, or nullopt.
+    virtual Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) = 0;
+
+    // Inserts a session; its row id.
+    virtual Result<std::int64_t> insert_session(const SessionRecord& session) = 0;
+    // The session whose id hashes to id_hash, or nullopt.
+    virtual Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) = 0;
+    // The session waiting on this OneTouch approval request, or nullopt.
+    virtual Result<std::optional<SessionRecord>> find_session_by_uuid(const std::string& uuid) = 0;
+    // The user's newest session, or nullopt.
+    virtual Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) = 0;
+    // Writes method, status, approval_uuid, counters and times of an existing session.
+    virtual Status update_session(const SessionRecord& session) = 0;
+
     // Appends to the audit trail.
     virtual Status audit(const AuditEvent& event) = 0;
     // The newest audit events, newest first.
     virtual Result<std::vector<AuditEvent>> recent_audit(int limit) = 0;
+    // Counts of audit events at or after `since`, by event and outcome.
+    virtual Result<std::vector<AuditCount>> audit_counts(std::int64_t since) = 0;
     // Runs fn in one IMMEDIATE transaction; commits when it succeeds, rolls back otherwise.
     virtual Status transaction(const std::function<Status()>& fn) = 0;
     // PRAGMA quick_check and the schema version.

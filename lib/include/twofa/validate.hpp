@@ -23,6 +23,10 @@ Result<std::string> validate_name(std::string_view name);
 // A new password: 8-128 characters, not a common password, not the email itself.
 Status validate_new_password(std::string_view password, std::string_view email);
 
+// A one-time code: 6-10 ASCII digits, nothing else (no trimming). Checked before any request,
+// so a code can never steer a URL path (the 2015 "../sms" bypass).
+Result<std::string> validate_code(std::string_view code);
+
 // Number of UTF-8 code points, or -1 for invalid UTF-8.
 long utf8_length(std::string_view s);
 

@@ -1,0 +1,131 @@
+// twofa login EMAIL: password, then a code sent by SMS or voice call, or read from the app.
+#include "app.hpp"
+#include "terminal.hpp"
+
+#include <twofa/validate.hpp>
+
+#include <iostream>
+
+namespace twofa::cli {
+
+namespace {
+
+struct LoginOptions {
+    std::string email;
+    bool password_stdin = false;
+    std::string via = "auto";
+    bool no_wait = false;
+    int timeout = 0;
+};
+
+constexpr int k_code_prompts = 3;
+
+std::string obtain_password(const LoginOptions& o) {
+    if (o.password_stdin) {
+        return unwrap(read_stdin_line("password"));
+    }
+    if (!stdin_is_tty()) {
+        throw Failure(make_error(Exit::usage, "no terminal to ask for the password",
+                                 "pipe it in with --password-stdin"));
+    }
+    return unwrap(read_secret("Password for " + strip_control(o.email) + ": "));
+}
+
+void announce(const SessionView& v) {
+    if (!v.sent_to.empty()) {
+        std::cerr << "We " << (v.record.method == "call" ? "are calling " : "sent a code to ")
+                  << v.sent_to << ".\n";
+    } else if (v.state == SessionState::token) {
+        std::cerr << "Open the Authy app and type the code it shows for this account.\n";
+    }
+}
+
+// Asks for the code up to k_code_prompts times; the exit code.
+int prompt_for_code(App& app, const SessionView& started, int timeout) {
+    Logins& logins = app.logins();
+    for (int prompt = 1; prompt <= k_code_prompts; ++prompt) {
+        std::string code = unwrap(read_tty_line("Code: ", timeout));
+        if (!validate_code(code).ok()) {
+            std::cerr << "A code is 6 to 10 digits.\n";
+            continue;
+        }
+        CodeCheck check = unwrap(logins.verify(started.id, code));
+        if (check.accepted) {
+            if (app.json) {
+                app.print_json(session_json(check.view, true));
+            } else {
+                std::cout << "Logged in as " << check.view.user.email << ".\n";
+            }
+            return 0;
+        }
+        if (check.view.state == SessionState::locked) {
+            throw Failure(make_error(Exit::locked, "wrong code; this login is now locked",
+                                     "log in again with twofa login"));
+        }
+        std::cerr << "Wrong code. " << check.view.attempts_left << " attempt"
+                  << (check.view.attempts_left == 1 ? "" : "s") << " left.\n";
+    }
+    throw Failure(make_error(Exit::denied, "wrong code",
+                             "try again with twofa verify, or get a new code with twofa resend"));
+}
+
+int run_login(App& app, const LoginOptions& o) {
+    Via via = unwrap(parse_via(o.via));
+    auto email = unwrap(validate_email(o.email));
+    if (!o.no_wait && !tty_available()) {
+        throw Failure(make_error(Exit::usage, "no terminal to ask for the code",
+                                 "use --no-wait, then twofa verify CODE"));
+    }
+    Logins& logins = app.logins();
+    (void)app.authy(); // no API key: fail before anyone types a password
+    std::string password = obtain_password(o);
+    UserRecord user = unwrap(logins.check_password(email, password));
+    SessionView view = unwrap(logins.start(user, via));
+    unwrap(save_current_session(app.config().state_dir, view.id));
+    if (view.failed_open) {
+        std::cerr << "twofa: warning: Authy is unreachable; failmode = safe let this login "
+                     "through without a second factor (logged)\n";
+    }
+    if (view.state == SessionState::approved) {
+        app.json ? app.print_json(session_json(view, true))
+                 : void(std::cout << "Logged in as " << view.user.email << ".\n");
+        return 0;
+    }
+    if (o.no_wait) {
+        if (app.json) {
+            app.print_json(session_json(view, true));
+        } else {
+            announce(view);
+            std::cout << "Login pending (session " << view.id << ", expires in "
+                      << clock_text(view.record.expires_at - App::now())
+                      << "). Finish with: twofa verify CODE\n";
+        }
+        return static_cast<int>(Exit::pending);
+    }
+    announce(view);
+    int timeout = o.timeout > 0 ? o.timeout : static_cast<int>(view.record.expires_at - App::now());
+    return prompt_for_code(app, view, timeout);
+}
+
+} // namespace
+
+void register_login(CLI::App& root, App& app) {
+    auto o = std::make_shared<LoginOptions>();
+    auto* cmd = root.add_subcommand(
+        "login", "log in: password, then a code by SMS, voice call or the Authy app\n"
+                 "Exit: 0 approved, 1 wrong password or code, 3 pending (--no-wait), "
+                 "4 expired, 5 locked");
+    cmd->add_option("email", o->email, "the user's email")->required();
+    cmd->add_flag("--password-stdin", o->password_stdin,
+                  "read the password from one line of standard input");
+    cmd->add_option("--via", o->via, "how to get the code: auto (SMS), sms, call, token (app)")
+        ->default_str("auto");
+    cmd->add_flag("--no-wait", o->no_wait,
+                  "start the second factor, print the session and exit 3; finish with twofa verify");
+    cmd->add_option("--timeout", o->timeout, "seconds to wait for the code (default: until the "
+                                             "login expires)")
+        ->check(CLI::Range(1, 86400));
+    cmd->callback([&app, o] { app.run = [&app, o] { return run_login(app, *o); }; });
+}
+
+} // namespace twofa::cli

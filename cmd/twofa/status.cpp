@@ -1,0 +1,195 @@
+// twofa status [EMAIL] [--all] [--health]: where logins stand, and whether twofa can work.
+#include "app.hpp"
+
+#include <twofa/health.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+namespace twofa::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct StatusOptions {
+    std::string email;
+    std::optional<std::string> session;
+    bool all = false;
+    bool health = false;
+};
+
+std::string describe(const SessionView& v) {
+    std::string left = clock_text(v.record.expires_at - App::now());
+    switch (v.state) {
+    case SessionState::sms:
+    case SessionState::token:
+        return "waiting for the code (" + v.record.method + "), expires in " + left + ", " +
+               std::to_string(v.attempts_left) + " attempts left";
+    case SessionState::onetouch:
+        return "waiting for approval on the phone, expires in " + left;
+    case SessionState::approved:
+        return "logged in, for " + left + " more";
+    case SessionState::denied:
+        return "denied";
+    case SessionState::expired:
+        return "expired";
+    case SessionState::locked:
+        return "locked";
+    case SessionState::unverified:
+        break;
+    }
+    return "not logged in";
+}
+
+int report_one(App& app, const SessionView& v) {
+    if (app.json) {
+        app.print_json(session_json(v));
+    } else {
+        std::cout << v.user.email << ": " << to_string(v.state) << " - " << describe(v) << "\n";
+    }
+    return static_cast<int>(exit_for(v.state));
+}
+
+int run_all(App& app) {
+    StatusSummary sum = unwrap(app.logins().summary(App::now() - 86400));
+    std::map<std::string, int> counts;
+    for (int s = 0; s <= static_cast<int>(SessionState::locked); ++s) {
+        counts[to_string(static_cast<SessionState>(s))] = 0;
+    }
+    json users = json::array();
+    for (const auto& [u, latest] : sum.users) {
+        counts[u.status] += 1;
+        users.push_back({{"email", u.email},
+                         {"status", u.status},
+                         {"method", latest ? latest->method : ""},
+                         {"since", iso_time(latest ? latest->updated_at : u.updated_at)}});
+    }
+    json audit = json::array();
+    for (const auto& a : sum.audit) {
+        audit.push_back({{"event", a.event}, {"outcome", a.outcome}, {"count", a.count}});
+    }
+    if (app.json) {
+        app.print_json({{"users", users}, {"counts", counts}, {"audit_24h", audit}});
+        return 0;
+    }
+    std::cout << std::left << std::setw(32) << "EMAIL" << std::setw(12) << "STATUS" << std::setw(8)
+              << "METHOD" << "SINCE\n";
+    for (const auto& u : users) {
+        std::cout << std::setw(32) << u["email"].get<std::string>() << std::setw(12)
+                  << u["status"].get<std::string>() << std::setw(8)
+                  << u["method"].get<std::string>() << u["since"].get<std::string>() << "\n";
+    }
+    std::cout << sum.users.size() << " users:";
+    for (const auto& [name, n] : counts) {
+        if (n > 0) {
+            std::cout << " " << name << " " << n;
+        }
+    }
+    std::cout << "\nLast 24 hours:";
+    if (sum.audit.empty()) {
+        std::cout << " no events";
+    }
+    for (const auto& a : sum.audit) {
+        std::cout << " " << a.event << "/" << a.outcome << " " << a.count << ";";
+    }
+    std::cout << "\n";
+    return 0;
+}
+
+struct Check {
+    std::string name;
+    Status result;
+    std::string detail;
+};
+
+Status attempt(const std::function<void()>& fn) {
+    try {
+        fn();
+        return {};
+    } catch (const Failure& f) {
+        return f.error();
+    }
+}
+
+int run_health(App& app) {
+    std::vector<Check> checks;
+    Status config = attempt([&] { (void)app.config(); });
+    if (config.ok()) {
+        config = load_api_key(app.config()).ok() ? Status() : load_api_key(app.config()).error();
+    }
+    checks.push_back({"config", config,
+                      config.ok() ? (app.config().config_file.empty() ? "defaults, API key set"
+                                                                      : app.config().config_file)
+                                  : ""});
+    if (config.ok()) {
+        Status db = attempt([&] { unwrap(app.store().check_health()); });
+        checks.push_back({"database", db,
+                          app.config().db_path + " (schema " + std::to_string(k_schema_version) +
+                              ", mode 0600)"});
+        Status provider = attempt([&] { unwrap(app.authy().check_key()); });
+        checks.push_back({"provider", provider, app.config().authy_url + " (key accepted)"});
+        if (app.config().callback_configured) {
+            checks.push_back(
+                {"listener", probe_listener(app.config()), app.config().callback_listen});
+        } else {
+            checks.push_back({"listener", {}, "skipped (callback.listen not set)"});
+        }
+    }
+    int code = 0;
+    json arr = json::array();
+    for (const auto& c : checks) {
+        std::string text = c.result.ok() ? c.detail : c.result.error().text();
+        if (!c.result.ok() && code == 0) {
+            code = static_cast<int>(c.result.error().code);
+        }
+        arr.push_back({{"name", c.name}, {"ok", c.result.ok()}, {"detail", text}});
+        if (!app.json) {
+            std::cout << (c.result.ok() ? "ok    " : "FAIL  ") << std::left << std::setw(10)
+                      << c.name << text << "\n";
+        }
+    }
+    if (app.json) {
+        app.print_json({{"ok", code == 0}, {"checks", arr}});
+    }
+    return code;
+}
+
+int run_status(App& app, const StatusOptions& o) {
+    if (static_cast<int>(o.all) + static_cast<int>(o.health) + static_cast<int>(!o.email.empty()) +
+            static_cast<int>(o.session.has_value()) >
+        1) {
+        throw Failure(make_error(Exit::usage, "EMAIL, --session, --all and --health exclude each other",
+                                 "give one of them"));
+    }
+    if (o.health) {
+        return run_health(app);
+    }
+    if (o.all) {
+        return run_all(app);
+    }
+    if (!o.email.empty()) {
+        return report_one(app, unwrap(app.logins().user_status(o.email)));
+    }
+    SessionRef ref = resolve_session(app, o.session);
+    return report_one(app, unwrap(app.logins().status(ref.id)));
+}
+
+} // namespace
+
+void register_status(CLI::App& root, App& app) {
+    auto o = std::make_shared<StatusOptions>();
+    auto* cmd = root.add_subcommand(
+        "status", "the current login's status (or a user's, or everyone's), or a health check\n"
+                  "Exit: 0 approved, 1 denied, 3 pending, 4 expired, 5 locked, 6 no session;\n"
+                  "--health: 0 when every check passes, else the first failure's code");
+    cmd->add_option("email", o->email, "a user's latest login instead of the current session");
+    add_session_flag(*cmd, o->session);
+    cmd->add_flag("--all", o->all, "every user with its status, and counts");
+    cmd->add_flag("--health", o->health,
+                  "check the database, configuration, provider and listener (for cron)");
+    cmd->callback([&app, o] { app.run = [&app, o] { return run_status(app, *o); }; });
+}
+
+} // namespace twofa::cli

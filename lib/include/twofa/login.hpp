@@ -1,0 +1,119 @@
+#pragma once
+// Logging in: the password step, login sessions and their second factor (codes by SMS,
+// voice call or the Authy app), resends, logout and status. Every counter is checked and
+// changed in one store transaction, so concurrent processes cannot race past a limit.
+#include <twofa/authy_client.hpp>
+#include <twofa/session.hpp>
+#include <twofa/store.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace twofa {
+
+// How the second factor is delivered. auto picks for the user (SMS for now).
+enum class Via { automatic, sms, call, token };
+
+// "auto", "sms", "call", "token"; Exit::usage for anything else.
+Result<Via> parse_via(std::string_view name);
+
+struct LoginPolicy {
+    ThrottlePolicy throttle;
+    std::int64_t pending_ttl = 600;    // a login waiting for its second factor
+    std::int64_t approved_ttl = 43200; // an approved login
+    bool failmode_safe = false;        // provider unreachable: let the login through, logged
+};
+
+// Unix seconds; injectable so tests control time.
+using Clock = std::function<std::int64_t()>;
+// The Authy client, created on first use (commands that never call Authy need no API key).
+using ProviderGetter = std::function<Result<AuthyClient*>()>;
+
+// A session as the commands report it.
+struct SessionView {
+    std::string id;        // the session id: set only by start (it is never stored)
+    SessionRecord record;  // id_hash, method, status, counters, times
+    UserRecord user;
+    SessionState state = SessionState::unverified;
+    int attempts_left = 0;
+    std::string sent_to;   // masked phone a code was just sent to
+    bool failed_open = false; // approved by failmode = safe, without a second factor
+};
+
+// The result of checking a code.
+struct CodeCheck {
+    SessionView view;
+    bool accepted = false; // false: wrong code (view.state is locked after the last attempt)
+};
+
+// Counts for `twofa status --all`.
+struct StatusSummary {
+    std::vector<std::pair<UserRecord, std::optional<SessionRecord>>> users; // by email
+    std::vector<AuditCount> audit;                                         // last 24 hours
+};
+
+class Logins {
+  public:
+    Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock);
+
+    // The password step. Unknown email and wrong password give the same Error (Exit::denied)
+    // after the same work (a dummy hash is verified). Exit::locked while backing off after
+    // repeated failures, or when the account is locked. A weaker stored hash is replaced.
+    Result<UserRecord> check_password(const std::string& email, const std::string& password);
+
+    // Starts a session for an authenticated user and sends the code (SMS or call; nothing for
+    // token). Nothing is stored when sending fails (Exit::unavailable / rejected).
+    Result<SessionView> start(const UserRecord& user, Via via);
+
+    // Checks a code. Exit::usage for a malformed code or id (nothing sent), not_found for no
+    // such session or one ended by logout, expired / denied / locked for a finished session,
+    // locked when the attempts are used up. A wrong code is a CodeCheck with accepted false.
+    Result<CodeCheck> verify(const std::string& session_id, const std::string& code);
+
+    // Sends the code again (at most one send per 30 s and 5 per session: Exit::locked with
+    // the wait). via: sms or call; nullopt keeps the session's way (SMS after a token). An
+    // approved session is returned as it is, with nothing sent (sent_to empty).
+    Result<SessionView> resend(const std::string& session_id, std::optional<Via> via);
+
+    // Ends a session: it and (if it is the user's latest) the user become unverified.
+    Result<SessionView> logout(const std::string& session_id);
+
+    // A session's current state (an overdue session is marked expired first).
+    Result<SessionView> status(const std::string& session_id);
+
+    // The user's latest session, or Exit::not_found for an unknown user. A user with no
+    // session comes back with state unverified and an empty record.
+    Result<SessionView> user_status(const std::string& email);
+
+    // Every user with its latest session, and audit counts since `since`.
+    Result<StatusSummary> summary(std::int64_t since);
+
+  private:
+    struct Impl;
+    Store& m_store;
+    ProviderGetter m_provider;
+    LoginPolicy m_policy;
+    Clock m_clock;
+};
+
+// --- session ids --------------------------------------------------------------------------
+
+// A new session id: 192 bits from the OS random source, base64url (32 characters).
+std::string new_session_id();
+
+// SHA-256 of the id, lower-case hex: what the store keeps.
+std::string hash_session_id(const std::string& id);
+
+// Exit::usage unless the text has the shape of a session id.
+Status validate_session_id(const std::string& id);
+
+// The current session file, $XDG_STATE_HOME/twofa/session (0600, written atomically).
+Status save_current_session(const std::string& state_dir, const std::string& id);
+// The id in it, or nullopt when there is none. Exit::config when it is readable by others.
+Result<std::optional<std::string>> load_current_session(const std::string& state_dir);
+// Removes it (no error when it does not exist).
+Status clear_current_session(const std::string& state_dir);
+
+} // namespace twofa

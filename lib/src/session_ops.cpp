@@ -1,0 +1,167 @@
+#include "session_ops.hpp"
+
+#include <twofa/validate.hpp>
+
+namespace twofa::detail {
+
+Loaded SessionOps::load(const std::string& id_hash) {
+    auto session = must(store.find_session(id_hash));
+    if (!session) {
+        throw Failure(make_error(Exit::not_found, "no such login session",
+                                 "log in with twofa login, or check --session / TWOFA_SESSION"));
+    }
+    auto user = must(store.find_user_by_id(session->user_id));
+    if (!user) { // the foreign key cascades, so this is a bug
+        throw Failure(make_error(Exit::internal, "the session's user is missing",
+                                 "please report this bug"));
+    }
+    Loaded loaded{*session, *user};
+    expire_if_due(loaded);
+    return loaded;
+}
+
+bool SessionOps::expire_if_due(Loaded& loaded) {
+    auto state = parse_state(loaded.session.status).value_or(SessionState::unverified);
+    if ((!is_pending(state) && state != SessionState::approved) ||
+        now < loaded.session.expires_at) {
+        return false;
+    }
+    change(loaded, SessionState::expired);
+    must(store.audit({now, "session.expire", loaded.user.email, loaded.session.id_hash, "expired",
+                      "was " + std::string(to_string(state))}));
+    return true;
+}
+
+void SessionOps::change(Loaded& loaded, SessionState to) {
+    auto from = parse_state(loaded.session.status).value_or(SessionState::unverified);
+    if (!can_transition(from, to)) {
+        throw Failure(make_error(Exit::internal,
+                                 std::string("login session cannot go from ") + to_string(from) +
+                                     " to " + to_string(to),
+                                 "please report this bug"));
+    }
+    loaded.session.status = to_string(to);
+    loaded.session.updated_at = now;
+    if (to == SessionState::approved) {
+        loaded.session.expires_at = now + policy.approved_ttl;
+    }
+    must(store.update_session(loaded.session));
+    loaded.user = mirror(loaded.user.id, loaded.session);
+}
+
+UserRecord SessionOps::mirror(std::int64_t user_id, const SessionRecord& session) {
+    auto user = must(store.find_user_by_id(user_id));
+    if (!user) {
+        throw Failure(make_error(Exit::not_found, "the user no longer exists",
+                                 "run twofa user list"));
+    }
+    auto latest = must(store.latest_session(user_id));
+    if (latest && latest->id == session.id && user->status != session.status) {
+        user->status = session.status;
+        user->updated_at = now;
+        must(store.update_user(*user));
+    }
+    return *user;
+}
+
+Error SessionOps::refusal_for(SessionState state) const {
+    switch (state) {
+    case SessionState::denied:
+        return make_error(Exit::denied, "this login was denied", "log in again with twofa login");
+    case SessionState::expired:
+        return make_error(Exit::expired, "this login has expired", "log in again with twofa login");
+    case SessionState::locked:
+        return make_error(Exit::locked, "this login is locked after too many wrong codes",
+                          "log in again with twofa login");
+    default:
+        return make_error(Exit::not_found, "this login session has ended (logged out)",
+                          "log in again with twofa login");
+    }
+}
+
+SessionView SessionOps::view_of(SessionView view) const {
+    view.state = parse_state(view.record.status).value_or(SessionState::unverified);
+    view.attempts_left = attempts_left(policy.throttle, view.record.attempts);
+    return view;
+}
+
+SessionView SessionOps::view_of(const Loaded& loaded) const {
+    SessionView view;
+    view.record = loaded.session;
+    view.user = loaded.user;
+    return view_of(std::move(view));
+}
+
+Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,
+                                          bool voice) {
+    auto client = provider();
+    if (!client.ok()) {
+        return client.error();
+    }
+    auto sent = (*client)->request_code(user.authy_id, voice);
+    if (!sent.ok()) {
+        return sent.error();
+    }
+    if (sent->ignored) {
+        return make_error(Exit::rejected, "Authy did not send the code (it says the user has the app)",
+                          "use --via token and type the code from the Authy app");
+    }
+    return mask_phone(user.country_code, user.phone);
+}
+
+Result<authy::TokenVerdict> SessionOps::provider_verify(const ProviderGetter& provider,
+                                                        const UserRecord& user,
+                                                        const std::string& code) {
+    auto client = provider();
+    if (!client.ok()) {
+        return client.error();
+    }
+    return (*client)->verify_code(user.authy_id, code);
+}
+
+bool SessionOps::may_fail_open(const Error& error) const {
+    return policy.failmode_safe && error.code == Exit::unavailable;
+}
+
+void SessionOps::undo(const std::string& id_hash, const char* event, const Error& why,
+                      const std::function<bool(SessionRecord&)>& revert) {
+    must(store.transaction([&]() -> Status {
+        auto s = must(store.find_session(id_hash));
+        if (!s) {
+            return {};
+        }
+        if (revert(*s)) {
+            s->updated_at = now;
+            must(store.update_session(*s));
+            mirror(s->user_id, *s);
+        }
+        auto u = must(store.find_user_by_id(s->user_id));
+        return store.audit({now, event, u ? u->email : "", id_hash, "failed", why.message});
+    }));
+}
+
+void SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
+    undo(id_hash, "code.check", why, [](SessionRecord& s) {
+        if (s.attempts <= 0 || !is_pending(parse_state(s.status).value_or(SessionState::unverified))) {
+            return false;
+        }
+        s.attempts -= 1;
+        return true;
+    });
+}
+
+void SessionOps::restore_send(const std::string& id_hash, const SessionRecord& before,
+                              const Error& why) {
+    undo(id_hash, "code.send", why, [&](SessionRecord& s) {
+        if (s.sends != before.sends + 1 || s.status != to_string(SessionState::sms)) {
+            return false; // something else happened since: leave it
+        }
+        s.sends = before.sends;
+        s.last_send_at = before.last_send_at;
+        s.method = before.method;
+        s.status = before.status;
+        return true;
+    });
+}
+
+} // namespace twofa::detail

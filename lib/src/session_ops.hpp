@@ -1,0 +1,70 @@
+#pragma once
+// Building blocks of lib/src/login.cpp: loading a session with its user, moving it through
+// the state machine while mirroring the user's status, and the provider calls around them.
+#include <twofa/login.hpp>
+
+#include <functional>
+#include <type_traits>
+
+namespace twofa::detail {
+
+// The value of a Result, or throws its Error as a Failure (caught by Logins' public functions).
+template <class T>
+requires(!std::is_void_v<T>) T must(Result<T>&& r) {
+    if (!r.ok()) {
+        throw Failure(r.error());
+    }
+    return std::move(*r);
+}
+inline void must(const Status& s) {
+    if (!s.ok()) {
+        throw Failure(s.error());
+    }
+}
+
+struct Loaded {
+    SessionRecord session;
+    UserRecord user;
+};
+
+struct SessionOps {
+    Store& store;
+    const LoginPolicy& policy;
+    std::int64_t now;
+
+    // Inside a transaction: the session with this id hash and its user (Exit::not_found
+    // when there is none), marked expired first when it is overdue.
+    Loaded load(const std::string& id_hash);
+    // Marks an overdue pending or approved session expired; true when it did.
+    bool expire_if_due(Loaded& loaded);
+    // Moves the session to `to` (which must be allowed by can_transition), writes it and
+    // mirrors the user's status. Approval starts the approved lifetime.
+    void change(Loaded& loaded, SessionState to);
+    // Writes the session's status to its user when it is the user's latest session; the user.
+    UserRecord mirror(std::int64_t user_id, const SessionRecord& session);
+
+    // The error that reports a session that is no longer waiting for a code.
+    Error refusal_for(SessionState state) const;
+    // Fills state and attempts_left from the record.
+    SessionView view_of(SessionView view) const;
+    SessionView view_of(const Loaded& loaded) const;
+
+    // Asks Authy to send the code; the masked phone it went to.
+    Result<std::string> send_code(const ProviderGetter& provider, const UserRecord& user,
+                                  bool voice);
+    Result<authy::TokenVerdict> provider_verify(const ProviderGetter& provider,
+                                                const UserRecord& user, const std::string& code);
+    // failmode = safe and the provider is unreachable: the login goes through (logged).
+    bool may_fail_open(const Error& error) const;
+
+    // A check that never reached a verdict does not count: gives the attempt back.
+    void release_attempt(const std::string& id_hash, const Error& why);
+    // A send that failed does not count: restores the counters from before it.
+    void restore_send(const std::string& id_hash, const SessionRecord& before, const Error& why);
+    // In a transaction: applies revert to the session (written when it returns true) and
+    // audits the failure.
+    void undo(const std::string& id_hash, const char* event, const Error& why,
+              const std::function<bool(SessionRecord&)>& revert);
+};
+
+} // namespace twofa::detail
