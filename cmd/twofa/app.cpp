@@ -125,7 +125,8 @@ std::string clock_text(std::int64_t seconds) {
     }
     auto two = [](std::int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
     if (seconds >= 3600) {
-        return std::to_string(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" + two(seconds % 60);
+        return std::to_string(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" +
+               two(seconds % 60);
     }
     return std::to_string(seconds / 60) + ":" + two(seconds % 60);
 }

@@ -120,10 +120,12 @@ void register_login(CLI::App& root, App& app) {
                   "read the password from one line of standard input");
     cmd->add_option("--via", o->via, "how to get the code: auto (SMS), sms, call, token (app)")
         ->default_str("auto");
-    cmd->add_flag("--no-wait", o->no_wait,
-                  "start the second factor, print the session and exit 3; finish with twofa verify");
-    cmd->add_option("--timeout", o->timeout, "seconds to wait for the code (default: until the "
-                                             "login expires)")
+    cmd->add_flag(
+        "--no-wait", o->no_wait,
+        "start the second factor, print the session and exit 3; finish with twofa verify");
+    cmd->add_option("--timeout", o->timeout,
+                    "seconds to wait for the code (default: until the "
+                    "login expires)")
         ->check(CLI::Range(1, 86400));
     cmd->callback([&app, o] { app.run = [&app, o] { return run_login(app, *o); }; });
 }

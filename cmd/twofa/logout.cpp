@@ -28,11 +28,12 @@ int run_logout(App& app, const std::optional<std::string>& session) {
 
 void register_logout(CLI::App& root, App& app) {
     auto session = std::make_shared<std::optional<std::string>>();
-    auto* cmd = root.add_subcommand(
-        "logout", "end the login session; its status becomes unverified\n"
-                  "Exit: 0 logged out, 6 no session");
+    auto* cmd =
+        root.add_subcommand("logout", "end the login session; its status becomes unverified\n"
+                                      "Exit: 0 logged out, 6 no session");
     add_session_flag(*cmd, *session);
-    cmd->callback([&app, session] { app.run = [&app, session] { return run_logout(app, *session); }; });
+    cmd->callback(
+        [&app, session] { app.run = [&app, session] { return run_logout(app, *session); }; });
 }
 
 } // namespace twofa::cli

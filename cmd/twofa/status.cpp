@@ -75,7 +75,8 @@ int run_all(App& app) {
         return 0;
     }
     std::cout << std::left << std::setw(32) << "EMAIL" << std::setw(12) << "STATUS" << std::setw(8)
-              << "METHOD" << "SINCE\n";
+              << "METHOD"
+              << "SINCE\n";
     for (const auto& u : users) {
         std::cout << std::setw(32) << u["email"].get<std::string>() << std::setw(12)
                   << u["status"].get<std::string>() << std::setw(8)
@@ -160,7 +161,8 @@ int run_status(App& app, const StatusOptions& o) {
     if (static_cast<int>(o.all) + static_cast<int>(o.health) + static_cast<int>(!o.email.empty()) +
             static_cast<int>(o.session.has_value()) >
         1) {
-        throw Failure(make_error(Exit::usage, "EMAIL, --session, --all and --health exclude each other",
+        throw Failure(make_error(Exit::usage,
+                                 "EMAIL, --session, --all and --health exclude each other",
                                  "give one of them"));
     }
     if (o.health) {

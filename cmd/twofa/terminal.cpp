@@ -5,8 +5,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <poll.h>
 #include <iostream>
+#include <poll.h>
 #include <sstream>
 #include <termios.h>
 #include <unistd.h>

@@ -111,10 +111,9 @@ Result<authy::TokenVerdict> AuthyClient::verify_code(std::int64_t authy_id,
     if (auto valid = validate_code(code); !valid.ok()) {
         return valid.error();
     }
-    return authy::decode_verify(call("GET",
-                                     "/protected/json/verify/" + code + "/" +
-                                         std::to_string(authy_id) + "?force=true",
-                                     "", false));
+    return authy::decode_verify(call(
+        "GET", "/protected/json/verify/" + code + "/" + std::to_string(authy_id) + "?force=true",
+        "", false));
 }
 
 Status AuthyClient::check_key() {

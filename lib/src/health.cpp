@@ -23,8 +23,8 @@ Status probe_listener(const Config& config) {
     auto transport = make_curl_transport({2000, 3000});
     HttpResponse r = transport->send({"GET", url, {}, ""});
     if (r.status == 0) {
-        return make_error(Exit::unavailable, "the callback listener at " + url +
-                                                 " does not answer: " + r.error,
+        return make_error(Exit::unavailable,
+                          "the callback listener at " + url + " does not answer: " + r.error,
                           "start it with twofa serve-callback");
     }
     auto j = nlohmann::json::parse(r.body, nullptr, false);

@@ -39,7 +39,8 @@ struct Logins::Impl {
 };
 
 Logins::Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock)
-    : m_store(store), m_provider(std::move(provider)), m_policy(policy), m_clock(std::move(clock)) {}
+    : m_store(store), m_provider(std::move(provider)), m_policy(policy), m_clock(std::move(clock)) {
+}
 
 namespace {
 
@@ -131,8 +132,8 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
             auto sent = ops.send_code(m_provider, user, via == Via::call);
             if (!sent.ok()) {
                 if (!ops.may_fail_open(sent.error())) {
-                    must(m_store.audit({now, "code.send", user.email, s.id_hash, "failed",
-                                        sent.error().message}));
+                    must(m_store.audit(
+                        {now, "code.send", user.email, s.id_hash, "failed", sent.error().message}));
                     return sent.error();
                 }
                 view.failed_open = true;
@@ -192,8 +193,8 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
             return m_store.update_session(s);
         }));
         if (refusal) {
-            must(m_store.audit({now, "code.check", loaded.user.email, hash, "refused",
-                                refusal->message}));
+            must(m_store.audit(
+                {now, "code.check", loaded.user.email, hash, "refused", refusal->message}));
             return *refusal;
         }
         if (loaded.session.status == to_string(SessionState::approved)) {
@@ -225,8 +226,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
                                     "provider unreachable; code not checked"}));
             }
             return m_store.audit({now, "code.check", loaded.user.email, hash, outcome,
-                                  !valid && verdict.ok() &&
-                                          *verdict == authy::TokenVerdict::reused
+                                  !valid && verdict.ok() && *verdict == authy::TokenVerdict::reused
                                       ? "code already used"
                                       : ""});
         }));
@@ -265,15 +265,15 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
             }
             auto decision = may_send(m_policy.throttle, s.sends, s.last_send_at, now);
             if (!decision.allowed) {
-                refusal = decision.wait < 0
-                              ? make_error(Exit::locked,
-                                           "no more codes for this login (" +
-                                               std::to_string(m_policy.throttle.max_sends) +
-                                               " sent)",
-                                           "log in again with twofa login")
-                              : make_error(Exit::locked, "a code was sent moments ago",
-                                           "wait " + std::to_string(decision.wait) +
-                                               " s before asking for another");
+                refusal =
+                    decision.wait < 0
+                        ? make_error(Exit::locked,
+                                     "no more codes for this login (" +
+                                         std::to_string(m_policy.throttle.max_sends) + " sent)",
+                                     "log in again with twofa login")
+                        : make_error(Exit::locked, "a code was sent moments ago",
+                                     "wait " + std::to_string(decision.wait) +
+                                         " s before asking for another");
                 return {};
             }
             voice = via ? *via == Via::call : s.method == "call";

@@ -13,10 +13,10 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
-#include <ctime>
 #include <set>
 #include <unistd.h>
 
@@ -128,8 +128,8 @@ struct Sandbox::Impl {
     std::map<std::int64_t, SandboxUser> users;
     std::int64_t next_id = 1001;
     std::deque<Fault> faults;
-    std::vector<json> requests; // API requests seen, for tests
-    std::vector<SentCode> codes;  // every SMS / voice code "sent", oldest first
+    std::vector<json> requests;  // API requests seen, for tests
+    std::vector<SentCode> codes; // every SMS / voice code "sent", oldest first
     std::set<std::pair<std::int64_t, std::int64_t>> used_totp; // (authy_id, time step)
 
     explicit Impl(SandboxOptions o) : options(std::move(o)) {}
@@ -370,7 +370,8 @@ struct Sandbox::Impl {
         if (!u) {
             return not_found(res);
         }
-        std::string masked = "+" + std::to_string(u->country_code) + "-XXX-XXX-" + suffix(u->cellphone);
+        std::string masked =
+            "+" + std::to_string(u->country_code) + "-XXX-XXX-" + suffix(u->cellphone);
         bool force = req.get_param_value("force") == "true";
         if (has_app(*u) && !force) {
             send_json(res, 200, authy::code_ignored_body(voice, masked));
@@ -389,7 +390,8 @@ struct Sandbox::Impl {
         if (!u) {
             return not_found(res);
         }
-        bool digits = std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits || token.size() < 6 || token.size() > 12) {
             send_json(res, 401, authy::token_invalid_body(false));
             return;
@@ -444,7 +446,8 @@ struct Sandbox::Impl {
         json arr = json::array();
         for (const auto& c : codes) {
             if (filter.empty() || filter == std::to_string(c.authy_id)) {
-                arr.push_back({{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}});
+                arr.push_back(
+                    {{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}});
             }
         }
         send_json(res, 200, arr.dump());

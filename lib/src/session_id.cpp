@@ -21,7 +21,8 @@ constexpr std::size_t k_id_chars = 32; // base64url without padding
 
 std::string new_session_id() {
     if (sodium_init() < 0) {
-        throw Failure(make_error(Exit::internal, "libsodium cannot start", "please report this bug"));
+        throw Failure(
+            make_error(Exit::internal, "libsodium cannot start", "please report this bug"));
     }
     std::array<unsigned char, k_id_bytes> raw{};
     randombytes_buf(raw.data(), raw.size());

@@ -12,8 +12,8 @@ Loaded SessionOps::load(const std::string& id_hash) {
     }
     auto user = must(store.find_user_by_id(session->user_id));
     if (!user) { // the foreign key cascades, so this is a bug
-        throw Failure(make_error(Exit::internal, "the session's user is missing",
-                                 "please report this bug"));
+        throw Failure(
+            make_error(Exit::internal, "the session's user is missing", "please report this bug"));
     }
     Loaded loaded{*session, *user};
     expire_if_due(loaded);
@@ -52,8 +52,8 @@ void SessionOps::change(Loaded& loaded, SessionState to) {
 UserRecord SessionOps::mirror(std::int64_t user_id, const SessionRecord& session) {
     auto user = must(store.find_user_by_id(user_id));
     if (!user) {
-        throw Failure(make_error(Exit::not_found, "the user no longer exists",
-                                 "run twofa user list"));
+        throw Failure(
+            make_error(Exit::not_found, "the user no longer exists", "run twofa user list"));
     }
     auto latest = must(store.latest_session(user_id));
     if (latest && latest->id == session.id && user->status != session.status) {
@@ -103,7 +103,8 @@ Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const 
         return sent.error();
     }
     if (sent->ignored) {
-        return make_error(Exit::rejected, "Authy did not send the code (it says the user has the app)",
+        return make_error(Exit::rejected,
+                          "Authy did not send the code (it says the user has the app)",
                           "use --via token and type the code from the Authy app");
     }
     return mask_phone(user.country_code, user.phone);
@@ -142,7 +143,8 @@ void SessionOps::undo(const std::string& id_hash, const char* event, const Error
 
 void SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
     undo(id_hash, "code.check", why, [](SessionRecord& s) {
-        if (s.attempts <= 0 || !is_pending(parse_state(s.status).value_or(SessionState::unverified))) {
+        if (s.attempts <= 0 ||
+            !is_pending(parse_state(s.status).value_or(SessionState::unverified))) {
             return false;
         }
         s.attempts -= 1;

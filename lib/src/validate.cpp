@@ -135,7 +135,8 @@ Result<int> validate_country_code(std::string_view text) {
 }
 
 Result<std::string> validate_code(std::string_view code) {
-    bool digits = std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool digits =
+        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || code.size() < 6 || code.size() > 10) {
         return usage("a code is 6 to 10 digits",
                      "type the digits from the SMS, the call or the Authy app");

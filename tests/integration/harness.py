@@ -50,6 +50,20 @@ class Sandbox:
     def users(self):
         return self.call("GET", "/sandbox/users")[1]
 
+    def messages(self, authy_id=None):
+        path = "/sandbox/messages" + ("" if authy_id is None else f"?authy_id={authy_id}")
+        return self.call("GET", path)[1]
+
+    def latest_code(self, authy_id):
+        msgs = self.messages(authy_id)
+        assert msgs, f"no code was sent to {authy_id}"
+        return msgs[-1]["code"]
+
+    def app_token(self, authy_id):
+        status, body = self.call("GET", f"/sandbox/users/{authy_id}/token")
+        assert status == 200, body
+        return body["token"]
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -103,6 +117,31 @@ class TwofaCase(unittest.TestCase):
     def add_user(self, email="alice@example.com", phone="555-123-0000", cc="1", name="Alice", *extra):
         return self.twofa("user", "add", "--email", email, "--phone", phone, "--country-code", cc,
                           "--name", name, "--password-stdin", *extra, input=PASSWORD + "\n")
+
+    def login(self, email="alice@example.com", *extra, password=PASSWORD):
+        """twofa --json login --no-wait; the result and its JSON document."""
+        return self.twofa_json("login", email, "--password-stdin", "--no-wait", *extra,
+                               input=password + "\n")
+
+    def authy_id(self, email="alice@example.com"):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute("SELECT authy_id FROM users WHERE email = ?", (email,)).fetchone()[0]
+        finally:
+            con.close()
+
+    def write_config(self, text):
+        path = os.path.join(self.home, "config", "twofa", "config.toml")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+    def query(self, sql, *args):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
 
     def assertExit(self, result, code):
         self.assertEqual(result.returncode, code,

@@ -19,13 +19,13 @@ struct Config {
     std::string db_path;
     std::string authy_url = "https://api.authy.com";
     std::string callback_listen = "127.0.0.1:8080";
-    std::string callback_public_url; // default derived from callback_listen
+    std::string callback_public_url;  // default derived from callback_listen
     bool callback_configured = false; // listen address or public URL set explicitly
     std::string tls_cert;
     std::string tls_key;
     std::string onetouch_message = "Request to log in";
     int onetouch_seconds_to_expire = 120;
-    int login_timeout = 0; // 0: the OneTouch expiry
+    int login_timeout = 0;          // 0: the OneTouch expiry
     int login_pending_ttl = 600;    // seconds a login may wait for its second factor
     int login_approved_ttl = 43200; // seconds an approved login stays approved
     int resend_interval = 30;       // seconds between two codes sent for one login

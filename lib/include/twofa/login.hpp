@@ -33,12 +33,12 @@ using ProviderGetter = std::function<Result<AuthyClient*>()>;
 
 // A session as the commands report it.
 struct SessionView {
-    std::string id;        // the session id: set only by start (it is never stored)
-    SessionRecord record;  // id_hash, method, status, counters, times
+    std::string id;       // the session id: set only by start (it is never stored)
+    SessionRecord record; // id_hash, method, status, counters, times
     UserRecord user;
     SessionState state = SessionState::unverified;
     int attempts_left = 0;
-    std::string sent_to;   // masked phone a code was just sent to
+    std::string sent_to;      // masked phone a code was just sent to
     bool failed_open = false; // approved by failmode = safe, without a second factor
 };
 
@@ -51,7 +51,7 @@ struct CodeCheck {
 // Counts for `twofa status --all`.
 struct StatusSummary {
     std::vector<std::pair<UserRecord, std::optional<SessionRecord>>> users; // by email
-    std::vector<AuditCount> audit;                                         // last 24 hours
+    std::vector<AuditCount> audit;                                          // last 24 hours
 };
 
 class Logins {

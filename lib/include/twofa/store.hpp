@@ -32,8 +32,8 @@ struct SessionRecord {
     std::int64_t id = 0;
     std::string id_hash;
     std::int64_t user_id = 0;
-    std::string method; // "onetouch", "sms", "call", "token"
-    std::string status; // a SessionState name
+    std::string method;        // "onetouch", "sms", "call", "token"
+    std::string status;        // a SessionState name
     std::string approval_uuid; // OneTouch request, empty for codes
     int attempts = 0;          // codes checked (a check is counted before it is sent)
     int sends = 0;             // codes sent
