@@ -82,18 +82,21 @@ int run_all(App& app) {
                   << u["status"].get<std::string>() << std::setw(8)
                   << u["method"].get<std::string>() << u["since"].get<std::string>() << "\n";
     }
-    std::cout << sum.users.size() << " users:";
+    std::string line;
     for (const auto& [name, n] : counts) {
         if (n > 0) {
-            std::cout << " " << name << " " << n;
+            line += (line.empty() ? " " : ", ") + std::to_string(n) + " " + name;
         }
     }
-    std::cout << "\nLast 24 hours:";
+    std::cout << sum.users.size() << " users:" << line << "\nLast 24 hours:";
     if (sum.audit.empty()) {
         std::cout << " no events";
     }
+    std::string event;
     for (const auto& a : sum.audit) {
-        std::cout << " " << a.event << "/" << a.outcome << " " << a.count << ";";
+        std::cout << (a.event == event ? ", " : (event.empty() ? " " : "; ") + a.event + " ")
+                  << a.outcome << " " << a.count;
+        event = a.event;
     }
     std::cout << "\n";
     return 0;
