@@ -37,6 +37,47 @@ class SandboxApi(TwofaCase):
         self.assertEqual(status, 200)
         self.assertEqual(len(self.sandbox.users()), 3)
 
+    def test_codes_by_sms_and_call_and_the_ignored_answer(self):
+        _, app_user = self.new_user({"user": {"email": "a@example.com", "cellphone": "5551230000", "country_code": 1}})
+        _, no_app = self.new_user({"user": {"email": "n@example.com", "cellphone": "5551232222", "country_code": 1}})
+        a, n = app_user["user"]["id"], no_app["user"]["id"]
+        status, body = self.sandbox.call("GET", f"/protected/json/sms/{a}", headers=KEY)
+        self.assertEqual((status, body["ignored"], body["success"]), (200, True, True))  # has the app, no force
+        self.assertEqual(self.sandbox.messages(), [])
+        status, body = self.sandbox.call("GET", f"/protected/json/sms/{a}?force=true", headers=KEY)
+        self.assertEqual((status, body["message"]), (200, "SMS token was sent"))
+        self.assertNotIn("ignored", body)
+        status, body = self.sandbox.call("GET", f"/protected/json/call/{n}", headers=KEY)  # no app: no force needed
+        self.assertEqual((status, body["message"]), (200, "Call started..."))
+        msgs = self.sandbox.messages()
+        self.assertEqual([(m["authy_id"], m["via"]) for m in msgs], [(a, "sms"), (n, "call")])
+        self.assertTrue(all(len(m["code"]) == 7 and m["code"].isdigit() for m in msgs))
+        self.assertEqual(len(self.sandbox.messages(n)), 1)
+        status, body = self.sandbox.call("GET", "/protected/json/sms/999999?force=true", headers=KEY)
+        self.assertEqual((status, body["error_code"]), (404, "60026"))
+        self.assertEqual(self.sandbox.call("GET", f"/protected/json/sms/{a}?force=true")[0], 401)
+
+    def test_verify_bodies_valid_invalid_reused(self):
+        _, u = self.new_user({"user": {"email": "v@example.com", "cellphone": "5551232222", "country_code": 1}})
+        uid = u["user"]["id"]
+        self.sandbox.call("GET", f"/protected/json/sms/{uid}", headers=KEY)
+        self.sandbox.call("GET", f"/protected/json/sms/{uid}", headers=KEY)
+        old, new = [m["code"] for m in self.sandbox.messages(uid)]
+        if old != new:  # only the newest code counts
+            status, body = self.sandbox.call("GET", f"/protected/json/verify/{old}/{uid}", headers=KEY)
+            self.assertEqual((status, body["error_code"], body["token"]), (401, "60020", "is invalid"))
+        status, body = self.sandbox.call("GET", f"/protected/json/verify/{new}/{uid}?force=true", headers=KEY)
+        self.assertEqual(status, 200)
+        self.assertEqual((body["token"], body["success"], body["message"]), ("is valid", "true", "Token is valid."))
+        status, body = self.sandbox.call("GET", f"/protected/json/verify/{new}/{uid}", headers=KEY)
+        self.assertEqual((status, body["error_code"]), (401, "60019"))
+        token = self.sandbox.app_token(uid)
+        self.assertEqual(len(token), 7)
+        self.assertEqual(self.sandbox.call("GET", f"/protected/json/verify/{token}/{uid}", headers=KEY)[0], 200)
+        self.assertEqual(self.sandbox.call("GET", f"/protected/json/verify/{token}/{uid}", headers=KEY)[1]["error_code"],
+                         "60019")
+        self.assertEqual(self.sandbox.call("GET", "/sandbox/users/424242/token")[0], 404)
+
     def test_known_email_returns_the_same_id(self):
         _, a = self.new_user({"user": {"email": "same@example.com", "cellphone": "5551230000", "country_code": 1}})
         _, b = self.new_user({"user": {"email": "SAME@example.com", "cellphone": "5551230000", "country_code": 1}})
