@@ -1,0 +1,34 @@
+#pragma once
+// Authy's OneTouch callback signature (authy-protocol.md §2.3), shared by the callback listener
+// (which checks it) and twofa-sandbox (which signs its callbacks the way Authy does).
+#include <twofa/result.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace twofa::authy {
+
+// The sorted parameter string of a JSON callback body (steps 1-3: PHP-style flattening, each
+// key and value percent-encoded like Python's quote(), "/" as %2F, "%20" as "+", pairs sorted
+// by bytes, list indices turned into "[]", null as an empty value, empty objects and lists
+// dropped). Exit::usage when the body is not a JSON object.
+Result<std::string> canonical_json_params(std::string_view body);
+
+// The same for already-flat parameters, e.g. a GET callback's decoded query string pairs.
+std::string canonical_flat_params(const std::vector<std::pair<std::string, std::string>>& params);
+
+// Decodes a raw query string ("a=1&b=x%20y") into pairs; "+" is a space.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw_query);
+
+// base64(HMAC-SHA256(api_key, nonce "|" method "|" url "|" canonical)), standard alphabet with
+// padding: the value of X-Authy-Signature.
+std::string sign_callback(std::string_view api_key, std::string_view nonce,
+                          std::string_view method, std::string_view url,
+                          std::string_view canonical);
+
+// Constant-time comparison of two signatures (false when the lengths differ).
+bool signatures_equal(std::string_view a, std::string_view b);
+
+} // namespace twofa::authy

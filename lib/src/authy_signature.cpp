@@ -1,0 +1,196 @@
+#include <twofa/authy_signature.hpp>
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+
+namespace twofa::authy {
+
+using nlohmann::json;
+
+namespace {
+
+// Python's urllib.parse.quote(s) with safe='/': unreserved characters and '/' stay, every
+// other byte becomes %XX with upper-case hex.
+std::string quote(std::string_view s) {
+    static const char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size() * 3);
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
+        if (keep) {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(k_hex[c >> 4]);
+            out.push_back(k_hex[c & 0x0f]);
+        }
+    }
+    return out;
+}
+
+// str(v) of a scalar, as Python prints it. in_list: booleans inside lists print as True/False
+// (a quirk of the reference implementation that real signatures depend on).
+std::string scalar_text(const json& v, bool in_list) {
+    if (v.is_string()) {
+        return v.get<std::string>();
+    }
+    if (v.is_boolean()) {
+        bool b = v.get<bool>();
+        return in_list ? (b ? "True" : "False") : (b ? "true" : "false");
+    }
+    if (v.is_null()) {
+        return ""; // Python's "None", later rewritten to an empty value
+    }
+    return v.dump(); // integers in decimal; floats in shortest round-trip form like repr()
+}
+
+// Step 1: key=value pairs with already-quoted keys.
+void flatten(const json& v, const std::string& key, bool in_list, std::vector<std::string>& out) {
+    if (v.is_object()) {
+        for (const auto& [k, child] : v.items()) {
+            flatten(child, key.empty() ? quote(k) : key + quote("[" + k + "]"), false, out);
+        }
+    } else if (v.is_array()) {
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            flatten(v[i], key + quote("[" + std::to_string(i) + "]"), true, out);
+        }
+    } else {
+        out.push_back(key + "=" + quote(scalar_text(v, in_list)));
+    }
+}
+
+// Steps 2 and 3 on the pairs.
+std::string finish(std::vector<std::string> pairs) {
+    for (auto& p : pairs) {
+        std::string fixed;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (p[i] == '/') {
+                fixed += "%2F";
+            } else if (p.compare(i, 3, "%20") == 0) {
+                fixed += '+';
+                i += 2;
+            } else {
+                fixed += p[i];
+            }
+        }
+        p = std::move(fixed);
+    }
+    std::sort(pairs.begin(), pairs.end());
+    std::string joined;
+    for (const auto& p : pairs) {
+        if (!joined.empty()) {
+            joined += '&';
+        }
+        // %5B<digits>%5D -> %5B%5D, after sorting.
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (p.compare(i, 3, "%5B") == 0) {
+                std::size_t j = i + 3;
+                while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+                    ++j;
+                }
+                if (p.compare(j, 3, "%5D") == 0) {
+                    joined += "%5B%5D";
+                    i = j + 2;
+                    continue;
+                }
+            }
+            joined += p[i];
+        }
+    }
+    return joined;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() &&
+                   hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Result<std::string> canonical_json_params(std::string_view body) {
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return make_error(Exit::usage, "the callback body is not a JSON object");
+    }
+    std::vector<std::string> pairs;
+    flatten(j, "", false, pairs);
+    return finish(std::move(pairs));
+}
+
+std::string canonical_flat_params(const std::vector<std::pair<std::string, std::string>>& params) {
+    std::vector<std::string> pairs;
+    pairs.reserve(params.size());
+    for (const auto& [k, v] : params) {
+        pairs.push_back(quote(k) + "=" + quote(v));
+    }
+    return finish(std::move(pairs));
+}
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!raw.empty()) {
+        auto amp = raw.find('&');
+        std::string_view part = raw.substr(0, amp);
+        raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
+        if (part.empty()) {
+            continue;
+        }
+        auto eq = part.find('=');
+        out.emplace_back(percent_decode(part.substr(0, eq)),
+                         eq == std::string_view::npos ? "" : percent_decode(part.substr(eq + 1)));
+    }
+    return out;
+}
+
+std::string sign_callback(std::string_view api_key, std::string_view nonce,
+                          std::string_view method, std::string_view url,
+                          std::string_view canonical) {
+    std::string data;
+    data.reserve(nonce.size() + method.size() + url.size() + canonical.size() + 3);
+    data.append(nonce).append("|").append(method).append("|").append(url).append("|").append(
+        canonical);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), api_key.data(), static_cast<int>(api_key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
+    std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> b64{};
+    int n = EVP_EncodeBlock(b64.data(), mac.data(), static_cast<int>(len));
+    return std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+}
+
+bool signatures_equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace twofa::authy

@@ -1,0 +1,107 @@
+// The OneTouch callback canonicaliser and signature against every vector of
+// authy-protocol.md §2.4, and tampering with each part.
+#include <doctest/doctest.h>
+
+#include "signature_vectors.hpp"
+
+#include <twofa/authy_signature.hpp>
+
+#include <nlohmann/json.hpp>
+
+using namespace twofa;
+using namespace twofa::authy;
+
+namespace {
+std::string sign_json(const std::string& key, const std::string& nonce, const std::string& method,
+                      const std::string& url, const std::string& body) {
+    return sign_callback(key, nonce, method, url, canonical_json_params(body).value());
+}
+} // namespace
+
+TEST_CASE("V1: flat params, POST and GET") {
+    const std::string key = "mTIn3Dq5HrF7r84rNTA0OrHys077egq3";
+    const std::string url = "https://api.authy.com/dashboard/json/application/webhooks";
+    const std::string body = R"({"b":"val|ue&2","a":"value1"})";
+    CHECK(canonical_json_params(body).value() == "a=value1&b=val%7Cue%262");
+    CHECK(sign_json(key, "1427849783.886085", "POST", url, body) ==
+          "2CT+wezo66Br1U24xZpowp0AuPioH8s+nQVCWA01/PA=");
+    // A GET callback carries the same params in its query string.
+    auto pairs = parse_query("b=val%7Cue%262&a=value1");
+    CHECK(sign_callback(key, "1427849783.886085", "GET", url, canonical_flat_params(pairs)) ==
+          "Sm7Qi5toEQThBH3ZiKWKiXRfr2XRctK6cn8C73lS0dU=");
+}
+
+TEST_CASE("V2: nested objects and a space") {
+    CHECK(canonical_json_params(R"({"foo":{"bar":{"biz":"foo"}},"qux":"net"})").value() ==
+          "foo%5Bbar%5D%5Bbiz%5D=foo&qux=net");
+    CHECK(sign_json("foo", "1455825429", "POST", "https://foo.bar/",
+                    R"({"foo":{"bar":{"biz":"foo"}},"qux":"net"})") ==
+          "uq/wB8AR1Acvn0wFcjm7mmBJyR11nuuMhMy6semsAO8=");
+    CHECK(sign_json("foo", "1455825429", "POST", "https://foo.bar/",
+                    R"({"foo":{"bar":{"biz":"foo bar"}},"qux":"net"})") ==
+          "+fyGys+d5yNJx9SpeKZdf+N77od1t1cC/fVSWDW2+kY=");
+}
+
+TEST_CASE("V3: a full callback with booleans, an empty list, '/' and '+' (POST and GET)") {
+    const std::string key = "FiN2b11qH5863GvXNSV8Hwqpnq2bqUXL";
+    const std::string url = "https://b79d6f66.ngrok.io/authy/authy-php/callback.php";
+    CHECK(sign_json(key, "1496419140", "POST", url, k_v3_body) ==
+          "cPv9SU6m3X6nAt8s/x2OiYuE5Dek6KOIpRQc7ut7+AQ=");
+    // The GET variant: booleans and authy_id as strings, no device_details.
+    auto j = nlohmann::json::parse(k_v3_body);
+    auto& tx = j["approval_request"]["transaction"];
+    tx["encrypted"] = "false";
+    tx["flagged"] = "false";
+    tx.erase("device_details");
+    j["authy_id"] = "1234";
+    CHECK(sign_json(key, "1496419257", "GET", url, j.dump()) ==
+          "wCnHmjVGhbdy5wJ13hPgigTqKirML4rqHYQsQ6GkgcM=");
+}
+
+TEST_CASE("V4: a real Authy callback: null, {} dropped, '+', '/', '=' in the device signature") {
+    CHECK(canonical_json_params(k_v4_body).value() == k_v4_canonical);
+    CHECK(sign_json("FU10H0uCafgKnXvPfDm5iAisVuHDgXJA", "1512923419", "POST",
+                    "https://requestb.in/ui9vdiui",
+                    k_v4_body) == "6uKAaKxCkkFEyQujwdudyPNUgRi2fY5otoCOQN7VjCw=");
+}
+
+TEST_CASE("canonicalisation details") {
+    // Lists: indices become [] after sorting; booleans inside lists print like Python.
+    CHECK(canonical_json_params(R"({"l":[true,false,"x"],"e":[],"o":{},"n":null})").value() ==
+          "l%5B%5D=True&l%5B%5D=False&l%5B%5D=x&n=");
+    CHECK(canonical_json_params(R"({"logos":[{"res":"default","url":"https://a/b.png"}]})")
+              .value() == "logos%5B%5D%5Bres%5D=default&logos%5B%5D%5Burl%5D=https%3A%2F%2Fa%2Fb.png");
+    CHECK(canonical_json_params(R"({"k":"a b+c/d~e*"})").value() == "k=a+b%2Bc%2Fd~e%2A");
+    CHECK(canonical_json_params(R"({"k":"Nonexistent"})").value() == "k=Nonexistent");
+    CHECK(canonical_json_params(R"({"é":"ü"})").value() == "%C3%A9=%C3%BC");
+    CHECK(canonical_json_params("[1,2]").error().code == Exit::usage);
+    CHECK(canonical_json_params("not json").error().code == Exit::usage);
+    CHECK(parse_query("a=1&&b=x+y%2F&c") ==
+          std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "x y/"}, {"c", ""}});
+}
+
+TEST_CASE("tampering with any part breaks the signature") {
+    const std::string key = "FU10H0uCafgKnXvPfDm5iAisVuHDgXJA";
+    const std::string url = "https://requestb.in/ui9vdiui";
+    const std::string good = sign_json(key, "1512923419", "POST", url, k_v4_body);
+    CHECK(signatures_equal(good, "6uKAaKxCkkFEyQujwdudyPNUgRi2fY5otoCOQN7VjCw="));
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923420", "POST", url, k_v4_body), good));
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "GET", url, k_v4_body), good));
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "post", url, k_v4_body), good));
+    CHECK_FALSE(
+        signatures_equal(sign_json(key, "1512923419", "POST", url + "/", k_v4_body), good));
+    CHECK_FALSE(signatures_equal(
+        sign_json(key, "1512923419", "POST", "http://requestb.in/ui9vdiui", k_v4_body), good));
+    CHECK_FALSE(signatures_equal(sign_json(key + "x", "1512923419", "POST", url, k_v4_body), good));
+    auto j = nlohmann::json::parse(k_v4_body);
+    j["status"] = "denied";
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "POST", url, j.dump()), good));
+    j = nlohmann::json::parse(k_v4_body);
+    j["authy_id"] = 688612;
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "POST", url, j.dump()), good));
+    j = nlohmann::json::parse(k_v4_body);
+    j["extra"] = "field";
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "POST", url, j.dump()), good));
+    CHECK_FALSE(signatures_equal(good, good.substr(0, good.size() - 1)));
+    CHECK_FALSE(signatures_equal(good, ""));
+}
