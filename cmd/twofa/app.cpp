@@ -39,6 +39,8 @@ Logins& App::logins() {
         policy.approved_ttl = c.login_approved_ttl;
         policy.throttle.resend_interval = c.resend_interval;
         policy.failmode_safe = c.failmode_safe;
+        policy.onetouch_message = c.onetouch_message;
+        policy.onetouch_seconds = c.onetouch_seconds_to_expire;
         ProviderGetter provider = [this]() -> Result<AuthyClient*> {
             try {
                 return &authy();

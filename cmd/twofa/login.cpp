@@ -1,5 +1,7 @@
-// twofa login EMAIL: password, then a code sent by SMS or voice call, or read from the app.
+// twofa login EMAIL: password, then a OneTouch push (waiting in the terminal) or a code sent
+// by SMS or voice call, or read from the app.
 #include "app.hpp"
+#include "push_wait.hpp"
 #include "terminal.hpp"
 
 #include <twofa/validate.hpp>
@@ -37,11 +39,22 @@ void announce(const SessionView& v) {
                   << v.sent_to << ".\n";
     } else if (v.state == SessionState::token) {
         std::cerr << "Open the Authy app and type the code it shows for this account.\n";
+    } else if (v.state == SessionState::onetouch) {
+        std::cerr << "Sent a login request to the Authy app on " << v.user.email << "'s phone.\n";
     }
 }
 
 // Asks for the code up to k_code_prompts times; the exit code.
+int logged_in(App& app, const SessionView& view) {
+    app.json ? app.print_json(session_json(view, true))
+             : void(std::cout << "Logged in as " << view.user.email << ".\n");
+    return 0;
+}
+
 int prompt_for_code(App& app, const SessionView& started, int timeout) {
+    if (timeout <= 0) {
+        timeout = static_cast<int>(started.record.expires_at - App::now());
+    }
     Logins& logins = app.logins();
     for (int prompt = 1; prompt <= k_code_prompts; ++prompt) {
         std::string code = unwrap(read_tty_line("Code: ", timeout));
@@ -51,12 +64,8 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
         }
         CodeCheck check = unwrap(logins.verify(started.id, code));
         if (check.accepted) {
-            if (app.json) {
-                app.print_json(session_json(check.view, true));
-            } else {
-                std::cout << "Logged in as " << check.view.user.email << ".\n";
-            }
-            return 0;
+            check.view.id = started.id;
+            return logged_in(app, check.view);
         }
         if (check.view.state == SessionState::locked) {
             throw Failure(make_error(Exit::locked, "wrong code; this login is now locked",
@@ -69,10 +78,62 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
                              "try again with twofa verify, or get a new code with twofa resend"));
 }
 
+void print_pending(App& app, const SessionView& view) {
+    if (app.json) {
+        app.print_json(session_json(view, true));
+        return;
+    }
+    announce(view);
+    std::cout << "Login pending (session " << view.id << ", expires in "
+              << clock_text(view.record.expires_at - App::now()) << "). Finish with: "
+              << (view.state == SessionState::onetouch ? "twofa status" : "twofa verify CODE")
+              << "\n";
+}
+
+// A push: wait for the answer; on denial or expiry fall back to a code (a new session), unless
+// the user asked for OneTouch only.
+int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
+               SessionView view) {
+    const Config& c = app.config();
+    int limit = o.timeout > 0 ? o.timeout : c.login_timeout;
+    if (limit <= 0) {
+        limit = static_cast<int>(view.record.expires_at - App::now());
+    }
+    PushWait w = wait_for_push(app, view, limit);
+    if (w.end == PushEnd::limit_reached) {
+        throw Failure(make_error(Exit::expired, "no answer from the phone within the wait limit",
+                                 "twofa status shows the login; the request is still open"));
+    }
+    Logins& logins = app.logins();
+    if (w.end == PushEnd::use_code) {
+        SessionView switched = unwrap(logins.switch_to_code(view.id, Via::sms));
+        switched.id = view.id;
+        announce(switched);
+        return prompt_for_code(app, switched, o.timeout);
+    }
+    if (w.view.state == SessionState::approved) {
+        w.view.id = view.id;
+        return logged_in(app, w.view);
+    }
+    bool denied = w.view.state == SessionState::denied;
+    if (via == Via::onetouch) {
+        throw Failure(denied ? make_error(Exit::denied, "the request was denied on the phone",
+                                          "log in again, or use --via sms")
+                             : make_error(Exit::expired, "the request expired unanswered",
+                                          "log in again, or use --via sms"));
+    }
+    std::cerr << (denied ? "The request was denied" : "The request expired")
+              << "; sending a code by SMS instead.\n";
+    SessionView fallback = unwrap(logins.start(user, Via::sms));
+    unwrap(save_current_session(c.state_dir, fallback.id));
+    announce(fallback);
+    return prompt_for_code(app, fallback, o.timeout);
+}
+
 int run_login(App& app, const LoginOptions& o) {
     Via via = unwrap(parse_via(o.via));
     auto email = unwrap(validate_email(o.email));
-    if (!o.no_wait && !tty_available()) {
+    if (!o.no_wait && via != Via::onetouch && !tty_available()) {
         throw Failure(make_error(Exit::usage, "no terminal to ask for the code",
                                  "use --no-wait, then twofa verify CODE"));
     }
@@ -87,24 +148,17 @@ int run_login(App& app, const LoginOptions& o) {
                      "through without a second factor (logged)\n";
     }
     if (view.state == SessionState::approved) {
-        app.json ? app.print_json(session_json(view, true))
-                 : void(std::cout << "Logged in as " << view.user.email << ".\n");
-        return 0;
+        return logged_in(app, view);
     }
     if (o.no_wait) {
-        if (app.json) {
-            app.print_json(session_json(view, true));
-        } else {
-            announce(view);
-            std::cout << "Login pending (session " << view.id << ", expires in "
-                      << clock_text(view.record.expires_at - App::now())
-                      << "). Finish with: twofa verify CODE\n";
-        }
+        print_pending(app, view);
         return static_cast<int>(Exit::pending);
     }
+    if (view.state == SessionState::onetouch) {
+        return push_login(app, o, via, user, view);
+    }
     announce(view);
-    int timeout = o.timeout > 0 ? o.timeout : static_cast<int>(view.record.expires_at - App::now());
-    return prompt_for_code(app, view, timeout);
+    return prompt_for_code(app, view, o.timeout > 0 ? o.timeout : 0);
 }
 
 } // namespace
@@ -112,13 +166,15 @@ int run_login(App& app, const LoginOptions& o) {
 void register_login(CLI::App& root, App& app) {
     auto o = std::make_shared<LoginOptions>();
     auto* cmd = root.add_subcommand(
-        "login", "log in: password, then a code by SMS, voice call or the Authy app\n"
-                 "Exit: 0 approved, 1 wrong password or code, 3 pending (--no-wait), "
-                 "4 expired, 5 locked");
+        "login", "log in: password, then a OneTouch push or a code (SMS, voice call, app)\n"
+                 "Exit: 0 approved, 1 wrong password or code or push denied, 3 pending "
+                 "(--no-wait), 4 expired, 5 locked");
     cmd->add_option("email", o->email, "the user's email")->required();
     cmd->add_flag("--password-stdin", o->password_stdin,
                   "read the password from one line of standard input");
-    cmd->add_option("--via", o->via, "how to get the code: auto (SMS), sms, call, token (app)")
+    cmd->add_option("--via", o->via,
+                    "auto (OneTouch if the user has the app, else SMS), onetouch, sms, call, "
+                    "token (the app's code)")
         ->default_str("auto");
     cmd->add_flag(
         "--no-wait", o->no_wait,

@@ -74,12 +74,12 @@ int run_all(App& app) {
         app.print_json({{"users", users}, {"counts", counts}, {"audit_24h", audit}});
         return 0;
     }
-    std::cout << std::left << std::setw(32) << "EMAIL" << std::setw(12) << "STATUS" << std::setw(8)
+    std::cout << std::left << std::setw(32) << "EMAIL" << std::setw(12) << "STATUS" << std::setw(10)
               << "METHOD"
               << "SINCE\n";
     for (const auto& u : users) {
         std::cout << std::setw(32) << u["email"].get<std::string>() << std::setw(12)
-                  << u["status"].get<std::string>() << std::setw(8)
+                  << u["status"].get<std::string>() << std::setw(10)
                   << u["method"].get<std::string>() << u["since"].get<std::string>() << "\n";
     }
     std::string line;

@@ -18,8 +18,13 @@ namespace {
 // The terminal state to restore if a signal arrives while echo is off.
 volatile sig_atomic_t g_saved_fd = -1;
 termios g_saved_termios{};
+volatile sig_atomic_t g_status_line = 0;
 
 void on_interrupt(int) {
+    if (g_status_line != 0) {
+        static const char k_clear[] = "\r\x1b[2K";
+        (void)!::write(STDOUT_FILENO, k_clear, sizeof k_clear - 1);
+    }
     if (g_saved_fd >= 0) {
         ::tcsetattr(g_saved_fd, TCSAFLUSH, &g_saved_termios);
         (void)!::write(g_saved_fd, "\n", 1);
@@ -139,6 +144,30 @@ Result<std::string> read_tty_line(const std::string& prompt, int timeout_seconds
 
 bool tty_available() {
     return Tty().fd() >= 0;
+}
+
+TtyInput::TtyInput() : m_fd(::open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) {}
+
+TtyInput::~TtyInput() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+bool TtyInput::enter_pressed() const {
+    char buf[256];
+    bool enter = false;
+    ssize_t n = 0;
+    while (m_fd >= 0 && (n = ::read(m_fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; ++i) {
+            enter = enter || buf[i] == '\n' || buf[i] == '\r';
+        }
+    }
+    return enter;
+}
+
+void set_status_line_active(bool active) {
+    g_status_line = active ? 1 : 0;
 }
 
 Result<std::string> read_stdin_line(const std::string& what) {

@@ -23,6 +23,25 @@ Result<std::string> read_tty_line(const std::string& prompt, int timeout_seconds
 // True when this process has a controlling terminal to prompt on.
 bool tty_available();
 
+// Keystrokes from the terminal while something else is shown (Enter during the OneTouch wait).
+class TtyInput {
+  public:
+    TtyInput();
+    ~TtyInput();
+    TtyInput(const TtyInput&) = delete;
+    TtyInput& operator=(const TtyInput&) = delete;
+    // For poll(); -1 without a terminal.
+    int fd() const { return m_fd; }
+    // Reads what was typed; true when it ended a line (Enter).
+    bool enter_pressed() const;
+
+  private:
+    int m_fd = -1;
+};
+
+// While a status line is drawn on stdout, Ctrl-C clears it before exiting.
+void set_status_line_active(bool active);
+
 // One line of standard input without its line ending; Exit::usage on end of input.
 Result<std::string> read_stdin_line(const std::string& what);
 

@@ -116,6 +116,18 @@ Result<authy::TokenVerdict> AuthyClient::verify_code(std::int64_t authy_id,
         "", false));
 }
 
+Result<std::string> AuthyClient::create_approval_request(std::int64_t authy_id,
+                                                         const authy::ApprovalRequest& request) {
+    return authy::decode_approval_created(
+        call("POST", "/onetouch/json/users/" + std::to_string(authy_id) + "/approval_requests",
+             authy::encode_approval_request(request), false));
+}
+
+Result<std::string> AuthyClient::approval_status(const std::string& uuid) {
+    return authy::decode_approval_status(
+        call("GET", "/onetouch/json/approval_requests/" + uuid, "", true));
+}
+
 Status AuthyClient::check_key() {
     return authy::decode_ok(call("GET", "/protected/json/app/details", "", true));
 }

@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
 namespace twofa::authy {
 
 using nlohmann::json;
@@ -56,7 +60,137 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, std
     }
 }
 
+// The first n code points of UTF-8 text (the official client cuts at 200 characters).
+std::string cut(const std::string& s, std::size_t n) {
+    std::size_t i = 0;
+    for (std::size_t count = 0; i < s.size() && count < n; ++count) {
+        auto c = static_cast<unsigned char>(s[i]);
+        i += c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+    }
+    return s.substr(0, std::min(i, s.size()));
+}
+
+json pairs_object(const std::vector<std::pair<std::string, std::string>>& pairs,
+                  std::size_t key_limit) {
+    json o = json::object();
+    for (const auto& [k, v] : pairs) {
+        o[cut(k, key_limit)] = cut(v, 200);
+    }
+    return o;
+}
+
+bool valid_uuid(const std::string& u) {
+    return !u.empty() && u.size() <= 64 && std::all_of(u.begin(), u.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '-';
+    });
+}
+
+std::string iso8601(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    return buf;
+}
+
+Result<Callback> check_callback(const std::string& action, const std::string& authy_id,
+                                Callback c) {
+    if (action != "approval_request_status") {
+        return make_error(Exit::usage, "callback_action is not approval_request_status");
+    }
+    std::int64_t id = 0;
+    auto [p, ec] = std::from_chars(authy_id.data(), authy_id.data() + authy_id.size(), id);
+    if (authy_id.empty() || ec != std::errc() || p != authy_id.data() + authy_id.size() || id <= 0) {
+        return make_error(Exit::usage, "authy_id is missing or not a number");
+    }
+    c.authy_id = id;
+    if (!valid_uuid(c.uuid)) {
+        return make_error(Exit::usage, "uuid is missing or malformed");
+    }
+    if (c.status != "approved" && c.status != "denied") {
+        return make_error(Exit::usage, "status is neither approved nor denied");
+    }
+    return c;
+}
+
+std::string text_of(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+        return "";
+    }
+    if (it->is_string()) {
+        return it->get<std::string>();
+    }
+    if (it->is_number_integer()) {
+        return std::to_string(it->get<long long>());
+    }
+    return "";
+}
+
 } // namespace
+
+std::string encode_approval_request(const ApprovalRequest& r) {
+    json j = {{"message", cut(r.message, 200)},
+              {"details", pairs_object(r.details, 20)},
+              {"hidden_details", pairs_object(r.hidden_details, 200)},
+              {"seconds_to_expire", r.seconds_to_expire}};
+    return j.dump();
+}
+
+Result<std::string> decode_approval_created(const HttpResponse& r) {
+    if (r.status != 200) {
+        return decode_error(r);
+    }
+    auto j = parse_object(r.body);
+    if (!j || !j->contains("approval_request") || !(*j)["approval_request"].is_object()) {
+        return malformed("approval_requests has no approval_request object");
+    }
+    std::string uuid = text_of((*j)["approval_request"], "uuid");
+    if (!valid_uuid(uuid)) {
+        return malformed("approval_requests has no usable uuid");
+    }
+    return uuid;
+}
+
+Result<std::string> decode_approval_status(const HttpResponse& r) {
+    if (r.status != 200) {
+        return decode_error(r);
+    }
+    auto j = parse_object(r.body);
+    if (!j || !j->contains("approval_request") || !(*j)["approval_request"].is_object()) {
+        return malformed("approval_requests/{uuid} has no approval_request object");
+    }
+    std::string status = text_of((*j)["approval_request"], "status");
+    if (status != "pending" && status != "approved" && status != "denied" && status != "expired") {
+        return malformed("approval request status '" + strip_control(status) + "'");
+    }
+    return status;
+}
+
+Result<Callback> decode_callback_json(const std::string& body) {
+    auto j = parse_object(body);
+    if (!j) {
+        return make_error(Exit::usage, "the callback body is not a JSON object");
+    }
+    return check_callback(text_of(*j, "callback_action"), text_of(*j, "authy_id"),
+                          Callback{0, text_of(*j, "uuid"), text_of(*j, "status")});
+}
+
+Result<Callback> decode_callback_params(
+    const std::vector<std::pair<std::string, std::string>>& params) {
+    auto get = [&](const char* key) {
+        for (const auto& [k, v] : params) {
+            if (k == key) {
+                return v;
+            }
+        }
+        return std::string();
+    };
+    return check_callback(get("callback_action"), get("authy_id"),
+                          Callback{0, get("uuid"), get("status")});
+}
 
 std::string encode_new_user(const NewUser& u) {
     json j = {{"user",
@@ -330,6 +464,78 @@ std::string token_invalid_body(bool reused) {
                           {{"token", "is invalid"}});
     }
     return error_body("Token is invalid", k_token_invalid, {{"token", "is invalid"}});
+}
+
+std::string approval_created_body(const std::string& uuid) {
+    return json{{"approval_request", {{"uuid", uuid}}}, {"success", true}}.dump();
+}
+
+std::string approval_status_body(const CallbackFacts& f, const std::string& email) {
+    json ar = {{"_app_name", "twofa-sandbox"},
+               {"_app_serial_id", 1},
+               {"_authy_id", std::to_string(f.authy_id)},
+               {"_id", f.uuid.substr(0, 24)},
+               {"_user_email", email},
+               {"app_id", "5a7e0c0de0c0ffee00000001"},
+               {"created_at", iso8601(f.created_at)},
+               {"notified", false},
+               {"processed_at", f.answered_at > 0 ? json(iso8601(f.answered_at)) : json(nullptr)},
+               {"status", f.status},
+               {"updated_at", iso8601(f.answered_at > 0 ? f.answered_at : f.created_at)},
+               {"user_id", "5a7e0c0de0c0ffee" + std::to_string(f.authy_id)},
+               {"uuid", f.uuid}};
+    return json{{"approval_request", ar}, {"success", true}}.dump();
+}
+
+std::string approval_not_found_body(const std::string& uuid) {
+    return json{{"message", "Approval request not found: " + uuid}, {"success", false}}.dump();
+}
+
+std::string callback_body(const CallbackFacts& f) {
+    json details = f.details.empty() ? json(nullptr) : pairs_object(f.details, 20);
+    json hidden = f.hidden_details.empty() ? json(nullptr) : pairs_object(f.hidden_details, 200);
+    json transaction = {{"details", details},
+                        {"device_details", json::object()},
+                        {"device_geolocation", ""},
+                        {"device_signing_time", f.answered_at},
+                        {"encrypted", false},
+                        {"flagged", false},
+                        {"hidden_details", hidden},
+                        {"message", f.message},
+                        {"reason", ""},
+                        {"requester_details", nullptr},
+                        {"status", f.status},
+                        {"uuid", f.uuid},
+                        {"created_at_time", f.created_at},
+                        {"customer_uuid", 15083}};
+    json device = {{"city", nullptr},
+                   {"country", "Sandbox"},
+                   {"ip", "127.0.0.1"},
+                   {"region", nullptr},
+                   {"registration_city", nullptr},
+                   {"registration_country", "Sandbox"},
+                   {"registration_ip", "127.0.0.1"},
+                   {"registration_method", "sms"},
+                   {"registration_region", nullptr},
+                   {"os_type", "android"},
+                   {"last_account_recovery_at", nullptr},
+                   {"id", f.authy_id + 1},
+                   {"registration_date", f.created_at},
+                   {"last_sync_date", f.answered_at}};
+    json body = {{"authy_id", f.authy_id},
+                 {"device_uuid", f.authy_id + 1},
+                 {"callback_action", "approval_request_status"},
+                 {"uuid", f.uuid},
+                 {"status", f.status},
+                 {"approval_request",
+                  {{"transaction", transaction},
+                   {"expiration_timestamp", f.expires_at},
+                   {"logos", nullptr},
+                   {"app_id", "5a7e0c0de0c0ffee00000001"}}},
+                 // Stands in for the device's own signature of the transaction (not the HMAC).
+                 {"signature", "c2FuZGJveC1kZXZpY2Utc2lnbmF0dXJlLw+/" + f.uuid + "=="},
+                 {"device", device}};
+    return body.dump();
 }
 
 Result<std::map<std::string, std::string>> flatten_json_params(const std::string& body) {

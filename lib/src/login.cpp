@@ -14,6 +14,9 @@ Result<Via> parse_via(std::string_view name) {
     if (name == "auto") {
         return Via::automatic;
     }
+    if (name == "onetouch") {
+        return Via::onetouch;
+    }
     if (name == "sms") {
         return Via::sms;
     }
@@ -24,7 +27,7 @@ Result<Via> parse_via(std::string_view name) {
         return Via::token;
     }
     return make_error(Exit::usage, "unknown way to send the code '" + strip_control(name) + "'",
-                      "use sms, call or token");
+                      "use auto, onetouch, sms, call or token");
 }
 
 struct Logins::Impl {
@@ -115,35 +118,27 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
     return Impl::guard([&]() -> Result<SessionView> {
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
-        if (via == Via::automatic) {
-            via = Via::sms; // OneTouch, when the user has the app, comes with push support
-        }
         SessionView view;
         view.id = new_session_id();
         SessionRecord& s = view.record;
         s.id_hash = hash_session_id(view.id);
         s.user_id = user.id;
-        s.method = via == Via::call ? "call" : via == Via::token ? "token" : "sms";
-        s.status = to_string(via == Via::token ? SessionState::token : SessionState::sms);
         s.created_at = now;
-        s.expires_at = now + m_policy.pending_ttl;
         s.updated_at = now;
-        if (via != Via::token) {
-            auto sent = ops.send_code(m_provider, user, via == Via::call);
-            if (!sent.ok()) {
-                if (!ops.may_fail_open(sent.error())) {
-                    must(m_store.audit(
-                        {now, "code.send", user.email, s.id_hash, "failed", sent.error().message}));
-                    return sent.error();
-                }
-                view.failed_open = true;
-                s.status = to_string(SessionState::approved);
-                s.expires_at = now + m_policy.approved_ttl;
-            } else {
-                view.sent_to = *sent;
-                s.sends = 1;
-                s.last_send_at = now;
+        auto delivered = ops.deliver(m_provider, user, via, s);
+        if (!delivered.ok()) {
+            if (!ops.may_fail_open(delivered.error())) {
+                must(m_store.audit({now, "login.start", user.email, s.id_hash, "failed",
+                                    delivered.error().message}));
+                return delivered.error();
             }
+            view.failed_open = true;
+            s.method = s.method.empty() ? "sms" : s.method;
+            s.status = to_string(SessionState::approved);
+            s.expires_at = now + m_policy.approved_ttl;
+            s.sends = 0;
+        } else {
+            view.sent_to = *delivered;
         }
         must(m_store.transaction([&]() -> Status {
             s.id = must(m_store.insert_session(s));
@@ -155,6 +150,10 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
             }
             if (s.sends > 0) {
                 return m_store.audit({now, "code.send", user.email, s.id_hash, "ok", s.method});
+            }
+            if (!s.approval_uuid.empty()) {
+                return m_store.audit({now, "onetouch.send", user.email, s.id_hash, "ok",
+                                      "uuid=" + s.approval_uuid});
             }
             return {};
         }));
@@ -278,6 +277,9 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
             }
             voice = via ? *via == Via::call : s.method == "call";
             s.method = voice ? "call" : "sms";
+            if (state == SessionState::onetouch) {
+                s.expires_at = now + m_policy.pending_ttl; // a code gets a code's lifetime
+            }
             if (state != SessionState::sms) {
                 s.status = to_string(SessionState::sms);
             }
@@ -394,6 +396,116 @@ Result<StatusSummary> Logins::summary(std::int64_t since) {
             out.users.emplace_back(std::move(u), std::move(latest));
         }
         out.audit = must(m_store.audit_counts(since));
+        return out;
+    });
+}
+
+const char* to_string(CallbackOutcome outcome) noexcept {
+    switch (outcome) {
+    case CallbackOutcome::applied:
+        return "applied";
+    case CallbackOutcome::repeat:
+        return "repeat";
+    case CallbackOutcome::unknown:
+        return "unknown-request";
+    case CallbackOutcome::mismatch:
+        return "user-mismatch";
+    case CallbackOutcome::not_pending:
+        return "not-pending";
+    case CallbackOutcome::test:
+        return "dashboard-test";
+    }
+    return "unknown-request";
+}
+
+Result<SessionView> Logins::peek(const std::string& session_id) {
+    return Impl::guard([&]() -> Result<SessionView> {
+        must(validate_session_id(session_id));
+        auto s = must(m_store.find_session(hash_session_id(session_id)));
+        if (!s) {
+            return make_error(Exit::not_found, "no such login session", "log in with twofa login");
+        }
+        detail::SessionOps ops{m_store, m_policy, m_clock()};
+        SessionView view;
+        view.record = *s;
+        view.user.id = s->user_id;
+        return ops.view_of(std::move(view));
+    });
+}
+
+Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
+    return Impl::guard([&]() -> Result<SessionView> {
+        auto current = must(status(session_id));
+        if (current.state != SessionState::onetouch) {
+            return current;
+        }
+        auto client = must(m_provider());
+        std::string remote = must(client->approval_status(current.record.approval_uuid));
+        if (remote == "pending") {
+            return current;
+        }
+        const std::int64_t now = m_clock();
+        detail::SessionOps ops{m_store, m_policy, now};
+        const std::string hash = hash_session_id(session_id);
+        detail::Loaded loaded;
+        must(m_store.transaction([&]() -> Status {
+            loaded = ops.load(hash);
+            if (loaded.session.status != to_string(SessionState::onetouch)) {
+                return {}; // a callback got there first
+            }
+            auto to = remote == "approved" ? SessionState::approved
+                      : remote == "denied" ? SessionState::denied
+                                           : SessionState::expired;
+            ops.change(loaded, to);
+            return m_store.audit({now, "onetouch.poll", loaded.user.email, hash, remote, ""});
+        }));
+        return ops.view_of(loaded);
+    });
+}
+
+Result<SessionView> Logins::switch_to_code(const std::string& session_id, Via via) {
+    return Impl::guard([&]() -> Result<SessionView> {
+        if (via != Via::token) {
+            return resend(session_id, via == Via::call ? Via::call : Via::sms);
+        }
+        must(validate_session_id(session_id));
+        const std::int64_t now = m_clock();
+        detail::SessionOps ops{m_store, m_policy, now};
+        const std::string hash = hash_session_id(session_id);
+        detail::Loaded loaded;
+        std::optional<Error> refusal;
+        must(m_store.transaction([&]() -> Status {
+            loaded = ops.load(hash);
+            auto state = *parse_state(loaded.session.status);
+            if (state != SessionState::onetouch && state != SessionState::sms) {
+                refusal = ops.refusal_for(state);
+                return {};
+            }
+            loaded.session.method = "token";
+            loaded.session.expires_at = now + m_policy.pending_ttl;
+            ops.change(loaded, SessionState::token);
+            return {};
+        }));
+        if (refusal) {
+            return *refusal;
+        }
+        return ops.view_of(loaded);
+    });
+}
+
+Result<std::vector<CallbackOutcome>> Logins::apply_callbacks(
+    const std::vector<authy::Callback>& callbacks) {
+    return Impl::guard([&]() -> Result<std::vector<CallbackOutcome>> {
+        const std::int64_t now = m_clock();
+        detail::SessionOps ops{m_store, m_policy, now};
+        std::vector<CallbackOutcome> out;
+        must(m_store.transaction([&]() -> Status {
+            out.clear();
+            for (const auto& cb : callbacks) {
+                out.push_back(ops.apply_callback(cb));
+            }
+            return {};
+        }));
         return out;
     });
 }

@@ -5,6 +5,7 @@
 #include <twofa/validate.hpp>
 
 #include "fs_util.hpp"
+#include "sandbox_onetouch.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -131,8 +132,15 @@ struct Sandbox::Impl {
     std::vector<json> requests;  // API requests seen, for tests
     std::vector<SentCode> codes; // every SMS / voice code "sent", oldest first
     std::set<std::pair<std::int64_t, std::int64_t>> used_totp; // (authy_id, time step)
+    detail::ApprovalDesk desk;
 
-    explicit Impl(SandboxOptions o) : options(std::move(o)) {}
+    explicit Impl(SandboxOptions o)
+        : options(std::move(o)), desk(options.api_key, options.callback_url, options.approve_after) {
+        desk.on_change = [this] {
+            std::lock_guard lock(mutex);
+            save_locked();
+        };
+    }
 
     // --- state ------------------------------------------------------------------------------
     Status load() {
@@ -163,6 +171,7 @@ struct Sandbox::Impl {
             }
             users[su.id] = su;
         }
+        desk.from_json(j.value("approvals", json::array()));
         return {};
     }
 
@@ -178,8 +187,9 @@ struct Sandbox::Impl {
                            {"country_code", u.country_code},
                            {"totp_key", to_hex(u.totp_key)}});
         }
-        (void)detail::write_private_file(options.state_file,
-                                         json{{"next_id", next_id}, {"users", arr}}.dump(2));
+        (void)detail::write_private_file(
+            options.state_file,
+            json{{"next_id", next_id}, {"users", arr}, {"approvals", desk.to_json()}}.dump(2));
     }
 
     // --- request plumbing -------------------------------------------------------------------
@@ -467,6 +477,88 @@ struct Sandbox::Impl {
                       .dump());
     }
 
+    // --- OneTouch ------------------------------------------------------------------------
+
+    void approval_create(const httplib::Request& req, httplib::Response& res) {
+        auto p = params(req);
+        if (!p) {
+            send_json(res, 400, authy::error_body("Invalid JSON body", "60000"));
+            return;
+        }
+        std::optional<SandboxUser> u;
+        {
+            std::lock_guard lock(mutex);
+            u = find_locked(req.matches[1]);
+        }
+        if (!u) {
+            return not_found(res);
+        }
+        std::string message = p->count("message") != 0U ? p->at("message") : "";
+        if (message.empty()) {
+            send_json(res, 400,
+                      authy::error_body("Invalid message - should not be empty", "60080",
+                                        {{"message", "is required"}}));
+            return;
+        }
+        if (!has_app(*u)) {
+            send_json(res, 400, authy::error_body("User has no device for OneTouch", "60050"));
+            return;
+        }
+        std::int64_t seconds = 86400; // the documented default, when none is sent
+        if (auto it = p->find("seconds_to_expire"); it != p->end() && !it->second.empty()) {
+            try {
+                seconds = std::stoll(it->second);
+            } catch (const std::exception&) {
+                seconds = -1;
+            }
+            if (seconds < 0 || seconds > 86400 * 30) {
+                send_json(res, 400,
+                          authy::error_body("Invalid seconds_to_expire", "60080",
+                                            {{"seconds_to_expire", "is invalid"}}));
+                return;
+            }
+        }
+        authy::CallbackFacts f;
+        f.authy_id = u->id;
+        f.message = message;
+        for (const auto& [k, v] : *p) {
+            for (const char* prefix : {"details[", "hidden_details["}) {
+                std::string pre = prefix;
+                if (k.rfind(pre, 0) == 0 && k.back() == ']') {
+                    auto& target = pre == "details[" ? f.details : f.hidden_details;
+                    target.emplace_back(k.substr(pre.size(), k.size() - pre.size() - 1), v);
+                }
+            }
+        }
+        f.created_at = unix_now();
+        f.expires_at = seconds == 0 ? 0 : f.created_at + seconds;
+        std::string tail = suffix(u->cellphone);
+        auto phone = tail == "1111"   ? detail::PhoneScenario::deny
+                     : tail == "3333" ? detail::PhoneScenario::never
+                                      : detail::PhoneScenario::approve;
+        send_json(res, 200, authy::approval_created_body(desk.create(f, u->email, phone)));
+    }
+
+    void approval_status(const httplib::Request& req, httplib::Response& res) {
+        auto found = desk.find(req.matches[1]);
+        if (!found) {
+            send_json(res, 404, authy::approval_not_found_body(req.matches[1]));
+            return;
+        }
+        send_json(res, 200, authy::approval_status_body(found->first, found->second));
+    }
+
+    void approval_answer(const httplib::Request& req, httplib::Response& res) {
+        std::string status = req.matches[2] == "approve" ? "approved" : "denied";
+        auto refused = desk.answer(req.matches[1], status);
+        if (refused) {
+            send_json(res, *refused == "unknown" ? 404 : 409,
+                      json{{"error", "the request is not pending"}, {"status", *refused}}.dump());
+            return;
+        }
+        send_json(res, 200, json{{"uuid", req.matches[1]}, {"status", status}}.dump());
+    }
+
     // --- control API ----------------------------------------------------------------------
 
     void add_faults(const httplib::Request& req, httplib::Response& res) {
@@ -513,6 +605,21 @@ struct Sandbox::Impl {
                    [this](const httplib::Request& q, httplib::Response& r) { messages(q, r); });
         server.Get(R"(/sandbox/users/(\d+)/token)",
                    [this](const httplib::Request& q, httplib::Response& r) { app_token(q, r); });
+        server.Post(R"(/onetouch/json/users/(\d+)/approval_requests)",
+                    [this](const httplib::Request& q, httplib::Response& r) {
+                        approval_create(q, r);
+                    });
+        server.Get(R"(/onetouch/json/approval_requests/([^/]+))",
+                   [this](const httplib::Request& q, httplib::Response& r) {
+                       approval_status(q, r);
+                   });
+        server.Post(R"(/sandbox/approval_requests/([^/]+)/(approve|deny))",
+                    [this](const httplib::Request& q, httplib::Response& r) {
+                        approval_answer(q, r);
+                    });
+        server.Get("/sandbox/callbacks", [this](const httplib::Request&, httplib::Response& r) {
+            send_json(r, 200, desk.callbacks().dump());
+        });
         server.Post("/sandbox/faults",
                     [this](const httplib::Request& q, httplib::Response& r) { add_faults(q, r); });
         server.Delete("/sandbox/faults", [this](const httplib::Request&, httplib::Response& r) {
@@ -592,7 +699,10 @@ Result<int> Sandbox::bind() {
 }
 
 bool Sandbox::run() {
-    return m_impl->server.listen_after_bind();
+    m_impl->desk.start();
+    bool ok = m_impl->server.listen_after_bind();
+    m_impl->desk.stop();
+    return ok;
 }
 
 void Sandbox::stop() {

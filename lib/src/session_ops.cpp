@@ -2,6 +2,9 @@
 
 #include <twofa/validate.hpp>
 
+#include <ctime>
+#include <unistd.h>
+
 namespace twofa::detail {
 
 Loaded SessionOps::load(const std::string& id_hash) {
@@ -108,6 +111,111 @@ Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const 
                           "use --via token and type the code from the Authy app");
     }
     return mask_phone(user.country_code, user.phone);
+}
+
+namespace {
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "unknown";
+    }
+    return strip_control(buf);
+}
+
+std::string utc_text(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+} // namespace
+
+Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const UserRecord& user,
+                                        Via via, SessionRecord& s) {
+    s.expires_at = now + policy.pending_ttl;
+    if (via == Via::automatic) {
+        auto client = provider();
+        if (!client.ok()) {
+            return client.error();
+        }
+        auto status = (*client)->user_status(user.authy_id);
+        if (!status.ok()) {
+            s.method = "sms";
+            return status.error();
+        }
+        via = status->registered ? Via::onetouch : Via::sms;
+    }
+    switch (via) {
+    case Via::onetouch: {
+        s.method = "onetouch";
+        s.status = to_string(SessionState::onetouch);
+        auto client = provider();
+        if (!client.ok()) {
+            return client.error();
+        }
+        authy::ApprovalRequest req;
+        req.message = policy.onetouch_message;
+        req.details = {{"Email", user.email}, {"Host", host_name()}, {"Time", utc_text(now)}};
+        req.hidden_details = {{"session", s.id_hash.substr(0, 16)}};
+        req.seconds_to_expire = policy.onetouch_seconds;
+        auto uuid = (*client)->create_approval_request(user.authy_id, req);
+        if (!uuid.ok()) {
+            return uuid.error();
+        }
+        s.approval_uuid = *uuid;
+        s.expires_at = now + policy.onetouch_seconds;
+        return std::string();
+    }
+    case Via::token:
+        s.method = "token";
+        s.status = to_string(SessionState::token);
+        return std::string();
+    default: {
+        bool voice = via == Via::call;
+        s.method = voice ? "call" : "sms";
+        s.status = to_string(SessionState::sms);
+        auto sent = send_code(provider, user, voice);
+        if (sent.ok()) {
+            s.sends = 1;
+            s.last_send_at = now;
+        }
+        return sent;
+    }
+    }
+}
+
+CallbackOutcome SessionOps::apply_callback(const authy::Callback& cb) {
+    constexpr std::int64_t k_dashboard_test_id = 1234;
+    CallbackOutcome outcome = CallbackOutcome::unknown;
+    Loaded loaded;
+    std::optional<SessionRecord> session;
+    if (cb.authy_id == k_dashboard_test_id) {
+        outcome = CallbackOutcome::test;
+    } else if ((session = must(store.find_session_by_uuid(cb.uuid)))) {
+        auto user = must(store.find_user_by_id(session->user_id));
+        loaded = Loaded{*session, user.value_or(UserRecord{})};
+        if (!user || user->authy_id != cb.authy_id) {
+            outcome = CallbackOutcome::mismatch;
+        } else {
+            expire_if_due(loaded);
+            auto state = parse_state(loaded.session.status).value_or(SessionState::unverified);
+            auto to = cb.status == "approved" ? SessionState::approved : SessionState::denied;
+            if (state == SessionState::onetouch) {
+                change(loaded, to);
+                outcome = CallbackOutcome::applied;
+            } else {
+                outcome = state == to ? CallbackOutcome::repeat : CallbackOutcome::not_pending;
+            }
+        }
+    }
+    must(store.audit({now, "onetouch.callback", loaded.user.email, loaded.session.id_hash,
+                      to_string(outcome),
+                      cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id)}));
+    return outcome;
 }
 
 Result<authy::TokenVerdict> SessionOps::provider_verify(const ProviderGetter& provider,

@@ -49,6 +49,14 @@ struct SessionOps {
     SessionView view_of(SessionView view) const;
     SessionView view_of(const Loaded& loaded) const;
 
+    // Starts the second factor for a new session: fills method, status, expiry and
+    // approval_uuid / sends. auto asks Authy whether the user has the app. The masked phone a
+    // code went to, or "".
+    Result<std::string> deliver(const ProviderGetter& provider, const UserRecord& user, Via via,
+                                SessionRecord& session);
+    // Inside a transaction: one callback's effect (see Logins::apply_callbacks), audited.
+    CallbackOutcome apply_callback(const authy::Callback& callback);
+
     // Asks Authy to send the code; the masked phone it went to.
     Result<std::string> send_code(const ProviderGetter& provider, const UserRecord& user,
                                   bool voice);

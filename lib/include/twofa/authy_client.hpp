@@ -39,6 +39,12 @@ class AuthyClient {
     // GET /protected/json/verify/{code}/{id}?force=true. `code` must already have passed
     // validate_code. Not retried once sent (a retry would find the code used).
     Result<authy::TokenVerdict> verify_code(std::int64_t authy_id, const std::string& code);
+    // POST /onetouch/json/users/{id}/approval_requests; the request's uuid. Not retried once
+    // it may have reached Authy (a retry could push twice).
+    Result<std::string> create_approval_request(std::int64_t authy_id,
+                                                const authy::ApprovalRequest& request);
+    // GET /onetouch/json/approval_requests/{uuid}: pending, approved, denied or expired.
+    Result<std::string> approval_status(const std::string& uuid);
     // GET /protected/json/app/details: Authy is reachable and accepts the key.
     Status check_key();
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,34 @@ struct CodeSent {
 // The verdict on a code: only HTTP 200 with "token":"is valid" is valid.
 enum class TokenVerdict { valid, invalid, reused };
 
+// A OneTouch approval request as twofa sends it.
+struct ApprovalRequest {
+    std::string message;
+    std::vector<std::pair<std::string, std::string>> details;        // shown to the user
+    std::vector<std::pair<std::string, std::string>> hidden_details; // kept with the request
+    int seconds_to_expire = 120; // always sent: the sources disagree on the default
+};
+
+// A OneTouch result as the listener reads it from a callback.
+struct Callback {
+    std::int64_t authy_id = 0;
+    std::string uuid;
+    std::string status; // "approved" or "denied"
+};
+
+// What the sandbox needs to build a callback like Authy's (authy-protocol.md §2.1).
+struct CallbackFacts {
+    std::int64_t authy_id = 0;
+    std::string uuid;
+    std::string status;
+    std::string message;
+    std::vector<std::pair<std::string, std::string>> details;
+    std::vector<std::pair<std::string, std::string>> hidden_details;
+    std::int64_t created_at = 0;
+    std::int64_t answered_at = 0;
+    std::int64_t expires_at = 0;
+};
+
 // Error codes the project relies on (strings on the wire).
 inline constexpr const char* k_invalid_api_key = "60001";
 inline constexpr const char* k_user_not_found = "60026";
@@ -64,6 +93,22 @@ Result<CodeSent> decode_code_sent(const HttpResponse& response);
 // Error (a 200 without the expected body is Exit::unavailable: fail closed).
 Result<TokenVerdict> decode_verify(const HttpResponse& response);
 
+// JSON body of POST /onetouch/json/users/{id}/approval_requests; strings are cut to 200
+// characters (details keys to 20), as the official client does.
+std::string encode_approval_request(const ApprovalRequest& request);
+
+// The new request's uuid (checked: 1-64 characters of [0-9A-Za-z-]).
+Result<std::string> decode_approval_created(const HttpResponse& response);
+
+// approval_requests/{uuid}: "pending", "approved", "denied" or "expired".
+Result<std::string> decode_approval_status(const HttpResponse& response);
+
+// A callback's fields, from a JSON body or from flat GET parameters ("approval_request[...]"
+// keys ignored). Exit::usage when a field is missing or malformed, or the action is not
+// approval_request_status.
+Result<Callback> decode_callback_json(const std::string& body);
+Result<Callback> decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params);
+
 // Any call whose success is HTTP 200 and a JSON object (delete).
 Status decode_ok(const HttpResponse& response);
 
@@ -88,6 +133,11 @@ std::string code_ignored_body(bool voice, const std::string& masked_cellphone);
 std::string token_valid_body();
 // 401 bodies: 60020 "Token is invalid", 60019 reused.
 std::string token_invalid_body(bool reused);
+std::string approval_created_body(const std::string& uuid);
+std::string approval_status_body(const CallbackFacts& facts, const std::string& email);
+std::string approval_not_found_body(const std::string& uuid);
+// The JSON body of a OneTouch callback, shaped like the real one (V4).
+std::string callback_body(const CallbackFacts& facts);
 
 // Flattens a JSON object into PHP-style keys ("user[email]") with string values, so a
 // request can be read the same way whatever its encoding. Fails on invalid JSON.

@@ -13,10 +13,11 @@
 
 namespace twofa {
 
-// How the second factor is delivered. auto picks for the user (SMS for now).
-enum class Via { automatic, sms, call, token };
+// How the second factor is delivered. auto: OneTouch when Authy says the user has the app
+// (status.registered), else SMS.
+enum class Via { automatic, onetouch, sms, call, token };
 
-// "auto", "sms", "call", "token"; Exit::usage for anything else.
+// "auto", "onetouch", "sms", "call", "token"; Exit::usage for anything else.
 Result<Via> parse_via(std::string_view name);
 
 struct LoginPolicy {
@@ -24,7 +25,20 @@ struct LoginPolicy {
     std::int64_t pending_ttl = 600;    // a login waiting for its second factor
     std::int64_t approved_ttl = 43200; // an approved login
     bool failmode_safe = false;        // provider unreachable: let the login through, logged
+    std::string onetouch_message = "Request to log in";
+    int onetouch_seconds = 120; // the approval request's lifetime, sent explicitly
 };
+
+// What a OneTouch callback did.
+enum class CallbackOutcome {
+    applied,     // the session moved to approved / denied
+    repeat,      // it already had that result: nothing changed
+    unknown,     // no session waits on that uuid
+    mismatch,    // the session belongs to another authy_id: nothing changed
+    not_pending, // the session no longer waits for a push (expired, switched to a code, ...)
+    test,        // Authy's dashboard test (authy_id 1234): nothing looked up
+};
+const char* to_string(CallbackOutcome outcome) noexcept;
 
 // Unix seconds; injectable so tests control time.
 using Clock = std::function<std::int64_t()>;
@@ -89,6 +103,25 @@ class Logins {
 
     // Every user with its latest session, and audit counts since `since`.
     Result<StatusSummary> summary(std::int64_t since);
+
+    // --- OneTouch -------------------------------------------------------------------------
+
+    // The session as stored, without taking the write lock or marking it expired (for a
+    // waiting loop that reads often while the listener writes).
+    Result<SessionView> peek(const std::string& session_id);
+
+    // Asks Authy for the approval request's status and applies an answer (approved, denied,
+    // expired) to a session still waiting in onetouch. For logins that get no callback.
+    Result<SessionView> refresh_approval(const std::string& session_id);
+
+    // Leaves OneTouch for a code on the same session: sends it (sms, call) or not (token).
+    Result<SessionView> switch_to_code(const std::string& session_id, Via via);
+
+    // Applies OneTouch callbacks in one transaction (the listener groups concurrent ones):
+    // one outcome per callback, in order. A callback changes only the session waiting on its
+    // uuid, only if it belongs to the callback's authy_id and is still in onetouch.
+    Result<std::vector<CallbackOutcome>> apply_callbacks(
+        const std::vector<authy::Callback>& callbacks);
 
   private:
     struct Impl;

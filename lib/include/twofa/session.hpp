@@ -19,11 +19,14 @@ std::optional<SessionState> parse_state(std::string_view name) noexcept;
 // Waiting for a second factor: onetouch, sms, token.
 bool is_pending(SessionState state) noexcept;
 
-// Allowed transitions:
-//   onetouch        -> approved | denied | expired | sms | token   (a push, or a fallback to a
-//   code) sms, token      -> approved | denied | expired | locked | sms | token   (resend may
-//   switch) approved        -> expired                                      (approvals expire too)
-//   any             -> unverified                                   (logout)
+// Allowed transitions (the one place they are written down):
+// clang-format off
+//   onetouch    -> approved | denied | expired | sms | token   (the push is answered, or the
+//                                                              user switches to a code)
+//   sms, token  -> approved | denied | expired | locked | sms | token   (resend may switch)
+//   approved    -> expired                                     (approvals expire too)
+//   any         -> unverified                                  (logout)
+// clang-format on
 // denied, expired, locked and unverified are final but for logout.
 bool can_transition(SessionState from, SessionState to) noexcept;
 

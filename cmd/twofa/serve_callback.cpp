@@ -1,0 +1,98 @@
+// twofa serve-callback: the HTTP(S) listener for Authy's signed OneTouch results.
+#include "app.hpp"
+
+#include <twofa/listener.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+namespace twofa::cli {
+
+namespace {
+
+void split_listen(const std::string& listen, ListenerOptions& o) {
+    auto colon = listen.rfind(':');
+    int port = -1;
+    if (colon != std::string::npos) {
+        try {
+            port = std::stoi(listen.substr(colon + 1));
+        } catch (const std::exception&) {
+            port = -1;
+        }
+    }
+    if (port < 0 || port > 65535 || colon == 0) {
+        throw Failure(make_error(Exit::usage, "listen address '" + listen + "' is not HOST:PORT",
+                                 "e.g. --listen 127.0.0.1:8080"));
+    }
+    o.host = listen.substr(0, colon);
+    if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') {
+        o.host = o.host.substr(1, o.host.size() - 2);
+    }
+    o.port = port;
+}
+
+int run_serve(App& app) {
+    const Config& c = app.config();
+    ListenerOptions o;
+    split_listen(c.callback_listen, o);
+    o.public_url = c.callback_public_url;
+    o.api_key = unwrap(load_api_key(c));
+    o.tls_cert = c.tls_cert;
+    o.tls_key = c.tls_key;
+    Logins& logins = app.logins();
+    std::mutex log_mutex;
+    Listener listener(
+        o, [&logins](const std::vector<authy::Callback>& cbs) { return logins.apply_callbacks(cbs); },
+        [&log_mutex](const std::string& line) {
+            std::lock_guard lock(log_mutex);
+            std::cerr << line << '\n' << std::flush;
+        });
+    // Stop signals go to one waiting thread, never to a worker in the middle of a commit.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    int port = unwrap(listener.bind());
+    std::cout << "twofa serve-callback listening on " << (c.tls_cert.empty() ? "http" : "https")
+              << "://" << o.host << ":" << port << unwrap(callback_path(o.public_url))
+              << " (signatures checked against " << o.public_url << ")" << std::endl;
+    std::atomic<bool> done{false};
+    std::thread waiter([&] {
+        const timespec tick{0, 200'000'000};
+        while (!done) {
+            if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+                listener.stop();
+                return;
+            }
+        }
+    });
+    bool ok = listener.run();
+    done = true;
+    waiter.join();
+    return ok ? 0 : static_cast<int>(Exit::unavailable);
+}
+
+} // namespace
+
+void register_serve_callback(CLI::App& root, App& app) {
+    auto* cmd = root.add_subcommand(
+        "serve-callback",
+        "receive Authy's signed OneTouch results (HTTP, or HTTPS with --tls-cert/--tls-key)\n"
+        "Serves POST (JSON) and GET (query) on the public URL's path, and GET /healthz.\n"
+        "Stops cleanly on SIGTERM / SIGINT (exit 0).");
+    add_config_flag(*cmd, app, "--listen", "callback.listen",
+                    "HOST:PORT to listen on (default 127.0.0.1:8080)");
+    add_config_flag(*cmd, app, "--public-url", "callback.public_url",
+                    "the exact URL set in the Authy dashboard; signatures are checked against "
+                    "it (default http://LISTEN/authy/callback)");
+    add_config_flag(*cmd, app, "--tls-cert", "callback.tls_cert", "PEM certificate for HTTPS");
+    add_config_flag(*cmd, app, "--tls-key", "callback.tls_key", "PEM private key for HTTPS");
+    cmd->callback([&app] { app.run = [&app] { return run_serve(app); }; });
+}
+
+} // namespace twofa::cli

@@ -1,0 +1,285 @@
+#include "sandbox_onetouch.hpp"
+
+#include <twofa/authy_signature.hpp>
+
+#include <httplib.h>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace twofa::detail {
+
+using nlohmann::json;
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string new_uuid() {
+    unsigned char b[16];
+    RAND_bytes(b, sizeof b);
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
+    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // variant
+    static const char k_hex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out += '-';
+        }
+        out += k_hex[b[i] >> 4];
+        out += k_hex[b[i] & 0x0f];
+    }
+    return out;
+}
+
+json pairs_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
+    json arr = json::array();
+    for (const auto& [k, v] : pairs) {
+        arr.push_back({k, v});
+    }
+    return arr;
+}
+
+std::vector<std::pair<std::string, std::string>> pairs_from(const json& arr) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& p : arr) {
+        out.emplace_back(p.at(0).get<std::string>(), p.at(1).get<std::string>());
+    }
+    return out;
+}
+
+} // namespace
+
+ApprovalDesk::ApprovalDesk(std::string api_key, std::string callback_url, double approve_after)
+    : m_key(std::move(api_key)), m_callback_url(std::move(callback_url)),
+      m_approve_after(approve_after) {}
+
+ApprovalDesk::~ApprovalDesk() {
+    stop();
+}
+
+void ApprovalDesk::start() {
+    m_phone = std::thread([this] { phone_loop(); });
+    m_sender = std::thread([this] { sender_loop(); });
+}
+
+void ApprovalDesk::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_phone.joinable()) {
+        m_phone.join();
+    }
+    if (m_sender.joinable()) {
+        m_sender.join();
+    }
+}
+
+std::string ApprovalDesk::create(authy::CallbackFacts facts, const std::string& email,
+                                 PhoneScenario phone) {
+    std::string uuid = new_uuid();
+    {
+        std::lock_guard lock(m_mutex);
+        facts.uuid = uuid;
+        facts.status = "pending";
+        Request r{std::move(facts), email, phone,
+                  now_ms() + static_cast<std::int64_t>(m_approve_after * 1000)};
+        m_requests[uuid] = std::move(r);
+    }
+    m_wake.notify_all();
+    if (on_change) {
+        on_change();
+    }
+    return uuid;
+}
+
+std::optional<std::pair<authy::CallbackFacts, std::string>> ApprovalDesk::find(
+    const std::string& uuid) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_requests.find(uuid);
+    if (it == m_requests.end()) {
+        return std::nullopt;
+    }
+    auto facts = it->second.facts;
+    if (facts.status == "pending" && facts.expires_at > 0 &&
+        static_cast<std::int64_t>(std::time(nullptr)) >= facts.expires_at) {
+        facts.status = "expired";
+    }
+    return std::make_pair(facts, it->second.email);
+}
+
+std::optional<std::string> ApprovalDesk::answer(const std::string& uuid,
+                                                const std::string& status) {
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_requests.find(uuid);
+        if (it == m_requests.end()) {
+            return std::string("unknown");
+        }
+        auto now = static_cast<std::int64_t>(std::time(nullptr));
+        auto& f = it->second.facts;
+        if (f.status != "pending" || (f.expires_at > 0 && now >= f.expires_at)) {
+            return f.status == "pending" ? std::string("expired") : f.status;
+        }
+        answer_locked(it->second, status, now);
+    }
+    m_wake.notify_all();
+    if (on_change) {
+        on_change();
+    }
+    return std::nullopt;
+}
+
+void ApprovalDesk::answer_locked(Request& r, const std::string& status, std::int64_t now) {
+    r.facts.status = status;
+    r.facts.answered_at = now;
+    if (!m_callback_url.empty()) {
+        m_deliveries.push_back(Delivery{r.facts.uuid, status, 0, 0});
+        m_outbox.emplace_back(authy::callback_body(r.facts), m_deliveries.size() - 1);
+    }
+}
+
+// The simulated phones: answer each pending request when its time comes, by scenario.
+void ApprovalDesk::phone_loop() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stopping) {
+        std::int64_t now = now_ms();
+        std::int64_t next = now + 60'000;
+        bool changed = false;
+        for (auto& [uuid, r] : m_requests) {
+            if (r.facts.status != "pending" || r.phone == PhoneScenario::never) {
+                continue;
+            }
+            bool expired = r.facts.expires_at > 0 && now / 1000 >= r.facts.expires_at;
+            if (!expired && r.answer_at_ms <= now) {
+                answer_locked(r, r.phone == PhoneScenario::approve ? "approved" : "denied",
+                              now / 1000);
+                changed = true;
+            } else if (!expired) {
+                next = std::min(next, r.answer_at_ms);
+            }
+        }
+        if (changed) {
+            m_wake.notify_all();
+            if (on_change) {
+                lock.unlock();
+                on_change();
+                lock.lock();
+            }
+            continue;
+        }
+        m_wake.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, next - now)));
+    }
+}
+
+void ApprovalDesk::sender_loop() {
+    std::unique_lock lock(m_mutex);
+    while (true) {
+        m_wake.wait(lock, [&] { return m_stopping || !m_outbox.empty(); });
+        if (m_stopping) {
+            return;
+        }
+        auto [body, index] = m_outbox.front();
+        m_outbox.pop_front();
+        Delivery d = m_deliveries[index];
+        lock.unlock();
+        deliver(body, d);
+        lock.lock();
+        m_deliveries[index] = d;
+    }
+}
+
+// POSTs a callback signed the way Authy signs it; up to 3 attempts (0.5 s, 1 s apart) until a
+// 2xx answer.
+void ApprovalDesk::deliver(const std::string& body, Delivery& d) {
+    auto scheme_end = m_callback_url.find("://");
+    auto path_start = m_callback_url.find('/', scheme_end + 3);
+    std::string origin = m_callback_url.substr(0, path_start);
+    std::string path = path_start == std::string::npos ? "/" : m_callback_url.substr(path_start);
+    auto canonical = authy::canonical_json_params(body);
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        std::string nonce = std::to_string(std::time(nullptr));
+        httplib::Client client(origin);
+        client.set_connection_timeout(2);
+        client.set_read_timeout(5);
+        client.enable_server_certificate_verification(false); // a loopback test listener
+        httplib::Headers headers{
+            {"X-Authy-Signature",
+             authy::sign_callback(m_key, nonce, "POST", m_callback_url, canonical.value())},
+            {"X-Authy-Signature-Nonce", nonce},
+            {"User-Agent", "twofa-sandbox (Authy callback)"}};
+        auto res = client.Post(path.c_str(), headers, body, "application/json");
+        d.attempts = attempt;
+        d.http_status = res ? res->status : 0;
+        if (res && res->status >= 200 && res->status < 300) {
+            return;
+        }
+        std::unique_lock lock(m_mutex);
+        if (m_wake.wait_for(lock, std::chrono::milliseconds(500 * attempt),
+                            [&] { return m_stopping; })) {
+            return;
+        }
+    }
+}
+
+json ApprovalDesk::callbacks() const {
+    std::lock_guard lock(m_mutex);
+    json arr = json::array();
+    for (const auto& d : m_deliveries) {
+        arr.push_back({{"uuid", d.uuid},
+                       {"status", d.status},
+                       {"attempts", d.attempts},
+                       {"http_status", d.http_status}});
+    }
+    return arr;
+}
+
+json ApprovalDesk::to_json() const {
+    std::lock_guard lock(m_mutex);
+    json arr = json::array();
+    for (const auto& [uuid, r] : m_requests) {
+        const auto& f = r.facts;
+        arr.push_back({{"uuid", uuid},
+                       {"authy_id", f.authy_id},
+                       {"email", r.email},
+                       {"status", f.status},
+                       {"message", f.message},
+                       {"details", pairs_json(f.details)},
+                       {"hidden_details", pairs_json(f.hidden_details)},
+                       {"created_at", f.created_at},
+                       {"answered_at", f.answered_at},
+                       {"expires_at", f.expires_at},
+                       {"phone", static_cast<int>(r.phone)},
+                       {"answer_at_ms", r.answer_at_ms}});
+    }
+    return arr;
+}
+
+void ApprovalDesk::from_json(const json& arr) {
+    std::lock_guard lock(m_mutex);
+    for (const auto& a : arr) {
+        Request r;
+        r.facts.uuid = a.at("uuid").get<std::string>();
+        r.facts.authy_id = a.at("authy_id").get<std::int64_t>();
+        r.facts.status = a.at("status").get<std::string>();
+        r.facts.message = a.value("message", "");
+        r.facts.details = pairs_from(a.value("details", json::array()));
+        r.facts.hidden_details = pairs_from(a.value("hidden_details", json::array()));
+        r.facts.created_at = a.value("created_at", std::int64_t{0});
+        r.facts.answered_at = a.value("answered_at", std::int64_t{0});
+        r.facts.expires_at = a.value("expires_at", std::int64_t{0});
+        r.email = a.value("email", "");
+        r.phone = static_cast<PhoneScenario>(a.value("phone", 0));
+        r.answer_at_ms = a.value("answer_at_ms", std::int64_t{0});
+        m_requests[r.facts.uuid] = std::move(r);
+    }
+}
+
+} // namespace twofa::detail
