@@ -39,7 +39,7 @@ int run_serve(App& app) {
     const Config& c = app.config();
     ListenerOptions o;
     split_listen(c.callback_listen, o);
-    o.public_url = c.callback_public_url;
+    o.public_url = c.public_url_derived ? "" : c.callback_public_url;
     o.api_key = unwrap(load_api_key(c));
     o.tls_cert = c.tls_cert;
     o.tls_key = c.tls_key;
@@ -59,8 +59,8 @@ int run_serve(App& app) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     int port = unwrap(listener.bind());
     std::cout << "twofa serve-callback listening on " << (c.tls_cert.empty() ? "http" : "https")
-              << "://" << o.host << ":" << port << unwrap(callback_path(o.public_url))
-              << " (signatures checked against " << o.public_url << ")" << std::endl;
+              << "://" << o.host << ":" << port << unwrap(callback_path(listener.public_url()))
+              << " (signatures checked against " << listener.public_url() << ")" << std::endl;
     std::atomic<bool> done{false};
     std::thread waiter([&] {
         const timespec tick{0, 200'000'000};

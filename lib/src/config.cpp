@@ -163,7 +163,7 @@ Result<Config> resolve_config(const FlagValues& flags,
              set_string(c.tls_cert, "callback.tls_cert", ""),
              set_string(c.tls_key, "callback.tls_key", ""),
              set_string(c.onetouch_message, "onetouch.message", ""),
-             set_int(c.onetouch_seconds_to_expire, "onetouch.seconds_to_expire", "", 10, 86400),
+             set_int(c.onetouch_seconds_to_expire, "onetouch.seconds_to_expire", "", 1, 86400),
              set_int(c.login_timeout, "login.timeout", "", 1, 86400),
              set_int(c.login_pending_ttl, "login.pending_ttl", "", 1, 86400),
              set_int(c.login_approved_ttl, "login.approved_ttl", "", 60, 30L * 86400),
@@ -188,6 +188,7 @@ Result<Config> resolve_config(const FlagValues& flags,
     c.callback_configured =
         !c.callback_public_url.empty() || (listen_given.ok() && listen_given->has_value());
     if (c.callback_public_url.empty()) {
+        c.public_url_derived = true;
         c.callback_public_url = "http://" + c.callback_listen + "/authy/callback";
     }
     if (c.connect_timeout_ms > c.http_timeout_ms) {

@@ -247,7 +247,7 @@ Listener::~Listener() {
 
 Result<int> Listener::bind() {
     auto& o = m_impl->options;
-    auto path = callback_path(o.public_url);
+    auto path = callback_path(o.public_url.empty() ? "http://x/authy/callback" : o.public_url);
     if (!path.ok()) {
         return path.error();
     }
@@ -289,7 +289,16 @@ Result<int> Listener::bind() {
                           "cannot listen on " + o.host + ":" + std::to_string(o.port),
                           "is the port in use? choose another with --listen");
     }
+    if (o.public_url.empty()) {
+        std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+        o.public_url = (o.tls_cert.empty() ? "http://" : "https://") + host + ":" +
+                       std::to_string(port) + m_impl->path;
+    }
     return port;
+}
+
+const std::string& Listener::public_url() const {
+    return m_impl->options.public_url;
 }
 
 bool Listener::run() {

@@ -21,6 +21,7 @@ struct Config {
     std::string callback_listen = "127.0.0.1:8080";
     std::string callback_public_url;  // default derived from callback_listen
     bool callback_configured = false; // listen address or public URL set explicitly
+    bool public_url_derived = false;  // callback_public_url was made from callback_listen
     std::string tls_cert;
     std::string tls_key;
     std::string onetouch_message = "Request to log in";

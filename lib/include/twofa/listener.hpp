@@ -15,7 +15,8 @@ namespace twofa {
 struct ListenerOptions {
     std::string host = "127.0.0.1";
     int port = 8080; // 0: any free port
-    std::string public_url; // the URL Authy signs; its path is the one served
+    std::string public_url; // the URL Authy signs; its path is served. Empty: made from the
+                            // bound address, http(s)://HOST:PORT/authy/callback
     std::string api_key;
     std::string tls_cert; // both set: HTTPS
     std::string tls_key;
@@ -45,6 +46,8 @@ class Listener {
     bool run();
     // Stops accepting; safe from any thread.
     void stop();
+    // The URL signatures are checked against (known after bind).
+    const std::string& public_url() const;
 
   private:
     struct Impl;
