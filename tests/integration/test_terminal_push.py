@@ -1,0 +1,80 @@
+"""The OneTouch wait in a real pseudo-terminal: spinner and countdown, Enter for a code,
+a denied push falling back to an SMS code, Ctrl-C."""
+import os
+import signal
+import time
+import unittest
+
+from harness import PASSWORD, TWOFA
+from ptyterm import PtySession
+from test_onetouch import OneTouchCase
+
+
+class TerminalPush(OneTouchCase):
+    approve_after = "3600"  # the tests answer the phone
+
+    def spawn(self, *args):
+        s = PtySession([TWOFA, *args], self.env)
+        self.addCleanup(s.close)
+        return s
+
+    def start_push(self, email, phone):
+        self.enroll(email, phone)
+        s = self.spawn("login", email)
+        s.read_until("Password for")
+        s.send(PASSWORD + "\n")
+        s.read_until("Approve the request on your phone")
+        return s
+
+    def uuid(self):
+        return self.query("SELECT approval_uuid FROM login_sessions ORDER BY id DESC LIMIT 1")[0][0]
+
+    def test_spinner_countdown_then_approval(self):
+        s = self.start_push("alice@example.com", "555-123-0000")
+        s.read_until("press Enter to use a code instead")
+        first = s.output
+        time.sleep(0.5)
+        s.read_until("expires in 1:5")  # the countdown runs
+        frames = [f for f in ("⠋", "⠙", "⠹", "⠸", "⠼") if f.encode() in s.output]
+        self.assertGreaterEqual(len(frames), 2, s.output[-400:])
+        self.assertGreater(len(s.output), len(first))
+        self.assertEqual(self.sandbox.call("POST", f"/sandbox/approval_requests/{self.uuid()}/approve")[0], 200)
+        self.assertEqual(s.finish(), 0, s.output[-400:])
+        self.assertIn(b"Logged in as alice@example.com.", s.output)
+        self.assertTrue(s.echo_enabled())
+
+    def test_enter_switches_to_a_code(self):
+        s = self.start_push("alice@example.com", "555-123-0000")
+        s.read_until("press Enter")
+        s.send("\n")
+        s.read_until("We sent a code to +1 ***-***-0000.")
+        s.read_until("Code: ")
+        aid = self.authy_id("alice@example.com")
+        s.send(self.sandbox.latest_code(aid) + "\n")
+        self.assertEqual(s.finish(), 0, s.output[-400:])
+        self.assertEqual(self.query("SELECT method, status FROM login_sessions"), [("sms", "approved")])
+
+    def test_denied_push_falls_back_to_an_sms_code(self):
+        s = self.start_push("dan@example.com", "555-123-1111")
+        self.assertEqual(self.sandbox.call("POST", f"/sandbox/approval_requests/{self.uuid()}/deny")[0], 200)
+        s.read_until("The request was denied; sending a code by SMS instead.")
+        s.read_until("Code: ")
+        s.send(self.sandbox.latest_code(self.authy_id("dan@example.com")) + "\n")
+        self.assertEqual(s.finish(), 0, s.output[-400:])
+        # The denied session stays denied; the code approved a new one, now the current one.
+        self.assertEqual(self.query("SELECT method, status FROM login_sessions ORDER BY id"),
+                         [("onetouch", "denied"), ("sms", "approved")])
+        self.assertExit(self.twofa("status"), 0)
+
+    def test_ctrl_c_while_waiting(self):
+        s = self.start_push("alice@example.com", "555-123-0000")
+        s.read_until("press Enter")
+        os.killpg(s.proc.pid, signal.SIGINT)
+        self.assertEqual(s.finish(), 130)
+        self.assertTrue(s.echo_enabled())
+        self.assertIn(b"interrupted", s.output)
+        self.assertExit(self.twofa("status"), 3)  # the request is still open
+
+
+if __name__ == "__main__":
+    unittest.main()
