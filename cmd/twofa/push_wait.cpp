@@ -14,6 +14,10 @@ namespace {
 
 constexpr auto k_remote_interval = std::chrono::seconds(3); // Authy polled when no callback
 constexpr int k_frame_ms = 100;
+// A change in the database folder arrives as the listener starts writing, before its commit is
+// visible; for a moment after one, look again every few milliseconds.
+constexpr auto k_hot_window = std::chrono::milliseconds(300);
+constexpr int k_hot_poll_ms = 3;
 
 // The status line: spinner, countdown and the way out.
 class StatusLine {
@@ -65,6 +69,7 @@ PushWait wait_for_push(App& app, const SessionView& started, int limit_seconds) 
     const std::int64_t limit_at = App::now() + limit_seconds;
     auto next_remote = std::chrono::steady_clock::now() + k_remote_interval;
     bool remote_failed = false;
+    auto hot_until = std::chrono::steady_clock::now();
     while (true) {
         SessionView v = unwrap(logins.peek(id));
         std::int64_t now = App::now();
@@ -91,12 +96,18 @@ PushWait wait_for_push(App& app, const SessionView& started, int limit_seconds) 
         }
         line.draw(std::min(v.record.expires_at, limit_at) - now, tty.fd() >= 0);
         pollfd fds[2] = {{watch.fd(), POLLIN, 0}, {tty.fd(), POLLIN, 0}};
-        int timeout = app.fancy() || watch.fd() < 0 ? (watch.fd() < 0 ? 50 : k_frame_ms) : 1000;
+        int timeout = watch.fd() < 0 ? 50 : app.fancy() ? k_frame_ms : 1000;
+        if (std::chrono::steady_clock::now() < hot_until) {
+            timeout = k_hot_poll_ms;
+        }
         if (::poll(fds, 2, timeout) > 0) {
             if ((fds[1].revents & POLLIN) != 0 && tty.enter_pressed()) {
                 return {PushEnd::use_code, v};
             }
-            watch.drain();
+            if ((fds[0].revents & POLLIN) != 0) {
+                watch.drain();
+                hot_until = std::chrono::steady_clock::now() + k_hot_window;
+            }
         }
     }
 }
