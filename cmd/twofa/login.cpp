@@ -55,9 +55,12 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
     if (timeout <= 0) {
         timeout = static_cast<int>(started.record.expires_at - App::now());
     }
+    const bool use_tty = tty_available();
     Logins& logins = app.logins();
     for (int prompt = 1; prompt <= k_code_prompts; ++prompt) {
-        std::string code = unwrap(read_tty_line("Code: ", timeout));
+        // Without a terminal (scripts, the demo), codes are the next lines of standard input.
+        std::string code = use_tty ? unwrap(read_tty_line("Code: ", timeout))
+                                   : unwrap(read_stdin_line("code"));
         if (!validate_code(code).ok()) {
             std::cerr << "A code is 6 to 10 digits.\n";
             continue;
@@ -133,10 +136,6 @@ int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
 int run_login(App& app, const LoginOptions& o) {
     Via via = unwrap(parse_via(o.via));
     auto email = unwrap(validate_email(o.email));
-    if (!o.no_wait && via != Via::onetouch && !tty_available()) {
-        throw Failure(make_error(Exit::usage, "no terminal to ask for the code",
-                                 "use --no-wait, then twofa verify CODE"));
-    }
     Logins& logins = app.logins();
     (void)app.authy(); // no API key: fail before anyone types a password
     std::string password = obtain_password(o);

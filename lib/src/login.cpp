@@ -171,6 +171,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         // 1. Count the attempt before asking Authy, in the transaction that checks the limit.
         detail::Loaded loaded;
         std::optional<Error> refusal;
+        int ticket = 0; // which of the allowed attempts this check holds
         must(m_store.transaction([&]() -> Status {
             loaded = ops.load(hash);
             auto& s = loaded.session;
@@ -183,11 +184,14 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
                 return {};
             }
             if (s.attempts >= m_policy.throttle.max_code_attempts) {
-                ops.change(loaded, SessionState::locked);
-                refusal = ops.refusal_for(SessionState::locked);
+                // Every attempt is taken (some may still be out at Authy): refuse, and let the
+                // last one decide whether the session locks.
+                refusal = make_error(Exit::locked, "no attempts left for this login",
+                                     "log in again with twofa login");
                 return {};
             }
             s.attempts += 1;
+            ticket = s.attempts;
             s.updated_at = now;
             return m_store.update_session(s);
         }));
@@ -216,7 +220,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
             if (valid && is_pending(state)) {
                 ops.change(loaded, SessionState::approved);
             } else if (!valid && is_pending(state) &&
-                       loaded.session.attempts >= m_policy.throttle.max_code_attempts) {
+                       ticket >= m_policy.throttle.max_code_attempts) {
                 ops.change(loaded, SessionState::locked);
                 outcome = "locked";
             }

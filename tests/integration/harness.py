@@ -118,9 +118,9 @@ class TwofaCase(unittest.TestCase):
         return self.twofa("user", "add", "--email", email, "--phone", phone, "--country-code", cc,
                           "--name", name, "--password-stdin", *extra, input=PASSWORD + "\n")
 
-    def login(self, email="alice@example.com", *extra, password=PASSWORD):
-        """twofa --json login --no-wait; the result and its JSON document."""
-        return self.twofa_json("login", email, "--password-stdin", "--no-wait", *extra,
+    def login(self, email="alice@example.com", *extra, password=PASSWORD, via="sms"):
+        """twofa --json login --no-wait --via VIA; the result and its JSON document."""
+        return self.twofa_json("login", email, "--password-stdin", "--no-wait", "--via", via, *extra,
                                input=password + "\n")
 
     def authy_id(self, email="alice@example.com"):

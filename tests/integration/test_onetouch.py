@@ -156,10 +156,10 @@ class PushFlow(OneTouchCase):
     def test_auto_picks_onetouch_when_the_user_has_the_app(self):
         self.enroll("alice@example.com", "555-123-0000")
         self.enroll("bob@example.com", "555-123-2222")
-        r, doc = self.login("alice@example.com", "--via", "auto")
+        r, doc = self.login("alice@example.com", via="auto")
         self.assertExit(r, 3)
         self.assertEqual(doc["status"], "onetouch")
-        r, doc = self.login("bob@example.com", "--via", "auto")
+        r, doc = self.login("bob@example.com", via="auto")
         self.assertExit(r, 3)
         self.assertEqual(doc["status"], "sms")
 

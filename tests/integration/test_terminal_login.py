@@ -10,7 +10,7 @@ from ptyterm import PtySession
 class TerminalLogin(TwofaCase):
     def setUp(self):
         super().setUp()
-        self.assertExit(self.add_user(email="tty@example.com", phone="555-123-0000"), 0)
+        self.assertExit(self.add_user(email="tty@example.com", phone="555-123-2222"), 0)  # no app: SMS
         self.aid = self.authy_id("tty@example.com")
 
     def spawn(self, *args):
@@ -23,7 +23,7 @@ class TerminalLogin(TwofaCase):
         s.read_until("Password for tty@example.com: ")
         self.assertFalse(s.echo_enabled())
         s.send(PASSWORD + "\n")
-        s.read_until("We sent a code to +1 ***-***-0000.")
+        s.read_until("We sent a code to +1 ***-***-2222.")
         s.read_until("Code: ")
         self.assertTrue(s.echo_enabled())
         code = self.sandbox.latest_code(self.aid)
