@@ -1,5 +1,7 @@
 #include "app.hpp"
 
+#include <twofa/time_text.hpp>
+
 #include <ctime>
 #include <iostream>
 #include <unistd.h>
@@ -38,6 +40,7 @@ Logins& App::logins() {
         policy.pending_ttl = c.login_pending_ttl;
         policy.approved_ttl = c.login_approved_ttl;
         policy.throttle.resend_interval = c.resend_interval;
+        policy.throttle.password_base_delay = c.password_backoff;
         policy.failmode_safe = c.failmode_safe;
         policy.onetouch_message = c.onetouch_message;
         policy.onetouch_seconds = c.onetouch_seconds_to_expire;
@@ -73,16 +76,7 @@ void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std
 }
 
 std::string iso_time(std::int64_t unix_seconds) {
-    if (unix_seconds == 0) {
-        return "";
-    }
-    std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    if (gmtime_r(&t, &tm) == nullptr) {
-        return "";
-    }
-    char buf[32];
-    return std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? "" : buf;
+    return unix_seconds == 0 ? "" : utc_text(unix_seconds);
 }
 
 } // namespace twofa::cli

@@ -59,8 +59,8 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
     Logins& logins = app.logins();
     for (int prompt = 1; prompt <= k_code_prompts; ++prompt) {
         // Without a terminal (scripts, the demo), codes are the next lines of standard input.
-        std::string code = use_tty ? unwrap(read_tty_line("Code: ", timeout))
-                                   : unwrap(read_stdin_line("code"));
+        std::string code =
+            use_tty ? unwrap(read_tty_line("Code: ", timeout)) : unwrap(read_stdin_line("code"));
         if (!validate_code(code).ok()) {
             std::cerr << "A code is 6 to 10 digits.\n";
             continue;
@@ -96,7 +96,7 @@ void print_pending(App& app, const SessionView& view) {
 // A push: wait for the answer; on denial or expiry fall back to a code (a new session), unless
 // the user asked for OneTouch only.
 int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
-               SessionView view) {
+               const SessionView& view) {
     const Config& c = app.config();
     int limit = o.timeout > 0 ? o.timeout : c.login_timeout;
     if (limit <= 0) {

@@ -46,7 +46,8 @@ int run_serve(App& app) {
     Logins& logins = app.logins();
     std::mutex log_mutex;
     Listener listener(
-        o, [&logins](const std::vector<authy::Callback>& cbs) { return logins.apply_callbacks(cbs); },
+        o,
+        [&logins](const std::vector<authy::Callback>& cbs) { return logins.apply_callbacks(cbs); },
         [&log_mutex](const std::string& line) {
             std::lock_guard lock(log_mutex);
             std::cerr << line << '\n' << std::flush;

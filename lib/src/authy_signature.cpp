@@ -125,8 +125,8 @@ std::string percent_decode(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+') {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() &&
-                   hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
             out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
@@ -173,9 +173,8 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view ra
     return out;
 }
 
-std::string sign_callback(std::string_view api_key, std::string_view nonce,
-                          std::string_view method, std::string_view url,
-                          std::string_view canonical) {
+std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,
+                          std::string_view url, std::string_view canonical) {
     std::string data;
     data.reserve(nonce.size() + method.size() + url.size() + canonical.size() + 3);
     data.append(nonce).append("|").append(method).append("|").append(url).append("|").append(

@@ -1,11 +1,11 @@
 #include <twofa/authy_wire.hpp>
+#include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
 
 namespace twofa::authy {
 
@@ -87,12 +87,7 @@ bool valid_uuid(const std::string& u) {
 }
 
 std::string iso8601(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-    return buf;
+    return utc_text(t, "%Y-%m-%dT%H:%M:%S.000Z");
 }
 
 Result<Callback> check_callback(const std::string& action, const std::string& authy_id,
@@ -102,7 +97,8 @@ Result<Callback> check_callback(const std::string& action, const std::string& au
     }
     std::int64_t id = 0;
     auto [p, ec] = std::from_chars(authy_id.data(), authy_id.data() + authy_id.size(), id);
-    if (authy_id.empty() || ec != std::errc() || p != authy_id.data() + authy_id.size() || id <= 0) {
+    if (authy_id.empty() || ec != std::errc() || p != authy_id.data() + authy_id.size() ||
+        id <= 0) {
         return make_error(Exit::usage, "authy_id is missing or not a number");
     }
     c.authy_id = id;
@@ -178,8 +174,8 @@ Result<Callback> decode_callback_json(const std::string& body) {
                           Callback{0, text_of(*j, "uuid"), text_of(*j, "status")});
 }
 
-Result<Callback> decode_callback_params(
-    const std::vector<std::pair<std::string, std::string>>& params) {
+Result<Callback>
+decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params) {
     auto get = [&](const char* key) {
         for (const auto& [k, v] : params) {
             if (k == key) {

@@ -1,6 +1,7 @@
 // The callback listener. cpp-httplib is used here and in the sandbox only.
 #include <twofa/authy_signature.hpp>
 #include <twofa/listener.hpp>
+#include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
 
 #include <httplib.h>
@@ -31,15 +32,10 @@ double unix_seconds() {
 
 std::string log_time() {
     auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out = buf;
-    std::string frac = std::to_string(ms.count());
-    return out + "." + std::string(3 - frac.size(), '0') + frac + "Z";
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    std::string frac = std::to_string(ms % 1000);
+    return utc_text(ms / 1000, "%Y-%m-%dT%H:%M:%S") + "." + std::string(3 - frac.size(), '0') +
+           frac + "Z";
 }
 
 void reply(httplib::Response& res, int status, const std::string& outcome,
@@ -198,12 +194,8 @@ struct Listener::Impl {
         if (outcome.empty()) {
             outcome = res.status == 413 ? "too-large" : res.status == 404 ? "not-found" : "";
         }
-        json line = {{"time", log_time()},
-                     {"remote", req.remote_addr},
-                     {"method", req.method},
-                     {"path", req.path},
-                     {"status", res.status},
-                     {"outcome", outcome}};
+        json line = {{"time", log_time()}, {"remote", req.remote_addr}, {"method", req.method},
+                     {"path", req.path},   {"status", res.status},      {"outcome", outcome}};
         if (!t_detail.empty()) {
             line["detail"] = t_detail;
         }

@@ -42,8 +42,8 @@ struct Logins::Impl {
 };
 
 Logins::Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock)
-    : m_store(store), m_provider(std::move(provider)), m_policy(policy), m_clock(std::move(clock)) {
-}
+    : m_store(store), m_provider(std::move(provider)), m_policy(std::move(policy)),
+      m_clock(std::move(clock)) {}
 
 namespace {
 
@@ -152,8 +152,8 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
                 return m_store.audit({now, "code.send", user.email, s.id_hash, "ok", s.method});
             }
             if (!s.approval_uuid.empty()) {
-                return m_store.audit({now, "onetouch.send", user.email, s.id_hash, "ok",
-                                      "uuid=" + s.approval_uuid});
+                return m_store.audit(
+                    {now, "onetouch.send", user.email, s.id_hash, "ok", "uuid=" + s.approval_uuid});
             }
             return {};
         }));
@@ -497,8 +497,8 @@ Result<SessionView> Logins::switch_to_code(const std::string& session_id, Via vi
     });
 }
 
-Result<std::vector<CallbackOutcome>> Logins::apply_callbacks(
-    const std::vector<authy::Callback>& callbacks) {
+Result<std::vector<CallbackOutcome>>
+Logins::apply_callbacks(const std::vector<authy::Callback>& callbacks) {
     return Impl::guard([&]() -> Result<std::vector<CallbackOutcome>> {
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};

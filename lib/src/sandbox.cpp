@@ -135,7 +135,8 @@ struct Sandbox::Impl {
     detail::ApprovalDesk desk;
 
     explicit Impl(SandboxOptions o)
-        : options(std::move(o)), desk(options.api_key, options.callback_url, options.approve_after) {
+        : options(std::move(o)),
+          desk(options.api_key, options.callback_url, options.approve_after) {
         desk.on_change = [this] {
             std::lock_guard lock(mutex);
             save_locked();
@@ -511,7 +512,7 @@ struct Sandbox::Impl {
             } catch (const std::exception&) {
                 seconds = -1;
             }
-            if (seconds < 0 || seconds > 86400 * 30) {
+            if (seconds < 0 || seconds > std::int64_t{86400} * 30) {
                 send_json(res, 400,
                           authy::error_body("Invalid seconds_to_expire", "60080",
                                             {{"seconds_to_expire", "is invalid"}}));
@@ -605,18 +606,15 @@ struct Sandbox::Impl {
                    [this](const httplib::Request& q, httplib::Response& r) { messages(q, r); });
         server.Get(R"(/sandbox/users/(\d+)/token)",
                    [this](const httplib::Request& q, httplib::Response& r) { app_token(q, r); });
-        server.Post(R"(/onetouch/json/users/(\d+)/approval_requests)",
-                    [this](const httplib::Request& q, httplib::Response& r) {
-                        approval_create(q, r);
-                    });
-        server.Get(R"(/onetouch/json/approval_requests/([^/]+))",
-                   [this](const httplib::Request& q, httplib::Response& r) {
-                       approval_status(q, r);
-                   });
-        server.Post(R"(/sandbox/approval_requests/([^/]+)/(approve|deny))",
-                    [this](const httplib::Request& q, httplib::Response& r) {
-                        approval_answer(q, r);
-                    });
+        server.Post(
+            R"(/onetouch/json/users/(\d+)/approval_requests)",
+            [this](const httplib::Request& q, httplib::Response& r) { approval_create(q, r); });
+        server.Get(
+            R"(/onetouch/json/approval_requests/([^/]+))",
+            [this](const httplib::Request& q, httplib::Response& r) { approval_status(q, r); });
+        server.Post(
+            R"(/sandbox/approval_requests/([^/]+)/(approve|deny))",
+            [this](const httplib::Request& q, httplib::Response& r) { approval_answer(q, r); });
         server.Get("/sandbox/callbacks", [this](const httplib::Request&, httplib::Response& r) {
             send_json(r, 200, desk.callbacks().dump());
         });

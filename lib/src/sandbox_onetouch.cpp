@@ -100,8 +100,8 @@ std::string ApprovalDesk::create(authy::CallbackFacts facts, const std::string& 
     return uuid;
 }
 
-std::optional<std::pair<authy::CallbackFacts, std::string>> ApprovalDesk::find(
-    const std::string& uuid) {
+std::optional<std::pair<authy::CallbackFacts, std::string>>
+ApprovalDesk::find(const std::string& uuid) {
     std::lock_guard lock(m_mutex);
     auto it = m_requests.find(uuid);
     if (it == m_requests.end()) {

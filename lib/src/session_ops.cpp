@@ -1,8 +1,8 @@
 #include "session_ops.hpp"
 
+#include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
 
-#include <ctime>
 #include <unistd.h>
 
 namespace twofa::detail {
@@ -123,15 +123,6 @@ std::string host_name() {
     return strip_control(buf);
 }
 
-std::string utc_text(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
-}
-
 } // namespace
 
 Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const UserRecord& user,
@@ -159,7 +150,9 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
         }
         authy::ApprovalRequest req;
         req.message = policy.onetouch_message;
-        req.details = {{"Email", user.email}, {"Host", host_name()}, {"Time", utc_text(now)}};
+        req.details = {{"Email", user.email},
+                       {"Host", host_name()},
+                       {"Time", utc_text(now, "%Y-%m-%d %H:%M:%S UTC")}};
         req.hidden_details = {{"session", s.id_hash.substr(0, 16)}};
         req.seconds_to_expire = policy.onetouch_seconds;
         auto uuid = (*client)->create_approval_request(user.authy_id, req);
@@ -212,9 +205,9 @@ CallbackOutcome SessionOps::apply_callback(const authy::Callback& cb) {
             }
         }
     }
-    must(store.audit({now, "onetouch.callback", loaded.user.email, loaded.session.id_hash,
-                      to_string(outcome),
-                      cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id)}));
+    must(store.audit(
+        {now, "onetouch.callback", loaded.user.email, loaded.session.id_hash, to_string(outcome),
+         cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id)}));
     return outcome;
 }
 

@@ -69,8 +69,9 @@ TEST_CASE("canonicalisation details") {
     // Lists: indices become [] after sorting; booleans inside lists print like Python.
     CHECK(canonical_json_params(R"({"l":[true,false,"x"],"e":[],"o":{},"n":null})").value() ==
           "l%5B%5D=True&l%5B%5D=False&l%5B%5D=x&n=");
-    CHECK(canonical_json_params(R"({"logos":[{"res":"default","url":"https://a/b.png"}]})")
-              .value() == "logos%5B%5D%5Bres%5D=default&logos%5B%5D%5Burl%5D=https%3A%2F%2Fa%2Fb.png");
+    CHECK(
+        canonical_json_params(R"({"logos":[{"res":"default","url":"https://a/b.png"}]})").value() ==
+        "logos%5B%5D%5Bres%5D=default&logos%5B%5D%5Burl%5D=https%3A%2F%2Fa%2Fb.png");
     CHECK(canonical_json_params(R"({"k":"a b+c/d~e*"})").value() == "k=a+b%2Bc%2Fd~e%2A");
     CHECK(canonical_json_params(R"({"k":"Nonexistent"})").value() == "k=Nonexistent");
     CHECK(canonical_json_params(R"({"é":"ü"})").value() == "%C3%A9=%C3%BC");
@@ -88,8 +89,7 @@ TEST_CASE("tampering with any part breaks the signature") {
     CHECK_FALSE(signatures_equal(sign_json(key, "1512923420", "POST", url, k_v4_body), good));
     CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "GET", url, k_v4_body), good));
     CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "post", url, k_v4_body), good));
-    CHECK_FALSE(
-        signatures_equal(sign_json(key, "1512923419", "POST", url + "/", k_v4_body), good));
+    CHECK_FALSE(signatures_equal(sign_json(key, "1512923419", "POST", url + "/", k_v4_body), good));
     CHECK_FALSE(signatures_equal(
         sign_json(key, "1512923419", "POST", "http://requestb.in/ui9vdiui", k_v4_body), good));
     CHECK_FALSE(signatures_equal(sign_json(key + "x", "1512923419", "POST", url, k_v4_body), good));

@@ -24,9 +24,8 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view ra
 
 // base64(HMAC-SHA256(api_key, nonce "|" method "|" url "|" canonical)), standard alphabet with
 // padding: the value of X-Authy-Signature.
-std::string sign_callback(std::string_view api_key, std::string_view nonce,
-                          std::string_view method, std::string_view url,
-                          std::string_view canonical);
+std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,
+                          std::string_view url, std::string_view canonical);
 
 // Constant-time comparison of two signatures (false when the lengths differ).
 bool signatures_equal(std::string_view a, std::string_view b);

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace twofa::authy {
@@ -107,7 +107,8 @@ Result<std::string> decode_approval_status(const HttpResponse& response);
 // keys ignored). Exit::usage when a field is missing or malformed, or the action is not
 // approval_request_status.
 Result<Callback> decode_callback_json(const std::string& body);
-Result<Callback> decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params);
+Result<Callback>
+decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params);
 
 // Any call whose success is HTTP 200 and a JSON object (delete).
 Status decode_ok(const HttpResponse& response);

@@ -30,6 +30,7 @@ struct Config {
     int login_pending_ttl = 600;    // seconds a login may wait for its second factor
     int login_approved_ttl = 43200; // seconds an approved login stays approved
     int resend_interval = 30;       // seconds between two codes sent for one login
+    int password_backoff = 1;       // first wait after repeated wrong passwords, then doubled
     bool failmode_safe = false;
     int http_timeout_ms = 10000;
     int connect_timeout_ms = 5000;

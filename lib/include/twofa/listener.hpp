@@ -14,16 +14,16 @@ namespace twofa {
 
 struct ListenerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080; // 0: any free port
+    int port = 8080;        // 0: any free port
     std::string public_url; // the URL Authy signs; its path is served. Empty: made from the
                             // bound address, http(s)://HOST:PORT/authy/callback
     std::string api_key;
     std::string tls_cert; // both set: HTTPS
     std::string tls_key;
-    int workers = 64;               // connections served at once
-    std::size_t max_body = 65536;   // larger bodies: 413
-    int nonce_window = 300;         // seconds a nonce may differ from now
-    int io_timeout = 5;             // read / write / keep-alive seconds
+    int workers = 64;             // connections served at once
+    std::size_t max_body = 65536; // larger bodies: 413
+    int nonce_window = 300;       // seconds a nonce may differ from now
+    int io_timeout = 5;           // read / write / keep-alive seconds
 };
 
 // Applies a batch of verified callbacks in one transaction (Logins::apply_callbacks).

@@ -120,8 +120,8 @@ class Logins {
     // Applies OneTouch callbacks in one transaction (the listener groups concurrent ones):
     // one outcome per callback, in order. A callback changes only the session waiting on its
     // uuid, only if it belongs to the callback's authy_id and is still in onetouch.
-    Result<std::vector<CallbackOutcome>> apply_callbacks(
-        const std::vector<authy::Callback>& callbacks);
+    Result<std::vector<CallbackOutcome>>
+    apply_callbacks(const std::vector<authy::Callback>& callbacks);
 
   private:
     struct Impl;
