@@ -197,20 +197,7 @@ std::string encode_new_user(const NewUser& u) {
 
 std::string error_code_of(const std::string& body) {
     auto j = parse_object(body);
-    if (!j) {
-        return "";
-    }
-    auto it = j->find("error_code");
-    if (it == j->end()) {
-        return "";
-    }
-    if (it->is_string()) {
-        return it->get<std::string>();
-    }
-    if (it->is_number_integer()) {
-        return std::to_string(it->get<long long>());
-    }
-    return "";
+    return j ? text_of(*j, "error_code") : "";
 }
 
 Error decode_error(const HttpResponse& r) {

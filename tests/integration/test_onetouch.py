@@ -178,6 +178,41 @@ class PushFlow(OneTouchCase):
         self.assertExit(self.twofa("status", "--session", b["session"]), 3)
 
 
+class TlsListener(OneTouchCase):
+    """serve-callback over HTTPS with a self-signed certificate; the sandbox calls it back."""
+
+    def setUp(self):
+        TwofaCase.setUp(self)
+        self.sandbox.stop()
+        cert, key = os.path.join(self.home, "cert.pem"), os.path.join(self.home, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+        self.listener = Listener(self.env, self.home, ("--tls-cert", cert, "--tls-key", key))
+        self.addCleanup(self.listener.stop)
+        self.sandbox = Sandbox(self.home, extra=("--callback-url", self.listener.url, "--approve-after", "0.3"))
+        self.env["TWOFA_AUTHY_URL"] = self.sandbox.url
+
+    def test_push_login_over_https(self):
+        self.assertTrue(self.listener.url.startswith("https://127.0.0.1:"), self.listener.url)
+        self.enroll("alice@example.com", "555-123-0000")
+        r, doc = self.push_login("alice@example.com")
+        self.assertExit(r, 0)
+        self.assertEqual([l["outcome"] for l in self.listener.lines()], ["applied"])
+        calls = self.sandbox.call("GET", "/sandbox/callbacks")[1]
+        self.assertEqual([(c["attempts"], c["http_status"]) for c in calls], [(1, 200)])
+
+    def test_missing_key_or_bad_files_are_config_errors(self):
+        r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem",
+                       "--tls-key", "/nonexistent.key")
+        self.assertExit(r, 10)
+        r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem")
+        self.assertExit(r, 2)
+        r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", env={"AUTHY_API_KEY": None})
+        self.assertExit(r, 10)
+        r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", "--public-url", "ftp://x/cb")
+        self.assertExit(r, 2)
+
+
 class CallbackSecurity(OneTouchCase):
     approve_after = "3600"  # the phones wait; the tests answer
 
