@@ -93,12 +93,17 @@ void print_pending(App& app, const SessionView& view) {
               << "\n";
 }
 
+// --timeout, else login.timeout; 0: until the request or session expires.
+int wait_limit(App& app, const LoginOptions& o) {
+    return o.timeout > 0 ? o.timeout : app.config().login_timeout;
+}
+
 // A push: wait for the answer; on denial or expiry fall back to a code (a new session), unless
 // the user asked for OneTouch only.
 int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
                const SessionView& view) {
     const Config& c = app.config();
-    int limit = o.timeout > 0 ? o.timeout : c.login_timeout;
+    int limit = wait_limit(app, o);
     if (limit <= 0) {
         limit = static_cast<int>(view.record.expires_at - App::now());
     }
@@ -112,7 +117,7 @@ int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
         SessionView switched = unwrap(logins.switch_to_code(view.id, Via::sms));
         switched.id = view.id;
         announce(switched);
-        return prompt_for_code(app, switched, o.timeout);
+        return prompt_for_code(app, switched, wait_limit(app, o));
     }
     if (w.view.state == SessionState::approved) {
         w.view.id = view.id;
@@ -130,7 +135,7 @@ int push_login(App& app, const LoginOptions& o, Via via, const UserRecord& user,
     SessionView fallback = unwrap(logins.start(user, Via::sms));
     unwrap(save_current_session(c.state_dir, fallback.id));
     announce(fallback);
-    return prompt_for_code(app, fallback, o.timeout);
+    return prompt_for_code(app, fallback, wait_limit(app, o));
 }
 
 int run_login(App& app, const LoginOptions& o) {
@@ -157,7 +162,7 @@ int run_login(App& app, const LoginOptions& o) {
         return push_login(app, o, via, user, view);
     }
     announce(view);
-    return prompt_for_code(app, view, o.timeout > 0 ? o.timeout : 0);
+    return prompt_for_code(app, view, wait_limit(app, o));
 }
 
 } // namespace

@@ -65,7 +65,7 @@ std::string cut(const std::string& s, std::size_t n) {
     std::size_t i = 0;
     for (std::size_t count = 0; i < s.size() && count < n; ++count) {
         auto c = static_cast<unsigned char>(s[i]);
-        i += c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+        i += c < 0x80 ? 1U : (c >> 5) == 0x6 ? 2U : (c >> 4) == 0xE ? 3U : 4U;
     }
     return s.substr(0, std::min(i, s.size()));
 }

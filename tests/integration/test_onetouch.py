@@ -1,7 +1,9 @@
 """OneTouch end to end: twofa login waiting, twofa-sandbox answering and calling back, and
 twofa serve-callback checking and applying the callbacks."""
 import hashlib
+import http.server
 import json
+import threading
 import os
 import signal
 import socket
@@ -126,6 +128,62 @@ class PushFlow(OneTouchCase):
         self.assertGreater(time.monotonic() - t, 1.5)
         self.assertExit(self.twofa("status"), 4)
         self.assertEqual(self.query("SELECT status FROM users"), [("expired",)])
+
+    def test_without_a_listener_authy_is_polled(self):
+        self.listener.stop()
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--approve-after", "0.3"))  # no callbacks at all
+        self.env["TWOFA_AUTHY_URL"] = self.sandbox.url
+        self.enroll("alice@example.com", "555-123-0000")
+        t = time.monotonic()
+        r, doc = self.push_login("alice@example.com")
+        self.assertExit(r, 0)
+        self.assertTrue(2.5 < time.monotonic() - t < 10, time.monotonic() - t)  # the 3 s poll
+        self.assertEqual(self.query("SELECT outcome FROM audit_events WHERE event = 'onetouch.poll'"),
+                         [("approved",)])
+
+    def test_sandbox_callbacks_verify_with_an_independent_signer(self):
+        seen = []
+
+        class Catcher(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append((dict(self.headers), json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Catcher)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--callback-url", url, "--approve-after", "0.1"))
+        self.env["TWOFA_AUTHY_URL"] = self.sandbox.url
+        aid = self.enroll("alice@example.com", "555-123-0000")
+        self.assertExit(self.push_login("alice@example.com", "--no-wait")[0], 3)
+        for _ in range(100):
+            if seen:
+                break
+            time.sleep(0.05)
+        headers, body = seen[0]
+        self.assertEqual(headers["X-Authy-Signature"],
+                         authy_sign.sign(API_KEY, headers["X-Authy-Signature-Nonce"], "POST", url, body))
+        self.assertLess(abs(int(headers["X-Authy-Signature-Nonce"]) - time.time()), 60)
+        self.assertEqual((body["authy_id"], body["status"], body["callback_action"]),
+                         (aid, "approved", "approval_request_status"))
+        for key in ("device_uuid", "uuid", "signature", "approval_request", "device"):
+            self.assertIn(key, body)
+        tx = body["approval_request"]["transaction"]
+        for key in ("details", "device_details", "device_geolocation", "device_signing_time", "encrypted",
+                    "flagged", "hidden_details", "message", "reason", "requester_details", "status", "uuid",
+                    "created_at_time", "customer_uuid"):
+            self.assertIn(key, tx)
+        self.assertEqual(tx["details"]["Email"], "alice@example.com")
+        for key in ("expiration_timestamp", "logos", "app_id"):
+            self.assertIn(key, body["approval_request"])
 
     def test_wait_limit(self):
         self.enroll("nora@example.com", "555-123-3333")
