@@ -44,13 +44,14 @@ void announce(const SessionView& v) {
     }
 }
 
-// Asks for the code up to k_code_prompts times; the exit code.
+// Reports an approved login; exit 0.
 int logged_in(App& app, const SessionView& view) {
     app.json ? app.print_json(session_json(view, true))
              : void(std::cout << "Logged in as " << view.user.email << ".\n");
     return 0;
 }
 
+// Asks for the code up to k_code_prompts times; the exit code.
 int prompt_for_code(App& app, const SessionView& started, int timeout) {
     if (timeout <= 0) {
         timeout = static_cast<int>(started.record.expires_at - App::now());
