@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -185,6 +187,26 @@ void bind_uuid(SQLite::Statement& q, int index, const std::string& uuid) {
     }
 }
 
+// A cached prepared statement, reset (and its bindings cleared) when the lease ends, so no
+// half-read SELECT keeps a read transaction open between calls.
+class Lease {
+  public:
+    explicit Lease(SQLite::Statement& s) : m_s(s) {}
+    ~Lease() {
+        try {
+            m_s.reset();
+            m_s.clearBindings();
+        } catch (const SQLite::Exception&) { // NOLINT(bugprone-empty-catch) the next use fails
+        }
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SQLite::Statement& operator*() { return m_s; }
+
+  private:
+    SQLite::Statement& m_s;
+};
+
 constexpr const char* k_user_columns =
     "id, email, name, country_code, phone, authy_id, password_hash, status, failed_logins, "
     "locked_until, created_at, updated_at";
@@ -276,8 +298,9 @@ class SqliteStore final : public Store {
     Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override {
         using R = std::optional<UserRecord>;
         return guarded<R>("cannot read user", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
-                                          " FROM users WHERE id = ?");
+            Lease lease(
+                cached(std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?"));
+            auto& q = *lease;
             q.bind(1, id);
             if (q.executeStep()) {
                 return R(read_user(q));
@@ -319,9 +342,10 @@ class SqliteStore final : public Store {
     Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override {
         using R = std::optional<SessionRecord>;
         return guarded<R>("cannot read sessions", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_session_columns +
-                                          " FROM login_sessions WHERE user_id = ? "
-                                          "ORDER BY created_at DESC, id DESC LIMIT 1");
+            Lease lease(cached(std::string("SELECT ") + k_session_columns +
+                               " FROM login_sessions WHERE user_id = ? "
+                               "ORDER BY created_at DESC, id DESC LIMIT 1"));
+            auto& q = *lease;
             q.bind(1, user_id);
             if (q.executeStep()) {
                 return R(read_session(q));
@@ -332,10 +356,10 @@ class SqliteStore final : public Store {
 
     Status update_session(const SessionRecord& s) override {
         return guarded_status("cannot update the session", [&]() -> Status {
-            SQLite::Statement q(m_db, "UPDATE login_sessions SET method = ?, status = ?, "
-                                      "approval_uuid = ?, attempts = ?, sends = ?, "
-                                      "last_send_at = ?, expires_at = ?, updated_at = ? "
-                                      "WHERE id = ?");
+            Lease lease(cached("UPDATE login_sessions SET method = ?, status = ?, "
+                               "approval_uuid = ?, attempts = ?, sends = ?, "
+                               "last_send_at = ?, expires_at = ?, updated_at = ? WHERE id = ?"));
+            auto& q = *lease;
             q.bind(1, s.method);
             q.bind(2, s.status);
             bind_uuid(q, 3, s.approval_uuid);
@@ -371,8 +395,9 @@ class SqliteStore final : public Store {
 
     Status audit(const AuditEvent& e) override {
         return guarded_status("cannot write the audit trail", [&]() -> Status {
-            SQLite::Statement q(m_db, "INSERT INTO audit_events (at, event, email, session, "
-                                      "outcome, detail) VALUES (?, ?, ?, ?, ?, ?)");
+            Lease lease(cached("INSERT INTO audit_events (at, event, email, session, "
+                               "outcome, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+            auto& q = *lease;
             q.bind(1, e.at);
             q.bind(2, e.event);
             q.bind(3, e.email);
@@ -433,11 +458,21 @@ class SqliteStore final : public Store {
     }
 
   private:
+    // The prepared statement for this SQL, made on first use (callers hold m_mutex).
+    SQLite::Statement& cached(const std::string& sql) {
+        auto& slot = m_statements[sql];
+        if (!slot) {
+            slot = std::make_unique<SQLite::Statement>(m_db, sql);
+        }
+        return *slot;
+    }
+
     Result<std::optional<SessionRecord>> session_where(const char* where, const std::string& v) {
         using R = std::optional<SessionRecord>;
         return guarded<R>("cannot read the session", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_session_columns +
-                                          " FROM login_sessions WHERE " + where);
+            Lease lease(cached(std::string("SELECT ") + k_session_columns +
+                               " FROM login_sessions WHERE " + where));
+            auto& q = *lease;
             q.bind(1, v);
             if (q.executeStep()) {
                 return R(read_session(q));
@@ -464,6 +499,7 @@ class SqliteStore final : public Store {
     }
 
     SQLite::Database m_db;
+    std::map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
     // One connection shared by threads: a transaction holds the mutex until it ends, so
     // calls from other threads never land inside it.
     std::recursive_mutex m_mutex;
