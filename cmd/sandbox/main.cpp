@@ -1,13 +1,12 @@
 // twofa-sandbox: parse flags, bind, print the address, serve until SIGINT/SIGTERM.
 #include <twofa/sandbox.hpp>
 
+#include "stop_signals.hpp"
+
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 namespace {
 
@@ -75,31 +74,13 @@ int main(int argc, char** argv) {
             }
         }
     }
-    // Block the stop signals in every thread; one thread waits for them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+    twofa::cli::StopSignals signals; // before any thread starts
     twofa::Sandbox sandbox(o);
     auto port = sandbox.bind();
     if (!port.ok()) {
         return fail(port.error());
     }
     std::cout << "twofa-sandbox listening on http://" << o.host << ":" << *port << std::endl;
-    std::atomic<bool> done{false};
-    std::thread waiter([&] {
-        const timespec tick{0, 200'000'000};
-        while (!done) {
-            if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-                sandbox.stop();
-                return;
-            }
-        }
-    });
-    bool ok = sandbox.run();
-    done = true;
-    waiter.join();
+    bool ok = signals.serve([&] { return sandbox.run(); }, [&] { sandbox.stop(); });
     return ok ? 0 : 12;
 }

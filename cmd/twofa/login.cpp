@@ -185,8 +185,8 @@ void register_login(CLI::App& root, App& app) {
         "--no-wait", o->no_wait,
         "start the second factor, print the session and exit 3; finish with twofa verify");
     cmd->add_option("--timeout", o->timeout,
-                    "seconds to wait for the code (default: until the "
-                    "login expires)")
+                    "seconds to wait for the push or the code (default: login.timeout, else "
+                    "until the request expires)")
         ->check(CLI::Range(1, 86400));
     cmd->callback([&app, o] { app.run = [&app, o] { return run_login(app, *o); }; });
 }

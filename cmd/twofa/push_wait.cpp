@@ -75,9 +75,8 @@ PushWait wait_for_push(App& app, const SessionView& started, int limit_seconds) 
         std::int64_t now = App::now();
         if (v.state != SessionState::onetouch || now >= v.record.expires_at) {
             if (v.state == SessionState::onetouch) {
-                // Past the expiry: Authy has the last word, else the session expires.
-                auto remote = logins.refresh_approval(id);
-                (void)remote;
+                // Past the expiry: Authy has the last word (failing that, the session expires).
+                (void)logins.refresh_approval(id);
             }
             return {PushEnd::answered, unwrap(logins.status(id))};
         }

@@ -1,14 +1,11 @@
 // twofa serve-callback: the HTTP(S) listener for Authy's signed OneTouch results.
 #include "app.hpp"
+#include "stop_signals.hpp"
 
 #include <twofa/listener.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <mutex>
-#include <pthread.h>
-#include <thread>
 
 namespace twofa::cli {
 
@@ -52,29 +49,12 @@ int run_serve(App& app) {
             std::lock_guard lock(log_mutex);
             std::cerr << line << '\n' << std::flush;
         });
-    // Stop signals go to one waiting thread, never to a worker in the middle of a commit.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    StopSignals signals;
     int port = unwrap(listener.bind());
     std::cout << "twofa serve-callback listening on " << (c.tls_cert.empty() ? "http" : "https")
               << "://" << o.host << ":" << port << unwrap(callback_path(listener.public_url()))
               << " (signatures checked against " << listener.public_url() << ")" << std::endl;
-    std::atomic<bool> done{false};
-    std::thread waiter([&] {
-        const timespec tick{0, 200'000'000};
-        while (!done) {
-            if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-                listener.stop();
-                return;
-            }
-        }
-    });
-    bool ok = listener.run();
-    done = true;
-    waiter.join();
+    bool ok = signals.serve([&] { return listener.run(); }, [&] { listener.stop(); });
     return ok ? 0 : static_cast<int>(Exit::unavailable);
 }
 

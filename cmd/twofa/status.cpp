@@ -121,7 +121,9 @@ int run_health(App& app) {
     std::vector<Check> checks;
     Status config = attempt([&] { (void)app.config(); });
     if (config.ok()) {
-        config = load_api_key(app.config()).ok() ? Status() : load_api_key(app.config()).error();
+        if (auto key = load_api_key(app.config()); !key.ok()) {
+            config = key.error();
+        }
     }
     checks.push_back({"config", config,
                       config.ok() ? (app.config().config_file.empty() ? "defaults, API key set"

@@ -125,6 +125,18 @@ std::string text_of(const json& j, const char* key) {
     return "";
 }
 
+// The "approval_request" object of a 200 answer; any other answer as an Error.
+Result<json> approval_object(const HttpResponse& r) {
+    if (r.status != 200) {
+        return decode_error(r);
+    }
+    auto j = parse_object(r.body);
+    if (!j || !j->contains("approval_request") || !(*j)["approval_request"].is_object()) {
+        return malformed("the answer has no approval_request object");
+    }
+    return (*j)["approval_request"];
+}
+
 } // namespace
 
 std::string encode_approval_request(const ApprovalRequest& r) {
@@ -136,14 +148,11 @@ std::string encode_approval_request(const ApprovalRequest& r) {
 }
 
 Result<std::string> decode_approval_created(const HttpResponse& r) {
-    if (r.status != 200) {
-        return decode_error(r);
+    auto request = approval_object(r);
+    if (!request.ok()) {
+        return request.error();
     }
-    auto j = parse_object(r.body);
-    if (!j || !j->contains("approval_request") || !(*j)["approval_request"].is_object()) {
-        return malformed("approval_requests has no approval_request object");
-    }
-    std::string uuid = text_of((*j)["approval_request"], "uuid");
+    std::string uuid = text_of(*request, "uuid");
     if (!valid_uuid(uuid)) {
         return malformed("approval_requests has no usable uuid");
     }
@@ -151,27 +160,15 @@ Result<std::string> decode_approval_created(const HttpResponse& r) {
 }
 
 Result<std::string> decode_approval_status(const HttpResponse& r) {
-    if (r.status != 200) {
-        return decode_error(r);
+    auto request = approval_object(r);
+    if (!request.ok()) {
+        return request.error();
     }
-    auto j = parse_object(r.body);
-    if (!j || !j->contains("approval_request") || !(*j)["approval_request"].is_object()) {
-        return malformed("approval_requests/{uuid} has no approval_request object");
-    }
-    std::string status = text_of((*j)["approval_request"], "status");
+    std::string status = text_of(*request, "status");
     if (status != "pending" && status != "approved" && status != "denied" && status != "expired") {
         return malformed("approval request status '" + strip_control(status) + "'");
     }
     return status;
-}
-
-Result<Callback> decode_callback_json(const std::string& body) {
-    auto j = parse_object(body);
-    if (!j) {
-        return make_error(Exit::usage, "the callback body is not a JSON object");
-    }
-    return check_callback(text_of(*j, "callback_action"), text_of(*j, "authy_id"),
-                          Callback{0, text_of(*j, "uuid"), text_of(*j, "status")});
 }
 
 Result<Callback>

@@ -13,6 +13,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace twofa {
@@ -48,23 +49,23 @@ void reply(httplib::Response& res, int status, const std::string& outcome,
 } // namespace
 
 Result<std::string> callback_path(const std::string& url) {
+    const std::string example = "e.g. https://login.example.com/authy/callback";
     auto scheme_end = url.find("://");
     std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
     if (scheme != "http" && scheme != "https") {
         return make_error(Exit::usage, "public URL '" + strip_control(url) + "' is not http(s)",
-                          "e.g. https://login.example.com/authy/callback");
+                          example);
     }
-    auto path_start = url.find('/', scheme_end + 3);
-    if (path_start == std::string::npos || path_start == scheme_end + 3) {
-        return make_error(Exit::usage, "public URL '" + strip_control(url) + "' has no path",
-                          "e.g. https://login.example.com/authy/callback");
-    }
-    std::string path = url.substr(path_start, url.find_first_of("?#", path_start) - path_start);
     if (url.find_first_of("?#") != std::string::npos) {
         return make_error(Exit::usage, "the public URL must not have a query or fragment",
                           "Authy signs the URL without parameters");
     }
-    return path;
+    auto path_start = url.find('/', scheme_end + 3);
+    if (path_start == std::string::npos || path_start == scheme_end + 3) {
+        return make_error(Exit::usage, "public URL '" + strip_control(url) + "' has no path",
+                          example);
+    }
+    return url.substr(path_start);
 }
 
 struct Listener::Impl {
@@ -126,50 +127,44 @@ struct Listener::Impl {
         return done.get();
     }
 
-    // The signature check, before any field of the request is looked at.
-    bool verified(const httplib::Request& req, httplib::Response& res) {
+    // The signature check, before any field of the request is looked at: the canonical
+    // parameters when it passes (also what the callback is decoded from, so a JSON body is
+    // parsed once), nullopt after answering 401.
+    std::optional<std::string> verified(const httplib::Request& req, httplib::Response& res) {
         std::string signature = req.get_header_value("X-Authy-Signature");
         std::string nonce = req.get_header_value("X-Authy-Signature-Nonce");
         if (signature.empty() || nonce.empty()) {
             reply(res, 401, "missing-signature", R"({"error":"missing signature"})");
-            return false;
+            return std::nullopt;
         }
         char* end = nullptr;
         double when = std::strtod(nonce.c_str(), &end);
         if (end == nonce.c_str() || *end != '\0' || !std::isfinite(when) ||
             std::fabs(when - unix_seconds()) > options.nonce_window) {
             reply(res, 401, "stale-nonce", R"({"error":"stale or malformed nonce"})");
-            return false;
+            return std::nullopt;
         }
-        std::string canonical;
-        if (req.method == "POST") {
-            auto c = authy::canonical_json_params(req.body);
-            if (!c.ok()) {
-                reply(res, 401, "bad-signature", R"({"error":"invalid signature"})");
-                return false;
-            }
-            canonical = *c;
-        } else {
-            canonical = authy::canonical_flat_params({req.params.begin(), req.params.end()});
-        }
-        auto expected =
-            authy::sign_callback(options.api_key, nonce, req.method, options.public_url, canonical);
-        if (!authy::signatures_equal(expected, signature)) {
+        auto canonical = req.method == "POST" ? authy::canonical_json_params(req.body)
+                                              : Result<std::string>(authy::canonical_flat_params(
+                                                    {req.params.begin(), req.params.end()}));
+        if (!canonical.ok() ||
+            !authy::signatures_equal(authy::sign_callback(options.api_key, nonce, req.method,
+                                                          options.public_url, *canonical),
+                                     signature)) {
             reply(res, 401, "bad-signature", R"({"error":"invalid signature"})");
-            return false;
+            return std::nullopt;
         }
-        return true;
+        return *canonical;
     }
 
     void callback(const httplib::Request& req, httplib::Response& res) {
         t_outcome.clear();
         t_detail.clear();
-        if (!verified(req, res)) {
+        auto canonical = verified(req, res);
+        if (!canonical) {
             return;
         }
-        auto cb = req.method == "POST"
-                      ? authy::decode_callback_json(req.body)
-                      : authy::decode_callback_params({req.params.begin(), req.params.end()});
+        auto cb = authy::decode_callback_params(authy::parse_query(*canonical));
         if (!cb.ok()) {
             t_detail = cb.error().message;
             reply(res, 400, "malformed", R"({"error":"not an approval request callback"})");

@@ -30,22 +30,20 @@ Result<Via> parse_via(std::string_view name) {
                       "use auto, onetouch, sms, call or token");
 }
 
-struct Logins::Impl {
-    // Runs fn and turns a thrown Failure into the Result's error.
-    template <class F> static auto guard(F&& fn) -> decltype(fn()) {
-        try {
-            return fn();
-        } catch (const Failure& f) {
-            return f.error();
-        }
-    }
-};
-
 Logins::Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock)
     : m_store(store), m_provider(std::move(provider)), m_policy(std::move(policy)),
       m_clock(std::move(clock)) {}
 
 namespace {
+
+// Runs fn and turns a thrown Failure into the Result's error.
+template <class F> auto guard(F&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const Failure& f) {
+        return f.error();
+    }
+}
 
 Error wrong_credentials() {
     return make_error(Exit::denied, "wrong email or password", "check both and try again");
@@ -54,7 +52,7 @@ Error wrong_credentials() {
 } // namespace
 
 Result<UserRecord> Logins::check_password(const std::string& email, const std::string& password) {
-    return Impl::guard([&]() -> Result<UserRecord> {
+    return guard([&]() -> Result<UserRecord> {
         const std::int64_t now = m_clock();
         auto found = must(m_store.find_user(email));
         std::string who = found ? found->email : strip_control(email).substr(0, 254);
@@ -115,7 +113,7 @@ Result<UserRecord> Logins::check_password(const std::string& email, const std::s
 }
 
 Result<SessionView> Logins::start(const UserRecord& user, Via via) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
         SessionView view;
@@ -162,7 +160,7 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
 }
 
 Result<CodeCheck> Logins::verify(const std::string& session_id, const std::string& code) {
-    return Impl::guard([&]() -> Result<CodeCheck> {
+    return guard([&]() -> Result<CodeCheck> {
         must(validate_code(code));
         must(validate_session_id(session_id));
         const std::int64_t now = m_clock();
@@ -241,7 +239,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
 }
 
 Result<SessionView> Logins::resend(const std::string& session_id, std::optional<Via> via) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         if (via && *via != Via::sms && *via != Via::call) {
             return make_error(Exit::usage, "a code can be resent by sms or call only",
                               "use --via sms or --via call");
@@ -315,7 +313,7 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
 }
 
 Result<SessionView> Logins::logout(const std::string& session_id) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         must(validate_session_id(session_id));
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
@@ -340,7 +338,7 @@ Result<SessionView> Logins::logout(const std::string& session_id) {
 }
 
 Result<SessionView> Logins::status(const std::string& session_id) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         must(validate_session_id(session_id));
         detail::SessionOps ops{m_store, m_policy, m_clock()};
         detail::Loaded loaded;
@@ -353,7 +351,7 @@ Result<SessionView> Logins::status(const std::string& session_id) {
 }
 
 Result<SessionView> Logins::user_status(const std::string& email) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         detail::SessionOps ops{m_store, m_policy, m_clock()};
         SessionView view;
         must(m_store.transaction([&]() -> Status {
@@ -381,7 +379,7 @@ Result<SessionView> Logins::user_status(const std::string& email) {
 }
 
 Result<StatusSummary> Logins::summary(std::int64_t since) {
-    return Impl::guard([&]() -> Result<StatusSummary> {
+    return guard([&]() -> Result<StatusSummary> {
         StatusSummary out;
         const std::int64_t now = m_clock();
         for (auto& u : must(m_store.list_users())) {
@@ -423,7 +421,7 @@ const char* to_string(CallbackOutcome outcome) noexcept {
 }
 
 Result<SessionView> Logins::peek(const std::string& session_id) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         must(validate_session_id(session_id));
         auto s = must(m_store.find_session(hash_session_id(session_id)));
         if (!s) {
@@ -438,7 +436,7 @@ Result<SessionView> Logins::peek(const std::string& session_id) {
 }
 
 Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         auto current = must(status(session_id));
         if (current.state != SessionState::onetouch) {
             return current;
@@ -468,7 +466,7 @@ Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
 }
 
 Result<SessionView> Logins::switch_to_code(const std::string& session_id, Via via) {
-    return Impl::guard([&]() -> Result<SessionView> {
+    return guard([&]() -> Result<SessionView> {
         if (via != Via::token) {
             return resend(session_id, via == Via::call ? Via::call : Via::sms);
         }
@@ -499,7 +497,7 @@ Result<SessionView> Logins::switch_to_code(const std::string& session_id, Via vi
 
 Result<std::vector<CallbackOutcome>>
 Logins::apply_callbacks(const std::vector<authy::Callback>& callbacks) {
-    return Impl::guard([&]() -> Result<std::vector<CallbackOutcome>> {
+    return guard([&]() -> Result<std::vector<CallbackOutcome>> {
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
         std::vector<CallbackOutcome> out;

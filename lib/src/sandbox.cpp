@@ -217,9 +217,7 @@ struct Sandbox::Impl {
         if (given.empty() && req.has_param("api_key")) {
             given = req.get_param_value("api_key");
         }
-        const std::string& want = options.api_key;
-        return given.size() == want.size() &&
-               CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+        return same(given, options.api_key);
     }
 
     // Faults, the request log and the API key, before any route runs.

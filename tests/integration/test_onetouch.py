@@ -208,7 +208,7 @@ class PushFlow(OneTouchCase):
                 break
             time.sleep(0.1)
         self.assertExit(self.twofa("status"), 0)
-        # A second answer is refused by the phone, and a replayed callback changes nothing.
+        # A second answer is refused by the phone.
         self.assertEqual(self.sandbox.call("POST", f"/sandbox/approval_requests/{uuid}/deny")[0], 409)
 
     def test_auto_picks_onetouch_when_the_user_has_the_app(self):

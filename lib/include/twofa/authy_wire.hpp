@@ -103,10 +103,9 @@ Result<std::string> decode_approval_created(const HttpResponse& response);
 // approval_requests/{uuid}: "pending", "approved", "denied" or "expired".
 Result<std::string> decode_approval_status(const HttpResponse& response);
 
-// A callback's fields, from a JSON body or from flat GET parameters ("approval_request[...]"
-// keys ignored). Exit::usage when a field is missing or malformed, or the action is not
-// approval_request_status.
-Result<Callback> decode_callback_json(const std::string& body);
+// A callback's fields from its decoded parameters (a GET query, or the canonical form of a
+// POST body, where top-level keys are plain). Exit::usage when a field is missing or
+// malformed, or the action is not approval_request_status.
 Result<Callback>
 decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params);
 

@@ -124,7 +124,6 @@ class Logins {
     apply_callbacks(const std::vector<authy::Callback>& callbacks);
 
   private:
-    struct Impl;
     Store& m_store;
     ProviderGetter m_provider;
     LoginPolicy m_policy;
