@@ -51,19 +51,37 @@ std::string scalar_text(const json& v, bool in_list) {
     return v.dump(); // integers in decimal; floats in shortest round-trip form like repr()
 }
 
-// Step 1: key=value pairs with already-quoted keys.
-void flatten(const json& v, const std::string& key, bool in_list, std::vector<std::string>& out) {
+// Step 1: key=value pairs with already-quoted keys. The recursion is as deep as the body's
+// nesting, which canonical_json_params caps before parsing; `budget` bounds the bytes of the
+// pairs (keys repeat their parents' names, so a wide body under a long key would otherwise
+// grow quadratically). False when the budget ran out.
+bool flatten(const json& v, const std::string& key, bool in_list, std::vector<std::string>& out,
+             std::size_t& budget) {
+    if (key.size() > budget) {
+        return false;
+    }
     if (v.is_object()) {
         for (const auto& [k, child] : v.items()) {
-            flatten(child, key.empty() ? quote(k) : key + quote("[" + k + "]"), false, out);
+            if (!flatten(child, key.empty() ? quote(k) : key + quote("[" + k + "]"), false, out,
+                         budget)) {
+                return false;
+            }
         }
     } else if (v.is_array()) {
         for (std::size_t i = 0; i < v.size(); ++i) {
-            flatten(v[i], key + quote("[" + std::to_string(i) + "]"), true, out);
+            if (!flatten(v[i], key + quote("[" + std::to_string(i) + "]"), true, out, budget)) {
+                return false;
+            }
         }
     } else {
-        out.push_back(key + "=" + quote(scalar_text(v, in_list)));
+        std::string pair = key + "=" + quote(scalar_text(v, in_list));
+        if (pair.size() > budget) {
+            return false;
+        }
+        budget -= pair.size();
+        out.push_back(std::move(pair));
     }
+    return true;
 }
 
 // Steps 2 and 3 on the pairs.
@@ -138,13 +156,43 @@ std::string percent_decode(std::string_view s) {
 
 } // namespace
 
+std::size_t json_depth(std::string_view body) noexcept {
+    std::size_t depth = 0;
+    std::size_t deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 Result<std::string> canonical_json_params(std::string_view body) {
+    if (json_depth(body) > k_max_callback_depth) {
+        return make_error(Exit::usage, "the callback body is nested more than " +
+                                           std::to_string(k_max_callback_depth) + " levels deep");
+    }
     auto j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return make_error(Exit::usage, "the callback body is not a JSON object");
     }
     std::vector<std::string> pairs;
-    flatten(j, "", false, pairs);
+    std::size_t budget = 4 * body.size() + 4096;
+    if (!flatten(j, "", false, pairs, budget)) {
+        return make_error(Exit::usage, "the callback body is too large once flattened");
+    }
     return finish(std::move(pairs));
 }
 

@@ -1,19 +1,16 @@
-// The callback listener. cpp-httplib is used here and in the sandbox only.
+// The callback listener: the screening of each request and the batching writer, on HttpServer.
 #include <twofa/authy_signature.hpp>
 #include <twofa/listener.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 namespace twofa {
@@ -21,10 +18,6 @@ namespace twofa {
 using nlohmann::json;
 
 namespace {
-
-// What the handler decided, for the request log (set on the worker thread that serves it).
-thread_local std::string t_outcome;
-thread_local std::string t_detail;
 
 double unix_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -39,11 +32,25 @@ std::string log_time() {
            frac + "Z";
 }
 
-void reply(httplib::Response& res, int status, const std::string& outcome,
-           const std::string& body) {
-    t_outcome = outcome;
-    res.status = status;
-    res.set_content(body, "application/json");
+OutgoingReply reply(int status, const char* outcome, const char* body) {
+    OutgoingReply r;
+    r.status = status;
+    r.outcome = outcome;
+    r.body = body;
+    return r;
+}
+
+// "application/json", perhaps with parameters ("; charset=utf-8"), any case.
+bool is_json_type(std::string_view type) {
+    auto semi = type.find(';');
+    std::string base(type.substr(0, semi));
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
+        base.pop_back();
+    }
+    for (char& c : base) {
+        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return base == "application/json";
 }
 
 } // namespace
@@ -72,22 +79,30 @@ struct Listener::Impl {
     ListenerOptions options;
     CallbackApplier apply;
     LogSink log;
-    std::string path;
-    std::unique_ptr<httplib::Server> server;
+    std::string path = "/authy/callback";
+    std::unique_ptr<HttpServer> server;
 
-    // The single writer: callbacks waiting to be committed, in groups.
+    // The single writer: verified callbacks waiting to be committed, in groups.
     struct Job {
         authy::Callback callback;
-        std::promise<Result<CallbackOutcome>> done;
+        HttpResponder respond;
     };
     std::mutex mutex;
     std::condition_variable wake;
-    std::deque<Job*> queue;
+    std::deque<Job> queue;
     bool stopping = false;
     std::thread writer;
 
     Impl(ListenerOptions o, CallbackApplier a, LogSink l)
-        : options(std::move(o)), apply(std::move(a)), log(std::move(l)) {}
+        : options(std::move(o)), apply(std::move(a)), log(std::move(l)) {
+        if (!options.public_url.empty()) {
+            path = callback_path(options.public_url).ok() ? *callback_path(options.public_url)
+                                                          : path;
+        }
+        if (!options.clock) {
+            options.clock = unix_seconds;
+        }
+    }
 
     void writer_loop() {
         std::unique_lock lock(mutex);
@@ -96,132 +111,121 @@ struct Listener::Impl {
             if (queue.empty()) {
                 return; // stopping, and nothing left
             }
-            std::vector<Job*> batch(queue.begin(), queue.end());
+            std::vector<Job> batch(std::make_move_iterator(queue.begin()),
+                                   std::make_move_iterator(queue.end()));
             queue.clear();
             lock.unlock();
             std::vector<authy::Callback> callbacks;
             callbacks.reserve(batch.size());
-            for (Job* j : batch) {
-                callbacks.push_back(j->callback);
+            for (const Job& j : batch) {
+                callbacks.push_back(j.callback);
             }
             auto outcomes = apply(callbacks);
             for (std::size_t i = 0; i < batch.size(); ++i) {
+                const auto& cb = batch[i].callback;
+                std::string detail = cb.status + " uuid=" + cb.uuid +
+                                     " authy_id=" + std::to_string(cb.authy_id);
                 if (outcomes.ok()) {
-                    batch[i]->done.set_value((*outcomes)[i]);
+                    OutgoingReply r = reply(200, to_string((*outcomes)[i]), R"({"ok":true})");
+                    r.detail = detail;
+                    batch[i].respond(std::move(r));
                 } else {
-                    batch[i]->done.set_value(outcomes.error());
+                    OutgoingReply r = reply(503, "store-error", R"({"error":"try again"})");
+                    r.detail = detail + " " + outcomes.error().message;
+                    r.headers.emplace_back("Retry-After", "1");
+                    batch[i].respond(std::move(r));
                 }
             }
             lock.lock();
         }
     }
 
-    Result<CallbackOutcome> commit(const authy::Callback& cb) {
-        Job job{cb, {}};
-        auto done = job.done.get_future();
+    void handle(IncomingRequest&& req, HttpResponder respond) {
+        Screened s = screen(req);
+        if (!s.callback) {
+            respond(std::move(s.reply));
+            return;
+        }
         {
             std::lock_guard lock(mutex);
-            queue.push_back(&job);
+            queue.push_back(Job{std::move(*s.callback), std::move(respond)});
         }
         wake.notify_one();
-        return done.get();
     }
 
-    // The signature check, before any field of the request is looked at: the canonical
-    // parameters when it passes (also what the callback is decoded from, so a JSON body is
-    // parsed once), nullopt after answering 401.
-    std::optional<std::string> verified(const httplib::Request& req, httplib::Response& res) {
-        std::string signature = req.get_header_value("X-Authy-Signature");
-        std::string nonce = req.get_header_value("X-Authy-Signature-Nonce");
+    // The signature headers, the nonce window, the body's shape, then the signature.
+    Screened verify(const IncomingRequest& req) const {
+        std::string_view signature = req.header("x-authy-signature");
+        std::string_view nonce = req.header("x-authy-signature-nonce");
         if (signature.empty() || nonce.empty()) {
-            reply(res, 401, "missing-signature", R"({"error":"missing signature"})");
-            return std::nullopt;
+            return {reply(401, "missing-signature", R"({"error":"missing signature"})"), {}};
         }
+        std::string nonce_text(nonce.substr(0, 64));
         char* end = nullptr;
-        double when = std::strtod(nonce.c_str(), &end);
-        if (end == nonce.c_str() || *end != '\0' || !std::isfinite(when) ||
-            std::fabs(when - unix_seconds()) > options.nonce_window) {
-            reply(res, 401, "stale-nonce", R"({"error":"stale or malformed nonce"})");
-            return std::nullopt;
+        double when = std::strtod(nonce_text.c_str(), &end);
+        if (nonce.size() > 64 || end == nonce_text.c_str() || *end != '\0' ||
+            !std::isfinite(when) || std::fabs(when - options.clock()) > options.nonce_window) {
+            return {reply(401, "stale-nonce", R"({"error":"stale or malformed nonce"})"), {}};
         }
-        auto canonical = req.method == "POST" ? authy::canonical_json_params(req.body)
-                                              : Result<std::string>(authy::canonical_flat_params(
-                                                    {req.params.begin(), req.params.end()}));
-        if (!canonical.ok() ||
-            !authy::signatures_equal(authy::sign_callback(options.api_key, nonce, req.method,
+        if (req.method == "POST" && !is_json_type(req.header("content-type"))) {
+            return {reply(415, "wrong-content-type", R"({"error":"send application/json"})"),
+                    {}};
+        }
+        if (req.method == "GET" && !req.body.empty()) {
+            return {reply(400, "malformed", R"({"error":"a GET callback has no body"})"), {}};
+        }
+        Result<std::string> canonical =
+            req.method == "POST"
+                ? authy::canonical_json_params(req.body)
+                : Result<std::string>(authy::canonical_flat_params(authy::parse_query(req.query)));
+        if (!canonical.ok()) {
+            Screened s{reply(400, "malformed", R"({"error":"not a JSON object callback"})"), {}};
+            s.reply.detail = canonical.error().message;
+            return s;
+        }
+        if (!authy::signatures_equal(authy::sign_callback(options.api_key, nonce, req.method,
                                                           options.public_url, *canonical),
                                      signature)) {
-            reply(res, 401, "bad-signature", R"({"error":"invalid signature"})");
-            return std::nullopt;
-        }
-        return *canonical;
-    }
-
-    void callback(const httplib::Request& req, httplib::Response& res) {
-        t_outcome.clear();
-        t_detail.clear();
-        auto canonical = verified(req, res);
-        if (!canonical) {
-            return;
+            return {reply(401, "bad-signature", R"({"error":"invalid signature"})"), {}};
         }
         auto cb = authy::decode_callback_params(authy::parse_query(*canonical));
         if (!cb.ok()) {
-            t_detail = cb.error().message;
-            reply(res, 400, "malformed", R"({"error":"not an approval request callback"})");
-            return;
+            Screened s{reply(400, "malformed", R"({"error":"not an approval request callback"})"),
+                       {}};
+            s.reply.detail = cb.error().message;
+            return s;
         }
-        t_detail = cb->status + " uuid=" + cb->uuid + " authy_id=" + std::to_string(cb->authy_id);
-        auto outcome = commit(*cb);
-        if (!outcome.ok()) {
-            t_detail += " " + outcome.error().message;
-            reply(res, 503, "store-error", R"({"error":"try again"})");
-            res.set_header("Retry-After", "1");
-            return;
-        }
-        reply(res, 200, to_string(*outcome), R"({"ok":true})");
+        return {OutgoingReply{}, std::move(*cb)};
     }
 
-    void write_log(const httplib::Request& req, const httplib::Response& res) {
+    Screened screen(const IncomingRequest& req) const {
+        if (req.path == "/healthz") {
+            return {req.method == "GET" ? reply(200, "health", R"({"status":"ok"})")
+                                        : reply(405, "method-not-allowed", R"({"error":"use GET"})"),
+                    {}};
+        }
+        if (req.path != path) { // literal: the public URL's path is not a pattern
+            return {reply(404, "not-found", R"({"error":"not found"})"), {}};
+        }
+        if (req.method != "GET" && req.method != "POST") {
+            Screened s{reply(405, "method-not-allowed", R"({"error":"use GET or POST"})"), {}};
+            s.reply.headers.emplace_back("Allow", "GET, POST");
+            return s;
+        }
+        return verify(req);
+    }
+
+    void write_log(const IncomingRequest& req, const OutgoingReply& r) const {
         if (!log) {
             return;
         }
-        std::string outcome = t_outcome;
-        if (outcome.empty()) {
-            outcome = res.status == 413 ? "too-large" : res.status == 404 ? "not-found" : "";
-        }
-        json line = {{"time", log_time()}, {"remote", req.remote_addr}, {"method", req.method},
-                     {"path", req.path},   {"status", res.status},      {"outcome", outcome}};
-        if (!t_detail.empty()) {
-            line["detail"] = t_detail;
+        json line = {{"time", log_time()},       {"remote", req.remote}, {"method", req.method},
+                     {"path", strip_control(req.path)}, {"status", r.status},
+                     {"outcome", r.outcome}};
+        if (!r.detail.empty()) {
+            line["detail"] = r.detail;
         }
         log(line.dump(-1, ' ', false, json::error_handler_t::replace));
-        t_outcome.clear();
-        t_detail.clear();
-    }
-
-    void routes() {
-        auto handler = [this](const httplib::Request& q, httplib::Response& r) { callback(q, r); };
-        server->Post(path, handler);
-        server->Get(path, handler);
-        auto not_allowed = [](const httplib::Request&, httplib::Response& r) {
-            r.set_header("Allow", "GET, POST");
-            reply(r, 405, "method-not-allowed", R"({"error":"use GET or POST"})");
-        };
-        server->Put(path, not_allowed);
-        server->Delete(path, not_allowed);
-        server->Patch(path, not_allowed);
-        server->Options(path, not_allowed);
-        server->Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
-            reply(r, 200, "health", R"({"status":"ok"})");
-        });
-        server->set_error_handler([](const httplib::Request&, httplib::Response& r) {
-            if (r.body.empty()) {
-                r.set_content(json{{"error", "HTTP " + std::to_string(r.status)}}.dump(),
-                              "application/json");
-            }
-        });
-        server->set_logger(
-            [this](const httplib::Request& q, const httplib::Response& r) { write_log(q, r); });
     }
 };
 
@@ -232,6 +236,10 @@ Listener::~Listener() {
     stop();
 }
 
+Listener::Screened Listener::screen(const IncomingRequest& request) const {
+    return m_impl->screen(request);
+}
+
 Result<int> Listener::bind() {
     auto& o = m_impl->options;
     auto path = callback_path(o.public_url.empty() ? "http://x/authy/callback" : o.public_url);
@@ -239,47 +247,28 @@ Result<int> Listener::bind() {
         return path.error();
     }
     m_impl->path = *path;
-    if (o.tls_cert.empty() != o.tls_key.empty()) {
-        return make_error(Exit::usage, "TLS needs both a certificate and a key",
-                          "pass --tls-cert and --tls-key together");
-    }
-    if (o.tls_cert.empty()) {
-        m_impl->server = std::make_unique<httplib::Server>();
-    } else {
-        auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
-        if (!tls->is_valid()) {
-            return make_error(Exit::config,
-                              "cannot load the TLS certificate " + o.tls_cert + " or key " +
-                                  o.tls_key,
-                              "check both files (PEM) and their permissions");
-        }
-        m_impl->server = std::move(tls);
-    }
-    auto& server = *m_impl->server;
-    m_impl->routes();
-    int workers = o.workers;
-    server.new_task_queue = [workers] {
-        return new httplib::ThreadPool(static_cast<std::size_t>(workers));
-    };
-    server.set_tcp_nodelay(true);
-    server.set_read_timeout(o.io_timeout);
-    server.set_write_timeout(o.io_timeout);
-    server.set_keep_alive_timeout(o.io_timeout);
-    server.set_keep_alive_max_count(100);
-    server.set_payload_max_length(o.max_body);
-    int port = o.port == 0 ? server.bind_to_any_port(o.host) : o.port;
-    if (o.port != 0 && !server.bind_to_port(o.host, o.port)) {
-        port = -1;
-    }
-    if (port <= 0) {
-        return make_error(Exit::unavailable,
-                          "cannot listen on " + o.host + ":" + std::to_string(o.port),
-                          "is the port in use? choose another with --listen");
+    HttpServerOptions h;
+    h.host = o.host;
+    h.port = o.port;
+    h.tls_cert = o.tls_cert;
+    h.tls_key = o.tls_key;
+    h.max_body = o.max_body;
+    h.request_timeout_ms = o.request_timeout_ms;
+    h.idle_timeout_ms = o.idle_timeout_ms;
+    h.max_connections = o.max_connections;
+    h.max_per_address = o.max_per_address;
+    Impl* impl = m_impl.get();
+    m_impl->server = std::make_unique<HttpServer>(
+        h, [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
+        [impl](const IncomingRequest& q, const OutgoingReply& r) { impl->write_log(q, r); });
+    auto port = m_impl->server->bind();
+    if (!port.ok()) {
+        return port.error();
     }
     if (o.public_url.empty()) {
         std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
         o.public_url = (o.tls_cert.empty() ? "http://" : "https://") + host + ":" +
-                       std::to_string(port) + m_impl->path;
+                       std::to_string(*port) + m_impl->path;
     }
     return port;
 }
@@ -288,16 +277,15 @@ const std::string& Listener::public_url() const {
     return m_impl->options.public_url;
 }
 
-bool Listener::run() {
+void Listener::run() {
     m_impl->writer = std::thread([this] { m_impl->writer_loop(); });
-    bool ok = m_impl->server->listen_after_bind();
+    m_impl->server->run();
     {
         std::lock_guard lock(m_impl->mutex);
         m_impl->stopping = true;
     }
     m_impl->wake.notify_all();
     m_impl->writer.join();
-    return ok;
 }
 
 void Listener::stop() {

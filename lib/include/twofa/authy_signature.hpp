@@ -10,10 +10,18 @@
 
 namespace twofa::authy {
 
+// Real callbacks are 3 levels deep; deeper bodies are refused before they are parsed.
+inline constexpr std::size_t k_max_callback_depth = 32;
+
+// The deepest nesting of objects and arrays in a JSON text (strings skipped): one linear scan,
+// no parsing, so it is safe on hostile input.
+std::size_t json_depth(std::string_view body) noexcept;
+
 // The sorted parameter string of a JSON callback body (steps 1-3: PHP-style flattening, each
 // key and value percent-encoded like Python's quote(), "/" as %2F, "%20" as "+", pairs sorted
 // by bytes, list indices turned into "[]", null as an empty value, empty objects and lists
-// dropped). Exit::usage when the body is not a JSON object.
+// dropped). Exit::usage when the body is not a JSON object, is nested deeper than
+// k_max_callback_depth, or would flatten to more than about four times its size.
 Result<std::string> canonical_json_params(std::string_view body);
 
 // The same for already-flat parameters, e.g. a GET callback's decoded query string pairs.

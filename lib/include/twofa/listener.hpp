@@ -1,12 +1,16 @@
 #pragma once
-// The OneTouch callback listener behind `twofa serve-callback` (cpp-httplib). It checks each
-// callback's signature before anything else, applies verified ones through a single writer
-// that groups concurrent callbacks into one commit, and answers only after the commit.
+// The OneTouch callback listener behind `twofa serve-callback` (on HttpServer). The cheap
+// checks come first (method, path, size, content type, signature headers, nonce window,
+// nesting depth), then the signature, and only then is the body decoded; verified callbacks
+// go to a single writer that groups concurrent ones into one commit, and each is answered
+// only after its commit.
 #include <twofa/authy_wire.hpp>
+#include <twofa/http_server.hpp>
 #include <twofa/login.hpp>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +24,13 @@ struct ListenerOptions {
     std::string api_key;
     std::string tls_cert; // both set: HTTPS
     std::string tls_key;
-    int workers = 64;             // connections served at once
-    std::size_t max_body = 65536; // larger bodies: 413
-    int nonce_window = 300;       // seconds a nonce may differ from now
-    int io_timeout = 5;           // read / write / keep-alive seconds
+    std::size_t max_body = 65536;   // larger bodies: 413
+    int nonce_window = 300;         // seconds a nonce may differ from now
+    int request_timeout_ms = 10000; // a whole request, headers and body (408 after)
+    int idle_timeout_ms = 5000;     // keep-alive between requests
+    int max_connections = 1024;     // in all; the slowest reader gives way beyond
+    int max_per_address = 256;      // from one client address, likewise
+    std::function<double()> clock;  // unix seconds, for the nonce window; default: the system
 };
 
 // Applies a batch of verified callbacks in one transaction (Logins::apply_callbacks).
@@ -42,12 +49,21 @@ class Listener {
     // Checks the options, loads TLS material and binds; the bound port. Exit::usage for a bad
     // public URL, Exit::config for unusable TLS files, Exit::unavailable when the port is taken.
     Result<int> bind();
-    // Serves until stop(), then finishes the requests in flight; false if the server failed.
-    bool run();
+    // Serves until stop(), then finishes the requests in flight.
+    void run();
     // Stops accepting; safe from any thread.
     void stop();
     // The URL signatures are checked against (known after bind).
     const std::string& public_url() const;
+
+    // Everything a request goes through before the writer: routing, the cheap checks, the
+    // signature and the decoding. Either the reply to send now, or the verified callback to
+    // commit (reply untouched). Pure: for unit tests and the fuzzer.
+    struct Screened {
+        OutgoingReply reply;
+        std::optional<authy::Callback> callback;
+    };
+    Screened screen(const IncomingRequest& request) const;
 
   private:
     struct Impl;
