@@ -189,7 +189,9 @@ OutgoingReply refusal(int status, const char* outcome) {
 constexpr std::uint64_t k_listen_tag = 0;
 constexpr std::uint64_t k_wake_tag = 1;
 
-enum class Phase { reading, processing, writing };
+// draining: after refusing a request early, the rest of what the client sends is read and
+// dropped for a moment, so closing does not reset the connection before it reads the reply.
+enum class Phase { reading, processing, writing, draining };
 
 struct Conn {
     std::uint64_t id = 0;
@@ -207,6 +209,7 @@ struct Conn {
     IncomingRequest req;     // being read
     IncomingRequest current; // method, path and remote of the request being answered, for the log
     bool close_after = false;
+    bool linger = false; // drain before closing
     int served = 0;
     std::int64_t since = 0;    // when this connection started waiting for its current request
     std::int64_t deadline = 0; // reading or writing must finish by then
@@ -466,6 +469,7 @@ struct HttpServer::Impl {
         c.current.body.clear();
         c.phase = Phase::processing;
         c.close_after = true;
+        c.linger = true;
         respond(c, refusal(status, outcome));
     }
 
@@ -631,6 +635,13 @@ struct HttpServer::Impl {
             }
             c.out_off += static_cast<std::size_t>(n);
         }
+        if (c.close_after && c.linger) {
+            ::shutdown(c.fd, SHUT_WR);
+            c.phase = Phase::draining;
+            c.deadline = now_ms() + 2000;
+            watch(c, EPOLLIN);
+            return;
+        }
         if (c.close_after) {
             close_conn(c);
             return;
@@ -672,6 +683,12 @@ struct HttpServer::Impl {
             }
         } else if (c.phase == Phase::writing) {
             flush(c);
+        } else if (c.phase == Phase::draining) {
+            char buf[16384];
+            long n = ::recv(c.fd, buf, sizeof buf, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                close_conn(c);
+            }
         }
     }
 
@@ -698,7 +715,7 @@ struct HttpServer::Impl {
 
     bool busy() const {
         for (const auto& [id, c] : conns) {
-            if (c->phase != Phase::reading) {
+            if (c->phase == Phase::processing || c->phase == Phase::writing) {
                 return true;
             }
         }

@@ -86,6 +86,15 @@ class OneTouchCase(TwofaCase):
         return self.twofa_json("login", email, "--password-stdin", "--via", "onetouch", *extra,
                                input=PASSWORD + "\n", timeout=60)
 
+    def pending(self, email="nora@example.com", phone="555-123-3333"):
+        aid = self.enroll(email, phone)
+        r, doc = self.push_login(email, "--no-wait")
+        self.assertExit(r, 3)
+        return aid, doc["session"], self.session_row(doc["session"])[1]
+
+    def sessions(self):
+        return self.query("SELECT id, status FROM login_sessions ORDER BY id")
+
     def session_row(self, session_id):
         h = hashlib.sha256(session_id.encode()).hexdigest()
         return self.query("SELECT status, approval_uuid FROM login_sessions WHERE id_hash = ?", h)[0]
@@ -273,15 +282,6 @@ class TlsListener(OneTouchCase):
 
 class CallbackSecurity(OneTouchCase):
     approve_after = "3600"  # the phones wait; the tests answer
-
-    def pending(self, email="nora@example.com", phone="555-123-3333"):
-        aid = self.enroll(email, phone)
-        r, doc = self.push_login(email, "--no-wait")
-        self.assertExit(r, 3)
-        return aid, doc["session"], self.session_row(doc["session"])[1]
-
-    def sessions(self):
-        return self.query("SELECT id, status FROM login_sessions ORDER BY id")
 
     def test_valid_callback_applies_once_and_repeats_change_nothing(self):
         aid, sid, uuid = self.pending()

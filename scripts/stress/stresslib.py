@@ -1,0 +1,86 @@
+"""Shared pieces of the stress scripts: the binaries, a throw-away HOME, a listener."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import authy_sign  # noqa: E402  (an independent signer)
+from harness import API_KEY, PASSWORD, SANDBOX, TWOFA  # noqa: E402,F401
+
+
+def binary(name, default):
+    path = os.environ.get(name)
+    if path:
+        return path
+    built = os.path.join(ROOT, "build", "dev", "cmd", default)
+    return built if os.path.exists(built) else default
+
+
+TWOFA_BIN = binary("TWOFA_BIN", "twofa")
+SANDBOX_BIN = binary("TWOFA_SANDBOX_BIN", "twofa-sandbox")
+
+
+def fresh_env(home):
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "XDG_CONFIG_HOME": os.path.join(home, "config"),
+        "XDG_DATA_HOME": os.path.join(home, "data"),
+        "XDG_STATE_HOME": os.path.join(home, "state"),
+        "AUTHY_API_KEY": API_KEY,
+        "TWOFA_AUTHY_TIMEOUT_MS": "1500",
+    }
+
+
+def new_home():
+    return tempfile.mkdtemp(prefix="twofa-stress-")
+
+
+class Listener:
+    """twofa serve-callback on 127.0.0.1 and an ephemeral (or given) port."""
+
+    def __init__(self, env, listen="127.0.0.1:0", log=subprocess.DEVNULL):
+        self.proc = subprocess.Popen([TWOFA_BIN, "serve-callback", "--listen", listen], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError("listener did not start: " + line)
+        self.url = line.split()[4]
+        self.hostport = self.url.split("//")[1].split("/")[0]
+        self.host, port = self.hostport.rsplit(":", 1)
+        self.port = int(port)
+
+    def post_signed(self, body, timeout=10):
+        nonce = str(int(time.time()))
+        sig = authy_sign.sign(API_KEY, nonce, "POST", self.url, body)
+        req = urllib.request.Request(self.url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "X-Authy-Signature": sig,
+                                              "X-Authy-Signature-Nonce": nonce})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        code = self.proc.wait(timeout=20)
+        self.proc.stdout.close()
+        return code
