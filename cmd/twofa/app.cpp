@@ -41,6 +41,10 @@ Logins& App::logins() {
         policy.approved_ttl = c.login_approved_ttl;
         policy.throttle.resend_interval = c.resend_interval;
         policy.throttle.password_base_delay = c.password_backoff;
+        policy.throttle.user_code_failures = c.user_code_failures;
+        policy.throttle.user_lock_seconds = c.user_lock_seconds;
+        // Three tries of the provider call, their back-off and a capped Retry-After (5 s).
+        policy.check_lease = 3 * ((c.http_timeout_ms + 999) / 1000) + 6;
         policy.failmode_safe = c.failmode_safe;
         policy.onetouch_message = c.onetouch_message;
         policy.onetouch_seconds = c.onetouch_seconds_to_expire;

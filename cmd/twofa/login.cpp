@@ -67,9 +67,18 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
             continue;
         }
         CodeCheck check = unwrap(logins.verify(started.id, code));
-        if (check.accepted) {
+        if (check.view.failed_open) {
+            std::cerr << "twofa: warning: the provider is unreachable and failmode = safe: the "
+                         "code was NOT checked; the second factor was skipped (audited)\n";
+        }
+        if (check.accepted || check.view.failed_open) {
             check.view.id = started.id;
             return logged_in(app, check.view);
+        }
+        if (check.user_locked) {
+            throw Failure(make_error(
+                Exit::locked, "wrong code; too many wrong codes across logins locked the second factor",
+                "ask an administrator to run: twofa user unlock " + check.view.user.email));
         }
         if (check.view.state == SessionState::locked) {
             throw Failure(make_error(Exit::locked, "wrong code; this login is now locked",
@@ -149,8 +158,8 @@ int run_login(App& app, const LoginOptions& o) {
     SessionView view = unwrap(logins.start(user, via));
     unwrap(save_current_session(app.config().state_dir, view.id));
     if (view.failed_open) {
-        std::cerr << "twofa: warning: Authy is unreachable; failmode = safe let this login "
-                     "through without a second factor (logged)\n";
+        std::cerr << "twofa: warning: Authy is unreachable and failmode = safe: the second "
+                     "factor was skipped for this login (audited)\n";
     }
     if (view.state == SessionState::approved) {
         return logged_in(app, view);

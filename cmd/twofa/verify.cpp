@@ -43,7 +43,22 @@ int run_verify(App& app, const VerifyOptions& o) {
     if (app.json) {
         auto doc = session_json(v);
         doc["accepted"] = check.accepted;
+        if (v.failed_open) {
+            doc["second_factor"] = "skipped";
+        }
         app.print_json(doc);
+    }
+    if (v.failed_open) {
+        std::cerr << "twofa: warning: the provider is unreachable and failmode = safe: the code "
+                     "was NOT checked; the second factor was skipped for "
+                  << v.user.email << " (audited)\n";
+        return 0;
+    }
+    if (check.user_locked) {
+        std::cerr << "twofa: error: wrong code; too many wrong codes across logins, so the "
+                     "second factor is locked (ask an administrator to run: twofa user unlock "
+                  << v.user.email << ")\n";
+        return static_cast<int>(Exit::locked);
     }
     if (check.accepted) {
         if (!app.json) {

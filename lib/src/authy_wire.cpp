@@ -21,6 +21,43 @@ std::optional<json> parse_object(const std::string& body) {
     return j;
 }
 
+// parse_object, refusing an object that names a key twice at any level (which would let a
+// proxy or a parser disagree about what the answer said).
+std::optional<json> parse_object_strict(const std::string& body) {
+    std::vector<std::vector<std::string>> seen; // keys of each open object or array
+    bool duplicate = false;
+    auto check = [&](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+        case json::parse_event_t::object_start:
+        case json::parse_event_t::array_start:
+            seen.emplace_back();
+            break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+            if (!seen.empty()) {
+                seen.pop_back();
+            }
+            break;
+        case json::parse_event_t::key:
+            if (!seen.empty()) {
+                auto key = parsed.get<std::string>();
+                auto& keys = seen.back();
+                duplicate = duplicate || std::find(keys.begin(), keys.end(), key) != keys.end();
+                keys.push_back(std::move(key));
+            }
+            break;
+        default:
+            break;
+        }
+        return true;
+    };
+    auto j = json::parse(body, check, false);
+    if (duplicate || j.is_discarded() || !j.is_object()) {
+        return std::nullopt;
+    }
+    return j;
+}
+
 Error malformed(const std::string& what) {
     return make_error(Exit::unavailable, "malformed reply from Authy: " + what,
                       "the provider or a proxy in between is misbehaving; try again later");
@@ -198,17 +235,20 @@ std::string error_code_of(const std::string& body) {
 }
 
 Error decode_error(const HttpResponse& r) {
+    Error e;
     if (r.status == 0) {
-        if (r.timed_out) {
-            return make_error(Exit::unavailable, "Authy did not answer in time",
-                              "check the network, or raise authy.timeout_ms");
-        }
-        return make_error(Exit::unavailable, "cannot reach Authy: " + r.error,
-                          "check the network and authy.url");
+        e = r.timed_out ? make_error(Exit::unavailable, "Authy did not answer in time",
+                                     "check the network, or raise authy.timeout_ms")
+                        : make_error(Exit::unavailable, "cannot reach Authy: " + r.error,
+                                     "check the network and authy.url");
+        e.unreachable = true;
+        return e;
     }
     if (r.status >= 500) {
-        return make_error(Exit::unavailable, "Authy answered HTTP " + std::to_string(r.status),
-                          "the provider is having trouble; try again later");
+        e = make_error(Exit::unavailable, "Authy answered HTTP " + std::to_string(r.status),
+                       "the provider is having trouble; try again later");
+        e.unreachable = true;
+        return e;
     }
     if (r.status >= 400) {
         auto j = parse_object(r.body);
@@ -324,14 +364,20 @@ Result<TokenVerdict> decode_verify(const HttpResponse& r) {
     if (r.status != 200) {
         return decode_error(r);
     }
-    auto j = parse_object(r.body);
+    // Both the token text and success (Authy sends the string "true" here, a boolean
+    // elsewhere); anything else, or a key given twice, is not an approval.
+    auto j = parse_object_strict(r.body);
     bool valid = false;
     if (j) {
         auto token = j->find("token");
-        valid = token != j->end() && token->is_string() && token->get<std::string>() == "is valid";
+        auto success = j->find("success");
+        valid = token != j->end() && token->is_string() &&
+                token->get<std::string>() == "is valid" && success != j->end() &&
+                ((success->is_boolean() && success->get<bool>()) ||
+                 (success->is_string() && success->get<std::string>() == "true"));
     }
     if (!valid) {
-        return malformed("verify answered 200 without \"token\":\"is valid\"");
+        return malformed("verify answered 200 without \"token\":\"is valid\" and success");
     }
     return TokenVerdict::valid;
 }

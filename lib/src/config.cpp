@@ -169,6 +169,8 @@ Result<Config> resolve_config(const FlagValues& flags,
              set_int(c.login_approved_ttl, "login.approved_ttl", "", 60, 30L * 86400),
              set_int(c.resend_interval, "login.resend_interval", "", 0, 3600),
              set_int(c.password_backoff, "login.password_backoff", "", 1, 900),
+             set_int(c.user_code_failures, "login.user_code_failures", "", 1, 1000),
+             set_int(c.user_lock_seconds, "login.user_lock_seconds", "", 0, 30L * 86400),
              set_int(c.http_timeout_ms, "authy.timeout_ms", "TWOFA_AUTHY_TIMEOUT_MS", 100, 120000),
              set_int(c.connect_timeout_ms, "authy.connect_timeout_ms", "", 100, 60000),
          }) {

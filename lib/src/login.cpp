@@ -116,6 +116,13 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
     return guard([&]() -> Result<SessionView> {
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
+        if (auto fresh = must(m_store.find_user_by_id(user.id))) {
+            if (auto locked = ops.user_refusal(*fresh)) {
+                must(m_store.audit({now, "login.start", user.email, "", "refused",
+                                    locked->message}));
+                return *locked;
+            }
+        }
         SessionView view;
         view.id = new_session_id();
         SessionRecord& s = view.record;
@@ -166,65 +173,42 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         const std::int64_t now = m_clock();
         detail::SessionOps ops{m_store, m_policy, now};
         const std::string hash = hash_session_id(session_id);
-        // 1. Count the attempt before asking Authy, in the transaction that checks the limit.
+        // 1. Take an attempt (with a lease) before asking the provider, in the transaction
+        //    that checks the session's and the user's limits.
         detail::Loaded loaded;
         std::optional<Error> refusal;
         int ticket = 0; // which of the allowed attempts this check holds
         must(m_store.transaction([&]() -> Status {
             loaded = ops.load(hash);
-            auto& s = loaded.session;
-            auto state = *parse_state(s.status);
-            if (state == SessionState::approved) {
-                return {}; // nothing to check: already approved
-            }
-            if (!is_pending(state)) {
-                refusal = ops.refusal_for(state);
-                return {};
-            }
-            if (s.attempts >= m_policy.throttle.max_code_attempts) {
-                // Every attempt is taken (some may still be out at Authy): refuse, and let the
-                // last one decide whether the session locks.
-                refusal = make_error(Exit::locked, "no attempts left for this login",
-                                     "log in again with twofa login");
-                return {};
-            }
-            s.attempts += 1;
-            ticket = s.attempts;
-            s.updated_at = now;
-            return m_store.update_session(s);
+            refusal = reserve_check(ops, loaded, ticket);
+            return {};
         }));
         if (refusal) {
             must(m_store.audit(
                 {now, "code.check", loaded.user.email, hash, "refused", refusal->message}));
             return *refusal;
         }
-        if (loaded.session.status == to_string(SessionState::approved)) {
-            return CodeCheck{ops.view_of(loaded), true};
-        }
-        // 2. Ask Authy, outside any transaction.
+        // 2. Ask the provider, outside any transaction.
         auto verdict = ops.provider_verify(m_provider, loaded.user, code);
         bool failed_open = !verdict.ok() && ops.may_fail_open(verdict.error());
         if (!verdict.ok() && !failed_open) {
             ops.release_attempt(hash, verdict.error());
             return verdict.error();
         }
-        bool valid = failed_open || *verdict == authy::TokenVerdict::valid;
+        bool valid = verdict.ok() && *verdict == authy::TokenVerdict::valid;
         // 3. Record the outcome.
         CodeCheck out;
         must(m_store.transaction([&]() -> Status {
             loaded = ops.load(hash);
-            auto state = *parse_state(loaded.session.status);
-            std::string outcome = valid ? "ok" : "wrong";
-            if (valid && is_pending(state)) {
-                ops.change(loaded, SessionState::approved);
-            } else if (!valid && is_pending(state) &&
-                       ticket >= m_policy.throttle.max_code_attempts) {
-                ops.change(loaded, SessionState::locked);
-                outcome = "locked";
-            }
+            out.user_locked = record_check(ops, loaded, valid || failed_open, ticket);
             if (failed_open) {
                 must(m_store.audit({now, "failmode.safe", loaded.user.email, hash, "allowed",
-                                    "provider unreachable; code not checked"}));
+                                    "provider unreachable (" + verdict.error().message +
+                                        "); second factor skipped, code not checked"}));
+            }
+            std::string outcome = failed_open ? "skipped" : valid ? "ok" : "wrong";
+            if (!valid && !failed_open && loaded.session.status == "locked") {
+                outcome = "locked";
             }
             return m_store.audit({now, "code.check", loaded.user.email, hash, outcome,
                                   !valid && verdict.ok() && *verdict == authy::TokenVerdict::reused
@@ -236,6 +220,65 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         out.accepted = valid && out.view.state == SessionState::approved;
         return out;
     });
+}
+
+std::optional<Error> Logins::reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
+                                           int& ticket) {
+    auto& s = loaded.session;
+    auto state = *parse_state(s.status);
+    if (state == SessionState::approved) {
+        return make_error(Exit::conflict, "this login is already approved; the code was not checked",
+                          "log out first to check a code for a new login");
+    }
+    if (!is_pending(state)) {
+        return ops.refusal_for(state);
+    }
+    if (auto locked = ops.user_refusal(loaded.user)) {
+        return locked;
+    }
+    if (s.attempts >= m_policy.throttle.max_code_attempts) {
+        // Every attempt is taken (some may still be out at the provider): refuse, and let
+        // the last one decide whether the session locks.
+        return make_error(Exit::locked, "no attempts left for this login",
+                          "log in again with twofa login");
+    }
+    s.attempts += 1;
+    s.checks_in_flight += 1;
+    s.lease_until = ops.now + m_policy.check_lease;
+    s.updated_at = ops.now;
+    ticket = s.attempts;
+    must(m_store.update_session(s));
+    return std::nullopt;
+}
+
+bool Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool approve,
+                          int ticket) {
+    auto& s = loaded.session;
+    bool lease_live = s.checks_in_flight > 0;
+    if (lease_live) {
+        s.checks_in_flight -= 1; // the attempt stays taken: it is a wrong code now, or moot
+    } else if (!approve) {
+        s.attempts += 1; // its lease lapsed and gave the attempt back: take it again
+    }
+    auto state = *parse_state(s.status);
+    if (approve && is_pending(state)) {
+        ops.change(loaded, SessionState::approved);
+        return false;
+    }
+    if (approve) {
+        must(m_store.update_session(s));
+        return false;
+    }
+    if (is_pending(state) && ticket >= m_policy.throttle.max_code_attempts) {
+        ops.change(loaded, SessionState::locked);
+    } else {
+        must(m_store.update_session(s));
+    }
+    bool locked = ops.count_code_failure(loaded.user.id, s.id_hash);
+    if (auto fresh = must(m_store.find_user_by_id(loaded.user.id))) {
+        loaded.user = *fresh;
+    }
+    return locked;
 }
 
 Result<SessionView> Logins::resend(const std::string& session_id, std::optional<Via> via) {
@@ -458,6 +501,9 @@ Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
             auto to = remote == "approved" ? SessionState::approved
                       : remote == "denied" ? SessionState::denied
                                            : SessionState::expired;
+            if (to == SessionState::approved && ops.user_refusal(loaded.user)) {
+                to = SessionState::denied; // the user's lock holds for pushes too
+            }
             ops.change(loaded, to);
             return m_store.audit({now, "onetouch.poll", loaded.user.email, hash, remote, ""});
         }));

@@ -81,17 +81,30 @@ Exit exit_for(SessionState s) noexcept {
     return Exit::not_found;
 }
 
-std::int64_t password_backoff(const ThrottlePolicy& p, int failures) noexcept {
+namespace {
+
+// 0 for the first `free` failures, then base, 2*base, ... capped at 15 minutes.
+std::int64_t doubling(int failures, int free, std::int64_t base) noexcept {
     constexpr std::int64_t k_cap = std::int64_t{15} * 60;
-    int over = failures - p.free_password_failures;
+    int over = failures - free;
     if (over <= 0) {
         return 0;
     }
-    std::int64_t delay = p.password_base_delay;
+    std::int64_t delay = base;
     for (int i = 1; i < over && delay < k_cap; ++i) {
         delay *= 2;
     }
     return std::min(delay, k_cap);
+}
+
+} // namespace
+
+std::int64_t password_backoff(const ThrottlePolicy& p, int failures) noexcept {
+    return doubling(failures, p.free_password_failures, p.password_base_delay);
+}
+
+std::int64_t code_backoff(const ThrottlePolicy& p, int failures) noexcept {
+    return doubling(failures, p.max_code_attempts, p.code_base_delay);
 }
 
 bool password_locks(const ThrottlePolicy& p, int failures) noexcept {

@@ -20,7 +20,61 @@ Loaded SessionOps::load(const std::string& id_hash) {
     }
     Loaded loaded{*session, *user};
     expire_if_due(loaded);
+    lapse_leases(loaded);
     return loaded;
+}
+
+bool SessionOps::lapse_leases(Loaded& loaded) {
+    auto& s = loaded.session;
+    if (s.checks_in_flight <= 0 || now < s.lease_until) {
+        return false;
+    }
+    s.attempts = std::max(0, s.attempts - s.checks_in_flight);
+    s.checks_in_flight = 0;
+    s.updated_at = now;
+    must(store.update_session(s));
+    must(store.audit({now, "code.check", loaded.user.email, s.id_hash, "lapsed",
+                      "a check got no answer before its lease ended; attempt given back"}));
+    return true;
+}
+
+std::optional<Error> SessionOps::user_refusal(const UserRecord& user) const {
+    if (user.code_locked_until >= k_locked_for_good) {
+        return make_error(Exit::locked,
+                          "the second factor is locked after too many wrong codes across logins",
+                          "ask an administrator to run: twofa user unlock " + user.email);
+    }
+    if (user.code_locked_until > now) {
+        return make_error(Exit::locked, "too many wrong codes",
+                          "wait " + std::to_string(user.code_locked_until - now) +
+                              " s and try again");
+    }
+    return std::nullopt;
+}
+
+bool SessionOps::count_code_failure(std::int64_t user_id, const std::string& id_hash) {
+    auto user = must(store.find_user_by_id(user_id));
+    if (!user) {
+        return false;
+    }
+    UserRecord& u = *user;
+    u.code_failures += 1;
+    u.updated_at = now;
+    bool locks = u.code_failures >= policy.throttle.user_code_failures;
+    if (locks) {
+        u.code_locked_until = policy.throttle.user_lock_seconds > 0
+                                  ? now + policy.throttle.user_lock_seconds
+                                  : k_locked_for_good;
+        u.status = to_string(SessionState::locked);
+    } else if (auto wait = code_backoff(policy.throttle, u.code_failures); wait > 0) {
+        u.code_locked_until = now + wait;
+    }
+    must(store.update_user(u));
+    if (locks) {
+        must(store.audit({now, "code.lock", u.email, id_hash, "locked",
+                          std::to_string(u.code_failures) + " wrong codes in a row"}));
+    }
+    return locks;
 }
 
 bool SessionOps::expire_if_due(Loaded& loaded) {
@@ -50,6 +104,12 @@ void SessionOps::change(Loaded& loaded, SessionState to) {
     }
     must(store.update_session(loaded.session));
     loaded.user = mirror(loaded.user.id, loaded.session);
+    if (to == SessionState::approved && loaded.user.code_failures > 0) {
+        // The second factor was shown: the count of wrong codes starts again.
+        loaded.user.code_failures = 0;
+        loaded.user.code_locked_until = 0;
+        must(store.update_user(loaded.user));
+    }
 }
 
 UserRecord SessionOps::mirror(std::int64_t user_id, const SessionRecord& session) {
@@ -197,6 +257,9 @@ CallbackOutcome SessionOps::apply_callback(const authy::Callback& cb) {
             expire_if_due(loaded);
             auto state = parse_state(loaded.session.status).value_or(SessionState::unverified);
             auto to = cb.status == "approved" ? SessionState::approved : SessionState::denied;
+            if (to == SessionState::approved && user_refusal(loaded.user)) {
+                to = SessionState::denied; // the user's lock holds for pushes too
+            }
             if (state == SessionState::onetouch) {
                 change(loaded, to);
                 outcome = CallbackOutcome::applied;
@@ -222,7 +285,7 @@ Result<authy::TokenVerdict> SessionOps::provider_verify(const ProviderGetter& pr
 }
 
 bool SessionOps::may_fail_open(const Error& error) const {
-    return policy.failmode_safe && error.code == Exit::unavailable;
+    return policy.failmode_safe && error.unreachable;
 }
 
 void SessionOps::undo(const std::string& id_hash, const char* event, const Error& why,
@@ -244,11 +307,12 @@ void SessionOps::undo(const std::string& id_hash, const char* event, const Error
 
 void SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
     undo(id_hash, "code.check", why, [](SessionRecord& s) {
-        if (s.attempts <= 0 ||
+        if (s.attempts <= 0 || s.checks_in_flight <= 0 ||
             !is_pending(parse_state(s.status).value_or(SessionState::unverified))) {
-            return false;
+            return false; // its lease lapsed already, or the session moved on
         }
         s.attempts -= 1;
+        s.checks_in_flight -= 1;
         return true;
     });
 }

@@ -4,6 +4,7 @@
 #include <twofa/login.hpp>
 
 #include <functional>
+#include <optional>
 #include <type_traits>
 
 namespace twofa::detail {
@@ -37,6 +38,14 @@ struct SessionOps {
     Loaded load(const std::string& id_hash);
     // Marks an overdue pending or approved session expired; true when it did.
     bool expire_if_due(Loaded& loaded);
+    // Gives back the attempts of code checks whose lease lapsed (their process died before
+    // the provider answered); true when it wrote the session.
+    bool lapse_leases(Loaded& loaded);
+    // The refusal while the user's second factor is locked or backing off, else nullopt.
+    std::optional<Error> user_refusal(const UserRecord& user) const;
+    // Inside a transaction: one more wrong code for the user, across sessions; backs off or
+    // locks the user (audited). True when this failure locked the user.
+    bool count_code_failure(std::int64_t user_id, const std::string& id_hash);
     // Moves the session to `to` (which must be allowed by can_transition), writes it and
     // mirrors the user's status. Approval starts the approved lifetime.
     void change(Loaded& loaded, SessionState to);

@@ -69,6 +69,13 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_at ON audit_events (at);
 )sql",
+    // 3: second-factor failures counted per user across sessions; leases on code checks
+    R"sql(
+ALTER TABLE users ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN code_locked_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_sessions ADD COLUMN checks_in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_sessions ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 Error store_error(const std::string& what, const SQLite::Exception& e) {
@@ -154,6 +161,8 @@ UserRecord read_user(SQLite::Statement& q) {
     u.locked_until = q.getColumn(9).getInt64();
     u.created_at = q.getColumn(10).getInt64();
     u.updated_at = q.getColumn(11).getInt64();
+    u.code_failures = q.getColumn(12).getInt();
+    u.code_locked_until = q.getColumn(13).getInt64();
     return u;
 }
 
@@ -171,12 +180,14 @@ SessionRecord read_session(SQLite::Statement& q) {
     s.created_at = q.getColumn(9).getInt64();
     s.expires_at = q.getColumn(10).getInt64();
     s.updated_at = q.getColumn(11).getInt64();
+    s.checks_in_flight = q.getColumn(12).getInt();
+    s.lease_until = q.getColumn(13).getInt64();
     return s;
 }
 
 constexpr const char* k_session_columns =
     "id, id_hash, user_id, method, status, approval_uuid, attempts, sends, last_send_at, "
-    "created_at, expires_at, updated_at";
+    "created_at, expires_at, updated_at, checks_in_flight, lease_until";
 
 // Binds a UUID, or NULL for none (the column is UNIQUE, and NULLs never collide).
 void bind_uuid(SQLite::Statement& q, int index, const std::string& uuid) {
@@ -209,7 +220,7 @@ class Lease {
 
 constexpr const char* k_user_columns =
     "id, email, name, country_code, phone, authy_id, password_hash, status, failed_logins, "
-    "locked_until, created_at, updated_at";
+    "locked_until, created_at, updated_at, code_failures, code_locked_until";
 
 class SqliteStore final : public Store {
   public:
@@ -278,15 +289,18 @@ class SqliteStore final : public Store {
 
     Status update_user(const UserRecord& u) override {
         return guarded_status("cannot update user", [&]() -> Status {
-            SQLite::Statement q(m_db, "UPDATE users SET status = ?, failed_logins = ?, "
-                                      "locked_until = ?, password_hash = ?, updated_at = ? "
-                                      "WHERE id = ?");
+            Lease lease(cached("UPDATE users SET status = ?, failed_logins = ?, "
+                               "locked_until = ?, password_hash = ?, updated_at = ?, "
+                               "code_failures = ?, code_locked_until = ? WHERE id = ?"));
+            auto& q = *lease;
             q.bind(1, u.status);
             q.bind(2, u.failed_logins);
             q.bind(3, u.locked_until);
             q.bind(4, u.password_hash);
             q.bind(5, u.updated_at);
-            q.bind(6, u.id);
+            q.bind(6, u.code_failures);
+            q.bind(7, u.code_locked_until);
+            q.bind(8, u.id);
             if (q.exec() == 0) {
                 return make_error(Exit::not_found, "user " + u.email + " no longer exists",
                                   "run twofa user list");
@@ -358,7 +372,8 @@ class SqliteStore final : public Store {
         return guarded_status("cannot update the session", [&]() -> Status {
             Lease lease(cached("UPDATE login_sessions SET method = ?, status = ?, "
                                "approval_uuid = ?, attempts = ?, sends = ?, "
-                               "last_send_at = ?, expires_at = ?, updated_at = ? WHERE id = ?"));
+                               "last_send_at = ?, expires_at = ?, updated_at = ?, "
+                               "checks_in_flight = ?, lease_until = ? WHERE id = ?"));
             auto& q = *lease;
             q.bind(1, s.method);
             q.bind(2, s.status);
@@ -368,7 +383,9 @@ class SqliteStore final : public Store {
             q.bind(6, s.last_send_at);
             q.bind(7, s.expires_at);
             q.bind(8, s.updated_at);
-            q.bind(9, s.id);
+            q.bind(9, s.checks_in_flight);
+            q.bind(10, s.lease_until);
+            q.bind(11, s.id);
             if (q.exec() == 0) {
                 return make_error(Exit::not_found, "the login session no longer exists",
                                   "run twofa login again");

@@ -139,6 +139,8 @@ Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int6
     UserRecord u = *user;
     u.failed_logins = 0;
     u.locked_until = 0;
+    u.code_failures = 0;
+    u.code_locked_until = 0;
     if (u.status == "locked") {
         u.status = "unverified";
     }

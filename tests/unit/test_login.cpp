@@ -7,6 +7,7 @@
 #include <twofa/login.hpp>
 #include <twofa/otp.hpp>
 #include <twofa/password.hpp>
+#include <twofa/users.hpp>
 #include <twofa/validate.hpp>
 
 #include <set>
@@ -243,6 +244,81 @@ TEST_CASE("failmode = safe lets a login through when Authy is unreachable, and s
     CHECK(w.logins->start(w.user, Via::sms).error().code == Exit::rejected);
 }
 
+TEST_CASE("failmode = safe never turns a malformed answer into a pass, nor calls a code right") {
+    World w;
+    LoginPolicy p;
+    p.failmode_safe = true;
+    w.set_policy(p);
+    auto v = w.logins->start(w.user, Via::sms).value();
+    w.authy->fail_status = 200; // 200 with a body that is not a verdict
+    CHECK(w.logins->verify(v.id, "1234567").error().code == Exit::unavailable);
+    CHECK(w.logins->status(v.id).value().state == SessionState::sms);
+    w.authy->fail_status = 503;
+    auto skipped = w.logins->verify(v.id, "7654321").value();
+    CHECK_FALSE(skipped.accepted);
+    CHECK(skipped.view.failed_open);
+    CHECK(skipped.view.state == SessionState::approved);
+}
+
+TEST_CASE("wrong codes count per user across sessions: back-off, then a lock for every channel") {
+    World w;
+    LoginPolicy p;
+    p.throttle.user_code_failures = 7;
+    w.set_policy(p);
+    int checks = 0;
+    for (int session = 0; session < 8; ++session) {
+        auto v = w.logins->start(w.user, Via::token);
+        if (!v.ok()) {
+            CHECK(v.error().code == Exit::locked);
+            continue;
+        }
+        for (int i = 0; i < 5; ++i) {
+            auto before = w.authy->paths.size();
+            auto r = w.logins->verify(v->id, "0000000");
+            checks += static_cast<int>(w.authy->paths.size() - before);
+            w.now += 1;
+            if (!r.ok()) {
+                CHECK(r.error().code == Exit::locked);
+            }
+        }
+        w.now += 20; // past any back-off
+    }
+    CHECK(checks == 7);
+    auto u = w.store->find_user(w.user.email).value().value();
+    CHECK(u.code_failures == 7);
+    CHECK(u.code_locked_until == k_locked_for_good);
+    for (Via via : {Via::sms, Via::call, Via::token, Via::onetouch}) {
+        CHECK(w.logins->start(u, via).error().code == Exit::locked);
+    }
+    REQUIRE(unlock_user(*w.store, w.user.email, w.now).ok());
+    auto v = w.logins->start(w.user, Via::token).value();
+    CHECK(w.logins->verify(v.id, "1234567").value().accepted);
+}
+
+TEST_CASE("a check whose process died gives its attempt back when the lease lapses") {
+    World w;
+    auto v = w.logins->start(w.user, Via::sms).value();
+    auto hash = hash_session_id(v.id);
+    auto s = w.store->find_session(hash).value().value();
+    s.attempts = 5; // five checks out at the provider, their processes killed
+    s.checks_in_flight = 5;
+    s.lease_until = w.now + 40;
+    REQUIRE(w.store->update_session(s).ok());
+    CHECK(w.logins->verify(v.id, "1234567").error().code == Exit::locked);
+    w.now += 40;
+    CHECK(w.logins->status(v.id).value().attempts_left == 5);
+    CHECK(w.logins->verify(v.id, "1234567").value().accepted);
+}
+
+TEST_CASE("an approved login does not check, nor accept, another code") {
+    World w;
+    auto v = w.logins->start(w.user, Via::token).value();
+    REQUIRE(w.logins->verify(v.id, "1234567").value().accepted);
+    auto before = w.authy->paths.size();
+    CHECK(w.logins->verify(v.id, "9999999").error().code == Exit::conflict);
+    CHECK(w.authy->paths.size() == before);
+}
+
 TEST_CASE("two sessions of one user are independent; the user mirrors the latest") {
     World w;
     auto a = w.logins->start(w.user, Via::token).value();
@@ -340,6 +416,21 @@ TEST_CASE("verify and sms replies: only 200 with \"token\":\"is valid\" is valid
     CHECK(authy::decode_verify(resp(200, R"({"token":"is invalid"})")).error().code ==
           Exit::unavailable);
     CHECK(authy::decode_verify(resp(200, "not json")).error().code == Exit::unavailable);
+    // success and the token text together; a key given twice is never read either way.
+    CHECK(authy::decode_verify(resp(200, R"({"token":"is valid"})")).error().code ==
+          Exit::unavailable);
+    CHECK(authy::decode_verify(resp(200, R"({"token":"is valid","success":false})"))
+              .error()
+              .code == Exit::unavailable);
+    CHECK(authy::decode_verify(resp(200, R"({"token":"x","token":"is valid","success":true})"))
+              .error()
+              .code == Exit::unavailable);
+    CHECK(authy::decode_verify(
+              resp(200, R"({"token":"is valid","success":true,"d":{"a":1,"a":2}})"))
+              .error()
+              .code == Exit::unavailable);
+    CHECK_FALSE(authy::decode_verify(resp(200, "not json")).error().unreachable);
+    CHECK(authy::decode_verify(resp(503, "")).error().unreachable);
     CHECK(authy::decode_verify(resp(401, R"({"error_code":"60001","message":"Invalid API key"})"))
               .error()
               .code == Exit::rejected);

@@ -71,6 +71,10 @@ TEST_CASE("password back-off doubles after the free failures, then locks") {
     CHECK(password_backoff(p, 5) == 4);
     CHECK(password_backoff(p, 9) == 64);
     CHECK(password_backoff(p, 1000) == 15 * 60);
+    CHECK(code_backoff(p, 5) == 0); // one session's worth of wrong codes is free
+    CHECK(code_backoff(p, 6) == 1);
+    CHECK(code_backoff(p, 8) == 4);
+    CHECK(code_backoff(p, 1000) == 15 * 60);
     CHECK(!password_locks(p, 9));
     CHECK(password_locks(p, 10));
 }

@@ -34,6 +34,10 @@ struct Error {
     Exit code = Exit::internal;
     std::string message;
     std::string hint;
+    // The provider could not be reached (connection, DNS, TLS, timeout) or answered 5xx: the
+    // only failures `failmode = safe` may skip the second factor for. A malformed or
+    // unexpected answer is Exit::unavailable too, but never unreachable.
+    bool unreachable = false;
 
     // "<message> (<hint>)", or just the message when there is no hint.
     std::string text() const;

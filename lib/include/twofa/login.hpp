@@ -13,6 +13,11 @@
 
 namespace twofa {
 
+namespace detail {
+struct SessionOps;
+struct Loaded;
+} // namespace detail
+
 // How the second factor is delivered. auto: OneTouch when Authy says the user has the app
 // (status.registered), else SMS.
 enum class Via { automatic, onetouch, sms, call, token };
@@ -27,6 +32,9 @@ struct LoginPolicy {
     bool failmode_safe = false;        // provider unreachable: let the login through, logged
     std::string onetouch_message = "Request to log in";
     int onetouch_seconds = 120; // the approval request's lifetime, sent explicitly
+    // How long a code check may be out at the provider before its attempt is given back
+    // (its process died): longer than the provider call can take with its retries.
+    std::int64_t check_lease = 40;
 };
 
 // What a OneTouch callback did.
@@ -59,7 +67,8 @@ struct SessionView {
 // The result of checking a code.
 struct CodeCheck {
     SessionView view;
-    bool accepted = false; // false: wrong code (view.state is locked after the last attempt)
+    bool accepted = false;    // the provider said the code is right (never set by failmode)
+    bool user_locked = false; // this wrong code locked the user's second factor
 };
 
 // Counts for `twofa status --all`.
@@ -83,7 +92,10 @@ class Logins {
 
     // Checks a code. Exit::usage for a malformed code or id (nothing sent), not_found for no
     // such session or one ended by logout, expired / denied / locked for a finished session,
-    // locked when the attempts are used up. A wrong code is a CodeCheck with accepted false.
+    // locked when the attempts are used up or the user's second factor is locked or backing
+    // off, conflict for a session already approved (the code is not checked). A wrong code
+    // is a CodeCheck with accepted false; so is a login let through by failmode = safe
+    // (view.failed_open, view.state approved).
     Result<CodeCheck> verify(const std::string& session_id, const std::string& code);
 
     // Sends the code again (at most one send per 30 s and 5 per session: Exit::locked with
@@ -124,6 +136,12 @@ class Logins {
     apply_callbacks(const std::vector<authy::Callback>& callbacks);
 
   private:
+    // verify's steps: take an attempt (the refusal, or nullopt with ticket set), and record
+    // the verdict (true when it locked the user).
+    std::optional<Error> reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
+                                       int& ticket);
+    bool record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool approve, int ticket);
+
     Store& m_store;
     ProviderGetter m_provider;
     LoginPolicy m_policy;

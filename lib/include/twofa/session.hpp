@@ -41,11 +41,21 @@ struct ThrottlePolicy {
     int free_password_failures = 2;       // failures before back-off starts
     std::int64_t password_base_delay = 1; // seconds, doubled per further failure
     int lock_after_password_failures = 10;
+    // Wrong codes across all of a user's sessions: after max_code_attempts of them each
+    // further one waits code_base_delay, doubled; user_code_failures of them lock the user
+    // for user_lock_seconds (0: until an administrator unlocks).
+    int user_code_failures = 10;
+    std::int64_t user_lock_seconds = 0;
+    std::int64_t code_base_delay = 1;
 };
 
 // Seconds a user must wait before the next password attempt after `failures` consecutive
 // failures: 0 for the first free ones, then base, 2*base, 4*base, ... (capped at 15 minutes).
 std::int64_t password_backoff(const ThrottlePolicy& p, int failures) noexcept;
+
+// Seconds before the next code may be checked after `failures` wrong codes in a row across
+// sessions: 0 for the first max_code_attempts, then base, 2*base, ... (capped at 15 minutes).
+std::int64_t code_backoff(const ThrottlePolicy& p, int failures) noexcept;
 
 // True when that many consecutive password failures lock the account.
 bool password_locks(const ThrottlePolicy& p, int failures) noexcept;

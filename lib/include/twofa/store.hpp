@@ -25,7 +25,16 @@ struct UserRecord {
     std::int64_t locked_until = 0; // unix seconds; 0 when not locked
     std::int64_t created_at = 0;
     std::int64_t updated_at = 0;
+    // Wrong second-factor codes in a row, across sessions (a new login does not reset it;
+    // a correct code, an approved push or `user unlock` does).
+    int code_failures = 0;
+    // No code is checked and no login started before this (unix seconds): back-off, or a
+    // lock (k_locked_for_good until an administrator unlocks).
+    std::int64_t code_locked_until = 0;
 };
+
+// code_locked_until of a user locked until an administrator unlocks it.
+inline constexpr std::int64_t k_locked_for_good = 253402300799; // 9999-12-31
 
 // A login session. The id itself is never stored: id_hash is its SHA-256 (hex).
 struct SessionRecord {
@@ -35,7 +44,9 @@ struct SessionRecord {
     std::string method;        // "onetouch", "sms", "call", "token"
     std::string status;        // a SessionState name
     std::string approval_uuid; // OneTouch request, empty for codes
-    int attempts = 0;          // codes checked (a check is counted before it is sent)
+    int attempts = 0;          // wrong codes, and checks out at the provider (in flight)
+    int checks_in_flight = 0;  // of those, checks not answered yet: a lease each
+    std::int64_t lease_until = 0; // when in-flight checks lapse (their process died)
     int sends = 0;             // codes sent
     std::int64_t last_send_at = 0;
     std::int64_t created_at = 0;
@@ -60,7 +71,7 @@ struct AuditEvent {
 };
 
 // Newest schema version; PRAGMA user_version holds the version of a database.
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 class Store {
   public:
