@@ -1,6 +1,7 @@
 // twofa-sandbox: parse flags, bind, print the address, serve until SIGINT/SIGTERM.
 #include <twofa/sandbox.hpp>
 
+#include "harden.hpp"
 #include "stop_signals.hpp"
 
 #include <CLI/CLI.hpp>
@@ -36,6 +37,7 @@ int fail(const twofa::Error& e) {
 } // namespace
 
 int main(int argc, char** argv) {
+    twofa::cli::harden_process();
     CLI::App app{"twofa-sandbox - an offline Authy API look-alike for demos, CI and tests.\n"
                  "Scenarios by the phone's last four digits: 0000 (and others) app, approves;\n"
                  "1111 app, denies; 2222 no app; 3333 app, never answers; 4444 invalid phone.",

@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "terminal.hpp"
 
 #include <twofa/time_text.hpp>
 
@@ -17,7 +18,11 @@ const Config& App::config() {
 
 Store& App::store() {
     if (!m_store) {
-        m_store = unwrap(open_sqlite_store(config().db_path));
+        const Config& c = config();
+        StoreOpen mode = !may_create_store ? StoreOpen::existing
+                         : c.db_explicit   ? StoreOpen::create
+                                           : StoreOpen::create_with_folders;
+        m_store = unwrap(open_sqlite_store(c.db_path, mode));
     }
     return *m_store;
 }
@@ -88,6 +93,9 @@ std::string iso_time(std::int64_t unix_seconds) {
 namespace twofa::cli {
 
 SessionRef resolve_session(App& app, const std::optional<std::string>& flag) {
+    if (flag && *flag == "-") {
+        return {unwrap(read_stdin_line("session id")), SessionSource::stdin_line};
+    }
     if (flag) {
         return {*flag, SessionSource::flag};
     }
@@ -102,9 +110,14 @@ SessionRef resolve_session(App& app, const std::optional<std::string>& flag) {
 }
 
 void add_session_flag(CLI::App& cmd, std::optional<std::string>& target) {
-    cmd.add_option_function<std::string>(
+    auto* id = cmd.add_option_function<std::string>(
         "--session", [&target](const std::string& v) { target = v; },
-        "login session id (default: $TWOFA_SESSION, else the current session)");
+        "login session id, or - for a line of standard input (default: $TWOFA_SESSION, else "
+        "the current session); an id on the command line is visible to other users in ps");
+    cmd.add_flag_callback(
+           "--session-stdin", [&target] { target = "-"; },
+           "read the session id from the first line of standard input")
+        ->excludes(id);
 }
 
 nlohmann::json session_json(const SessionView& v, bool with_id) {

@@ -34,6 +34,9 @@ class App {
     bool json = false;
     std::optional<std::string> config_path;
     FlagValues flags;
+    // Set by the commands that write (user add, user import, serve-callback): only they may
+    // create a missing database; every other command needs an existing one.
+    bool may_create_store = false;
     // The chosen command sets this; main runs it and exits with what it returns.
     std::function<int()> run;
 
@@ -57,18 +60,19 @@ class App {
 };
 
 // Where a session id came from.
-enum class SessionSource { flag, environment, file };
+enum class SessionSource { flag, stdin_line, environment, file };
 
 struct SessionRef {
     std::string id;
     SessionSource source = SessionSource::file;
 };
 
-// The session to act on: --session, else $TWOFA_SESSION, else the current-session file.
+// The session to act on: --session (from stdin when it is "-"), else $TWOFA_SESSION, else
+// the current-session file.
 // Exit::not_found when there is none.
 SessionRef resolve_session(App& app, const std::optional<std::string>& flag);
 
-// Adds --session ID to a command.
+// Adds --session ID and --session-stdin to a command.
 void add_session_flag(CLI::App& cmd, std::optional<std::string>& target);
 
 // {"email","method","status","expires_at","attempts_left"} (+ "session" when given).

@@ -1,13 +1,18 @@
 // twofa: parse the command line, run one command, map every failure to its exit code here.
 #include "app.hpp"
+#include "harden.hpp"
 #include "terminal.hpp"
+
+#include <twofa/validate.hpp>
 
 #include <iostream>
 
 namespace {
 
+// Every error line passes the control-character filter: messages quote the operator's own
+// arguments and environment, which may hold escape sequences.
 int report(const twofa::Error& e, bool json) {
-    std::cerr << "twofa: error: " << e.text() << "\n";
+    std::cerr << "twofa: error: " << twofa::strip_control(e.text()) << "\n";
     if (json) {
         nlohmann::json doc = {{"error",
                                {{"code", static_cast<int>(e.code)},
@@ -22,6 +27,7 @@ int report(const twofa::Error& e, bool json) {
 
 int main(int argc, char** argv) {
     using twofa::Exit;
+    twofa::cli::harden_process();
     twofa::cli::install_interrupt_handler();
     twofa::cli::App app;
     CLI::App root{"twofa - two-factor authentication for logins, on the Authy API.\n"

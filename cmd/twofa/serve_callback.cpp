@@ -3,6 +3,7 @@
 #include "stop_signals.hpp"
 
 #include <twofa/listener.hpp>
+#include <twofa/validate.hpp>
 
 #include <iostream>
 #include <mutex>
@@ -22,7 +23,8 @@ void split_listen(const std::string& listen, ListenerOptions& o) {
         }
     }
     if (port < 0 || port > 65535 || colon == 0) {
-        throw Failure(make_error(Exit::usage, "listen address '" + listen + "' is not HOST:PORT",
+        throw Failure(make_error(Exit::usage,
+                                 "listen address '" + strip_control(listen) + "' is not HOST:PORT",
                                  "e.g. --listen 127.0.0.1:8080"));
     }
     o.host = listen.substr(0, colon);
@@ -51,9 +53,13 @@ int run_serve(App& app) {
         });
     StopSignals signals;
     int port = unwrap(listener.bind());
-    std::cout << "twofa serve-callback listening on " << (c.tls_cert.empty() ? "http" : "https")
-              << "://" << o.host << ":" << port << unwrap(callback_path(listener.public_url()))
-              << " (signatures checked against " << listener.public_url() << ")" << std::endl;
+    std::cout << strip_control("twofa serve-callback listening on " +
+                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
+                               o.host + ":" + std::to_string(port) +
+                               unwrap(callback_path(listener.public_url())) +
+                               " (signatures checked against " + listener.public_url() +
+                               "; database " + c.db_path + ")")
+              << std::endl;
     signals.serve(
         [&] {
             listener.run();
@@ -78,7 +84,10 @@ void register_serve_callback(CLI::App& root, App& app) {
                     "it (default http://LISTEN/authy/callback)");
     add_config_flag(*cmd, app, "--tls-cert", "callback.tls_cert", "PEM certificate for HTTPS");
     add_config_flag(*cmd, app, "--tls-key", "callback.tls_key", "PEM private key for HTTPS");
-    cmd->callback([&app] { app.run = [&app] { return run_serve(app); }; });
+    cmd->callback([&app] {
+        app.may_create_store = true;
+        app.run = [&app] { return run_serve(app); };
+    });
 }
 
 } // namespace twofa::cli

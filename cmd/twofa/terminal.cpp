@@ -1,13 +1,14 @@
 #include "terminal.hpp"
 
+#include <twofa/validate.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <iostream>
 #include <poll.h>
-#include <sstream>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -181,19 +182,44 @@ Result<std::string> read_stdin_line(const std::string& what) {
     return line;
 }
 
-Result<std::string> read_input_file(const std::string& path) {
-    std::ostringstream out;
-    if (path == "-") {
-        out << std::cin.rdbuf();
-        return out.str();
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return make_error(Exit::usage, "cannot read " + path + ": " + std::strerror(errno),
+Result<std::string> read_input_file(const std::string& path, std::size_t max_bytes) {
+    const std::string shown = strip_control(path);
+    int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return make_error(Exit::usage, "cannot read " + shown + ": " + std::strerror(errno),
                           "check the path");
     }
-    out << in.rdbuf();
-    return out.str();
+    struct stat st {};
+    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (path != "-" && !regular) {
+        ::close(fd);
+        return make_error(Exit::usage, shown + " is not a regular file",
+                          "give a CSV or JSON-lines file, or - for standard input");
+    }
+    std::string out;
+    char buf[65536];
+    while (true) {
+        auto n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes) {
+            break; // reported by the parser, without reading the rest
+        }
+    }
+    if (fd != STDIN_FILENO) {
+        ::close(fd);
+    }
+    if (out.size() > max_bytes) {
+        return make_error(Exit::usage,
+                          shown + " is larger than " + std::to_string(max_bytes >> 20) + " MiB",
+                          "split it into smaller files");
+    }
+    return out;
 }
 
 } // namespace twofa::cli

@@ -3,6 +3,7 @@
 // terminal and exits 130. The only place in twofa that touches termios.
 #include <twofa/result.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace twofa::cli {
@@ -45,7 +46,8 @@ void set_status_line_active(bool active);
 // One line of standard input without its line ending; Exit::usage on end of input.
 Result<std::string> read_stdin_line(const std::string& what);
 
-// The whole of a file, or standard input for "-".
-Result<std::string> read_input_file(const std::string& path);
+// The whole of a regular file, or standard input for "-"; Exit::usage for anything else (a
+// directory, a device) or for more than max_bytes, which is never read past.
+Result<std::string> read_input_file(const std::string& path, std::size_t max_bytes);
 
 } // namespace twofa::cli

@@ -205,7 +205,10 @@ void register_user(CLI::App& root, App& app) {
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
     cmd->add_flag("--send-install-link", add->install_link, "have Authy text an app install link");
     cmd->add_flag("--if-not-exists", add->if_not_exists, "exit 0 when the email is enrolled");
-    cmd->callback([&app, add] { app.run = [&app, add] { return run_add(app, *add); }; });
+    cmd->callback([&app, add] {
+        app.may_create_store = true;
+        app.run = [&app, add] { return run_add(app, *add); };
+    });
 
     cmd = user->add_subcommand("list", "list enrolled users");
     cmd->callback([&app] { app.run = [&app] { return run_list(app); }; });

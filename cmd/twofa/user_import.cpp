@@ -23,7 +23,7 @@ void draw_progress(std::size_t done, std::size_t total) {
 }
 
 int run_import(App& app, const ImportArgs& a) {
-    auto rows = unwrap(parse_import(unwrap(read_input_file(a.file))));
+    auto rows = unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
     Store& store = app.store();
     const bool progress = !app.json && stderr_is_tty() && rows.size() > 1;
     ImportOptions opts;
@@ -84,7 +84,10 @@ void register_user_import(CLI::App& user_cmd, App& app) {
     cmd->add_option("--jobs,-j", a->jobs, "registrations in flight at once")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
-    cmd->callback([&app, a] { app.run = [&app, a] { return run_import(app, *a); }; });
+    cmd->callback([&app, a] {
+        app.may_create_store = true;
+        app.run = [&app, a] { return run_import(app, *a); };
+    });
 }
 
 } // namespace twofa::cli

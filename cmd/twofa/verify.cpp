@@ -35,9 +35,14 @@ std::string obtain_code(const VerifyOptions& o) {
 }
 
 int run_verify(App& app, const VerifyOptions& o) {
+    // With --session-stdin the id is the first line of stdin, the code (--code-stdin) the next.
+    std::optional<SessionRef> first;
+    if (o.session && *o.session == "-") {
+        first = resolve_session(app, o.session);
+    }
     std::string code = obtain_code(o);
     unwrap(validate_code(code)); // before anything else: a bad code never reaches the store
-    SessionRef ref = resolve_session(app, o.session);
+    SessionRef ref = first ? *first : resolve_session(app, o.session);
     CodeCheck check = unwrap(app.logins().verify(ref.id, code));
     const SessionView& v = check.view;
     if (app.json) {

@@ -2,6 +2,8 @@
 
 #include "fs_util.hpp"
 
+#include <twofa/validate.hpp>
+
 #include <toml++/toml.h>
 
 #include <cstdlib>
@@ -87,12 +89,17 @@ Result<std::optional<long>> lookup_int(const Sources& s, const std::string& key,
     return out;
 }
 
+// $XDG_..., else $HOME/fallback; "" when neither is set (never "/": a database or a state file
+// must not land in the root folder because a service runs without HOME).
 std::string home_relative(const EnvLookup& env, const std::string& xdg,
                           const std::string& fallback) {
-    if (auto v = env(xdg)) {
+    if (auto v = env(xdg); v && !v->empty() && v->front() == '/') {
         return *v;
     }
-    return env("HOME").value_or("/") + "/" + fallback;
+    if (auto home = env("HOME"); home && !home->empty() && home->front() == '/') {
+        return *home + "/" + fallback;
+    }
+    return "";
 }
 
 } // namespace
@@ -107,24 +114,29 @@ Result<Config> resolve_config(const FlagValues& flags,
     } else if (auto v = env("TWOFA_CONFIG")) {
         path = *v;
     } else {
-        path = home_relative(env, "XDG_CONFIG_HOME", ".config") + "/twofa/config.toml";
+        auto base = home_relative(env, "XDG_CONFIG_HOME", ".config");
+        path = base.empty() ? "" : base + "/twofa/config.toml";
         explicit_path = false;
     }
     toml::table table;
     bool have_file = false;
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
+    if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            return config_error("config file " + strip_control(path) + " is not a regular file",
+                                "point --config / TWOFA_CONFIG at a TOML file");
+        }
         try {
             table = toml::parse_file(path);
             have_file = true;
             c.config_file = path;
         } catch (const toml::parse_error& e) {
-            return config_error("config file " + path +
+            return config_error("config file " + strip_control(path) +
                                     " is not valid TOML: " + std::string(e.description()),
                                 "line " + std::to_string(e.source().begin.line));
         }
     } else if (explicit_path) {
-        return config_error("config file " + path + " does not exist",
+        return config_error("config file " + strip_control(path) + " does not exist",
                             "check --config / TWOFA_CONFIG");
     }
     Sources s{flags, env, have_file ? &table : nullptr};
@@ -152,8 +164,13 @@ Result<Config> resolve_config(const FlagValues& flags,
         return {};
     };
 
-    c.db_path = home_relative(env, "XDG_DATA_HOME", ".local/share") + "/twofa/twofa.db";
-    c.state_dir = home_relative(env, "XDG_STATE_HOME", ".local/state") + "/twofa";
+    if (auto data = home_relative(env, "XDG_DATA_HOME", ".local/share"); !data.empty()) {
+        c.db_path = data + "/twofa/twofa.db";
+    }
+    if (auto state = home_relative(env, "XDG_STATE_HOME", ".local/state"); !state.empty()) {
+        c.state_dir = state + "/twofa";
+    }
+    const std::string default_db = c.db_path;
     for (const Status& st2 : {
              set_string(c.db_path, "db", "TWOFA_DB"),
              set_string(c.authy_url, "authy.url", "TWOFA_AUTHY_URL"),
@@ -177,6 +194,11 @@ Result<Config> resolve_config(const FlagValues& flags,
         if (!st2.ok()) {
             return st2.error();
         }
+    }
+    c.db_explicit = c.db_path != default_db;
+    if (c.db_path.empty()) {
+        return config_error("no place for the database: HOME and XDG_DATA_HOME are unset",
+                            "set HOME, or give the database with --db or TWOFA_DB");
     }
     std::string failmode = "secure";
     if (auto st3 = set_string(failmode, "failmode", ""); !st3.ok()) {
@@ -207,6 +229,9 @@ Result<Config> resolve_config(const FlagValues& flags,
 
 Result<std::string> load_api_key(const Config& config) {
     if (config.api_key_env) {
+        if (auto st = check_api_key(*config.api_key_env); !st.ok()) {
+            return st.error();
+        }
         return *config.api_key_env;
     }
     if (config.api_key_file.empty()) {
@@ -222,23 +247,42 @@ Result<std::string> load_api_key(const Config& config) {
         key.pop_back();
     }
     if (key.empty()) {
-        return config_error("API key file " + config.api_key_file + " is empty",
+        return config_error("API key file " + strip_control(config.api_key_file) + " is empty",
                             "put the key in it");
     }
+    if (auto st = check_api_key(key); !st.ok()) {
+        return st.error();
+    }
     return key;
+}
+
+Status check_api_key(std::string_view key) {
+    // It goes into an HTTP header: printable ASCII only, so no CR/LF can add a header.
+    for (char c : key) {
+        if (c < 0x21 || c > 0x7e) {
+            return config_error("the Authy API key contains a control character, a space or a "
+                                "non-ASCII byte",
+                                "copy the key again from the Twilio console");
+        }
+    }
+    if (key.size() > 256) {
+        return config_error("the Authy API key is longer than 256 characters",
+                            "copy the key again from the Twilio console");
+    }
+    return {};
 }
 
 Status check_provider_url(const std::string& url) {
     auto scheme_end = url.find("://");
     if (scheme_end == std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + url + "' has no scheme",
+        return make_error(Exit::usage, "provider URL '" + strip_control(url) + "' has no scheme",
                           "use https://...");
     }
     std::string scheme = url.substr(0, scheme_end);
     std::string rest = url.substr(scheme_end + 3);
     std::string host = rest.substr(0, rest.find_first_of("/?#"));
     if (host.empty() || host.find('@') != std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + url + "' has no usable host",
+        return make_error(Exit::usage, "provider URL '" + strip_control(url) + "' has no usable host",
                           "use https://host");
     }
     if (scheme == "https") {
@@ -255,9 +299,9 @@ Status check_provider_url(const std::string& url) {
             return {};
         }
         return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
-                          "use https:// for " + name);
+                          "use https:// for " + strip_control(name));
     }
-    return make_error(Exit::usage, "provider URL scheme '" + scheme + "' is not supported",
+    return make_error(Exit::usage, "provider URL scheme '" + strip_control(scheme) + "' is not supported",
                       "use https://");
 }
 

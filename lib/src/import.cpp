@@ -169,6 +169,21 @@ std::string field(const ImportRow& row, const char* key) {
 } // namespace
 
 Result<std::vector<ImportRow>> parse_import(const std::string& content) {
+    if (content.size() > k_max_import_bytes) {
+        return make_error(Exit::usage, "the import is larger than 64 MiB",
+                          "split it into smaller files");
+    }
+    std::size_t line = 1;
+    for (std::size_t start = 0; start < content.size(); ++line) {
+        auto end = content.find('\n', start);
+        end = end == std::string::npos ? content.size() : end;
+        if (end - start > k_max_import_line) {
+            return make_error(Exit::usage,
+                              "line " + std::to_string(line) + " is longer than 64 KiB",
+                              "is this the right file? rows are short CSV or JSON lines");
+        }
+        start = end + 1;
+    }
     auto first = content.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
     if (first != std::string::npos && content[first] == '{') {
         return parse_jsonl(content);

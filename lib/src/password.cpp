@@ -23,6 +23,14 @@ void ensure_sodium() {
 
 constexpr std::string_view k_werkzeug_prefix = "pbkdf2:sha256";
 
+// The most work one stored hash may ask of a login attempt (about a second here): werkzeug 3.1
+// uses 1,000,000 iterations; libsodium's "moderate" Argon2id is t=3, m=256 MiB.
+constexpr unsigned long k_max_pbkdf2_iterations = 2'000'000;
+constexpr unsigned long k_max_argon2_memory_kib = 262144;
+constexpr unsigned long k_max_argon2_passes = 4;
+constexpr unsigned long k_max_argon2_cost = 3 * k_max_argon2_memory_kib; // passes x memory
+constexpr unsigned long k_max_argon2_lanes = 4;
+
 struct Werkzeug {
     unsigned long iterations = 0;
     std::string_view salt;
@@ -49,7 +57,7 @@ bool parse_werkzeug(std::string_view h, Werkzeug& out) {
         auto [p, ec] =
             std::from_chars(digits.data(), digits.data() + digits.size(), out.iterations);
         if (ec != std::errc() || p != digits.data() + digits.size() || out.iterations == 0 ||
-            out.iterations > 10'000'000) {
+            out.iterations > k_max_pbkdf2_iterations) {
             return false;
         }
     }
@@ -83,6 +91,31 @@ bool is_argon2id(std::string_view h) {
     return h.substr(0, 10) == "$argon2id$";
 }
 
+// The number after `key=` in h, or 0.
+unsigned long argon2_param(std::string_view h, std::string_view key) {
+    auto at = h.find(key);
+    if (at == std::string_view::npos) {
+        return 0;
+    }
+    unsigned long v = 0;
+    const char* start = h.data() + at + key.size();
+    auto [p, ec] = std::from_chars(start, h.data() + h.size(), v);
+    return ec == std::errc() && p != start ? v : 0;
+}
+
+// $argon2id$v=19$m=65536,t=2,p=1$salt$hash with costs inside the bounds above.
+bool argon2id_within_bounds(std::string_view h) {
+    if (!is_argon2id(h) || h.size() >= crypto_pwhash_STRBYTES ||
+        h.find_first_of(" \t\r\n") != std::string_view::npos) {
+        return false;
+    }
+    unsigned long m = argon2_param(h, "$m=");
+    unsigned long t = argon2_param(h, ",t=");
+    unsigned long lanes = argon2_param(h, ",p=");
+    return m >= 8 && m <= k_max_argon2_memory_kib && t >= 1 && t <= k_max_argon2_passes &&
+           t * m <= k_max_argon2_cost && lanes >= 1 && lanes <= k_max_argon2_lanes;
+}
+
 } // namespace
 
 Result<std::string> hash_password(std::string_view password) {
@@ -99,6 +132,9 @@ Result<std::string> hash_password(std::string_view password) {
 bool verify_password(std::string_view password, std::string_view stored_hash) {
     ensure_sodium();
     if (is_argon2id(stored_hash)) {
+        if (!argon2id_within_bounds(stored_hash)) {
+            return false; // refused at import; never spend unbounded work on a login
+        }
         std::string h(stored_hash); // needs a NUL-terminated string
         return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
     }
@@ -121,14 +157,21 @@ bool password_needs_rehash(std::string_view stored_hash) {
 
 Status validate_password_hash(std::string_view stored_hash) {
     Werkzeug w;
-    if (is_argon2id(stored_hash) && stored_hash.size() < crypto_pwhash_STRBYTES &&
-        stored_hash.find_first_of(" \t\r\n") == std::string_view::npos) {
-        return {};
+    if (is_argon2id(stored_hash)) {
+        if (argon2id_within_bounds(stored_hash)) {
+            return {};
+        }
+        return make_error(Exit::usage,
+                          "the Argon2id hash's cost is out of bounds (at most m=262144 KiB, t=4, "
+                          "p=4, t*m <= 786432)",
+                          "re-hash the password at ordinary cost, or import it without a hash");
     }
     if (parse_werkzeug(stored_hash, w)) {
         return {};
     }
-    return make_error(Exit::usage, "password_hash is neither Argon2id nor pbkdf2:sha256",
+    return make_error(Exit::usage,
+                      "password_hash is neither Argon2id nor pbkdf2:sha256 (at most 2,000,000 "
+                      "iterations)",
                       "export the hash unchanged, e.g. pbkdf2:sha256:260000$salt$hex");
 }
 

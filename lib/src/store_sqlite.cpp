@@ -3,6 +3,8 @@
 
 #include "fs_util.hpp"
 
+#include <twofa/validate.hpp>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
@@ -123,26 +125,42 @@ void migrate(SQLite::Database& db, int target) {
     }
 }
 
-// Creates the file 0600 (and a missing folder 0700) before SQLite touches it; refuses an
-// existing file that group or others can access.
-Status prepare_file(const std::string& path) {
-    if (auto r = detail::make_private_dir(detail::parent_dir(path)); !r.ok()) {
-        return r;
-    }
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        return make_error(Exit::store, "cannot open database " + path + ": " + std::strerror(errno),
-                          "check --db and permissions");
-    }
+// Creates the file 0600 before SQLite touches it (with `create`; else it must exist), and
+// refuses an existing file that group or others can access. Folders: see StoreOpen.
+Status prepare_file(const std::string& path, StoreOpen mode) {
+    const std::string folder = detail::parent_dir(path);
     struct stat st {};
+    if (mode == StoreOpen::existing && ::stat(path.c_str(), &st) != 0) {
+        return make_error(Exit::store, "no database at " + strip_control(path),
+                          "enroll a user first, or set the db setting or TWOFA_DB to the database");
+    }
+    if (mode == StoreOpen::create_with_folders) {
+        if (auto r = detail::make_private_dir(folder); !r.ok()) {
+            return r;
+        }
+    } else if (mode == StoreOpen::create && ::stat(folder.c_str(), &st) != 0) {
+        return make_error(Exit::store,
+                          "the database's folder " + strip_control(folder) + " does not exist",
+                          "create it (mode 0700), or choose another database path");
+    }
+    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (mode == StoreOpen::existing ? 0 : O_CREAT);
+    int fd = ::open(path.c_str(), flags, 0600);
+    if (fd < 0) {
+        return make_error(Exit::store,
+                          "cannot open database " + strip_control(path) + ": " +
+                              std::strerror(errno),
+                          "check the database path and permissions");
+    }
     int rc = ::fstat(fd, &st);
     ::close(fd);
     if (rc != 0 || !S_ISREG(st.st_mode)) {
-        return make_error(Exit::store, "database " + path + " is not a regular file", "check --db");
+        return make_error(Exit::store, "database " + strip_control(path) + " is not a regular file",
+                          "check the database path");
     }
     if ((st.st_mode & 077) != 0) {
-        return make_error(Exit::config, "database " + path + " is accessible by group or others",
-                          "run: chmod 600 " + path);
+        return make_error(Exit::config,
+                          "database " + strip_control(path) + " is accessible by group or others",
+                          "run: chmod 600 " + strip_control(path));
     }
     return {};
 }
@@ -524,8 +542,8 @@ class SqliteStore final : public Store {
 
 } // namespace
 
-Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
-    if (auto r = prepare_file(path); !r.ok()) {
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, StoreOpen mode) {
+    if (auto r = prepare_file(path, mode); !r.ok()) {
         return r.error();
     }
     try {

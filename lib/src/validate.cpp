@@ -177,7 +177,9 @@ Result<std::string> validate_name(std::string_view name) {
         return usage("name is longer than 256 characters", "shorten it");
     }
     if (strip_control(name) != name) {
-        return usage("name contains control characters", "remove them");
+        return usage("name contains control characters or invisible formatting characters "
+                     "(bidirectional overrides, isolates, zero-width characters)",
+                     "remove them");
     }
     return std::string(name);
 }
@@ -199,6 +201,35 @@ Status validate_new_password(std::string_view password, std::string_view email) 
     return {};
 }
 
+namespace {
+
+// The UTF-8 length of an invisible character that reorders or hides text at s[i] (bidi
+// embeddings, overrides and isolates, zero-width characters, line and paragraph
+// separators, the byte-order mark), or 0.
+std::size_t spoofing_char_at(std::string_view s, std::size_t i) {
+    auto at = [&](std::size_t k) {
+        return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U;
+    };
+    unsigned a = at(0);
+    unsigned b = at(1);
+    unsigned c = at(2);
+    if (a == 0xD8 && b == 0x9C) {
+        return 2; // U+061C ARABIC LETTER MARK
+    }
+    if (a == 0xE2 && b == 0x80 && ((c >= 0x8B && c <= 0x8F) || (c >= 0xA8 && c <= 0xAE))) {
+        return 3; // U+200B..U+200F, U+2028..U+202E
+    }
+    if (a == 0xE2 && b == 0x81 && c >= 0xA0 && c <= 0xAF) {
+        return 3; // U+2060..U+206F: word joiner, invisible operators, isolates, ...
+    }
+    if (a == 0xEF && b == 0xBB && c == 0xBF) {
+        return 3; // U+FEFF
+    }
+    return 0;
+}
+
+} // namespace
+
 std::string strip_control(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -214,6 +245,10 @@ std::string strip_control(std::string_view s) {
                 ++i;
                 continue;
             }
+        }
+        if (std::size_t len = spoofing_char_at(s, i); len > 0) {
+            i += len - 1;
+            continue;
         }
         out.push_back(static_cast<char>(c));
     }

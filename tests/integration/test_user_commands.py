@@ -119,6 +119,7 @@ class UserCommands(TwofaCase):
         self.assertExit(self.twofa("user", "unlock", "alice@example.com"), 0)
 
     def test_json_error_document(self):
+        self.assertExit(self.add_user(), 0)
         r, doc = self.twofa_json("user", "show", "nobody@example.com")
         self.assertExit(r, 6)
         self.assertEqual(doc["error"]["code"], 6)

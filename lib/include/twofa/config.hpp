@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace twofa {
 
@@ -16,7 +17,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
 struct Config {
-    std::string db_path;
+    std::string db_path;      // never empty after resolve_config
+    bool db_explicit = false; // given by flag, environment or file, not the XDG default
     std::string authy_url = "https://api.authy.com";
     std::string callback_listen = "127.0.0.1:8080";
     std::string callback_public_url;  // default derived from callback_listen
@@ -36,7 +38,7 @@ struct Config {
     bool failmode_safe = false;
     int http_timeout_ms = 10000;
     int connect_timeout_ms = 5000;
-    std::string state_dir; // $XDG_STATE_HOME/twofa
+    std::string state_dir; // $XDG_STATE_HOME/twofa; "" when neither it nor HOME is set
 
     // Where the API key comes from: an environment value, or a key file path.
     std::optional<std::string> api_key_env;
@@ -55,6 +57,9 @@ Result<Config> resolve_config(const FlagValues& flags,
 // The Authy API key: from the environment, else the key file (which must not be readable or
 // writable by group or others). Exit::config when there is none or the file is insecure.
 Result<std::string> load_api_key(const Config& config);
+
+// Exit::config unless the key is 1-256 printable ASCII characters (it is sent in a header).
+Status check_api_key(std::string_view key);
 
 // Checks a provider base URL: https, or http only to a loopback host. Exit::usage otherwise.
 Status check_provider_url(const std::string& url);

@@ -113,9 +113,18 @@ class Store {
     virtual Status check_health() = 0;
 };
 
-// Opens (creating when missing, mode 0600 in a 0700 folder) and migrates a SQLite store.
-// Exit::config when the file is readable by group/others, Exit::store for SQLite failures.
-Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+// Whether opening a store may create it. Only commands that write may; read-only ones must
+// never leave an empty database behind and report success on it.
+enum class StoreOpen {
+    existing,            // Exit::store when there is no database
+    create,              // create the file (0600); its folder must exist
+    create_with_folders, // also create missing folders (the default XDG location), the last 0700
+};
+
+// Opens and migrates a SQLite store. Exit::config when the file is readable by group/others,
+// Exit::store when it is missing (existing) or its folder is (create), or for SQLite failures.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                 StoreOpen mode = StoreOpen::create_with_folders);
 
 // Test hook: creates or migrates a database file only up to `version`.
 Status migrate_sqlite_file(const std::string& path, int version);

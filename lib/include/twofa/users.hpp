@@ -67,6 +67,10 @@ struct ImportRow {
 // Exit::usage for a missing column, an unknown column or an unparsable line.
 Result<std::vector<ImportRow>> parse_import(const std::string& content);
 
+// Bounds on what an import reads: the whole input, and one line of it.
+inline constexpr std::size_t k_max_import_bytes = std::size_t{64} << 20;
+inline constexpr std::size_t k_max_import_line = std::size_t{64} << 10;
+
 struct RowOutcome {
     std::size_t line = 0;
     std::string email;
