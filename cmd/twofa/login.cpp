@@ -77,7 +77,8 @@ int prompt_for_code(App& app, const SessionView& started, int timeout) {
         }
         if (check.user_locked) {
             throw Failure(make_error(
-                Exit::locked, "wrong code; too many wrong codes across logins locked the second factor",
+                Exit::locked,
+                "wrong code; too many wrong codes across logins locked the second factor",
                 "ask an administrator to run: twofa user unlock " + check.view.user.email));
         }
         if (check.view.state == SessionState::locked) {

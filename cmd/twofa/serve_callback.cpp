@@ -54,8 +54,8 @@ int run_serve(App& app) {
     StopSignals signals;
     int port = unwrap(listener.bind());
     std::cout << strip_control("twofa serve-callback listening on " +
-                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
-                               o.host + ":" + std::to_string(port) +
+                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" + o.host +
+                               ":" + std::to_string(port) +
                                unwrap(callback_path(listener.public_url())) +
                                " (signatures checked against " + listener.public_url() +
                                "; database " + c.db_path + ")")

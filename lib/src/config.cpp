@@ -282,7 +282,8 @@ Status check_provider_url(const std::string& url) {
     std::string rest = url.substr(scheme_end + 3);
     std::string host = rest.substr(0, rest.find_first_of("/?#"));
     if (host.empty() || host.find('@') != std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + strip_control(url) + "' has no usable host",
+        return make_error(Exit::usage,
+                          "provider URL '" + strip_control(url) + "' has no usable host",
                           "use https://host");
     }
     if (scheme == "https") {
@@ -301,7 +302,8 @@ Status check_provider_url(const std::string& url) {
         return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
                           "use https:// for " + strip_control(name));
     }
-    return make_error(Exit::usage, "provider URL scheme '" + strip_control(scheme) + "' is not supported",
+    return make_error(Exit::usage,
+                      "provider URL scheme '" + strip_control(scheme) + "' is not supported",
                       "use https://");
 }
 

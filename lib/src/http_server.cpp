@@ -578,11 +578,11 @@ struct HttpServer::Impl {
             if (it == conns.end()) {
                 continue; // the client went away
             }
-            respond(*it->second, std::move(reply));
+            respond(*it->second, reply);
         }
     }
 
-    void respond(Conn& c, OutgoingReply reply) {
+    void respond(Conn& c, const OutgoingReply& reply) {
         if (log) {
             log(c.current, reply);
         }

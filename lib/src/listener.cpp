@@ -96,8 +96,8 @@ struct Listener::Impl {
     Impl(ListenerOptions o, CallbackApplier a, LogSink l)
         : options(std::move(o)), apply(std::move(a)), log(std::move(l)) {
         if (!options.public_url.empty()) {
-            path = callback_path(options.public_url).ok() ? *callback_path(options.public_url)
-                                                          : path;
+            path =
+                callback_path(options.public_url).ok() ? *callback_path(options.public_url) : path;
         }
         if (!options.clock) {
             options.clock = unix_seconds;
@@ -123,8 +123,8 @@ struct Listener::Impl {
             auto outcomes = apply(callbacks);
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 const auto& cb = batch[i].callback;
-                std::string detail = cb.status + " uuid=" + cb.uuid +
-                                     " authy_id=" + std::to_string(cb.authy_id);
+                std::string detail =
+                    cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id);
                 if (outcomes.ok()) {
                     OutgoingReply r = reply(200, to_string((*outcomes)[i]), R"({"ok":true})");
                     r.detail = detail;
@@ -168,8 +168,7 @@ struct Listener::Impl {
             return {reply(401, "stale-nonce", R"({"error":"stale or malformed nonce"})"), {}};
         }
         if (req.method == "POST" && !is_json_type(req.header("content-type"))) {
-            return {reply(415, "wrong-content-type", R"({"error":"send application/json"})"),
-                    {}};
+            return {reply(415, "wrong-content-type", R"({"error":"send application/json"})"), {}};
         }
         if (req.method == "GET" && !req.body.empty()) {
             return {reply(400, "malformed", R"({"error":"a GET callback has no body"})"), {}};
@@ -200,8 +199,9 @@ struct Listener::Impl {
 
     Screened screen(const IncomingRequest& req) const {
         if (req.path == "/healthz") {
-            return {req.method == "GET" ? reply(200, "health", R"({"status":"ok"})")
-                                        : reply(405, "method-not-allowed", R"({"error":"use GET"})"),
+            return {req.method == "GET"
+                        ? reply(200, "health", R"({"status":"ok"})")
+                        : reply(405, "method-not-allowed", R"({"error":"use GET"})"),
                     {}};
         }
         if (req.path != path) { // literal: the public URL's path is not a pattern
@@ -219,9 +219,9 @@ struct Listener::Impl {
         if (!log) {
             return;
         }
-        json line = {{"time", log_time()},       {"remote", req.remote}, {"method", req.method},
-                     {"path", strip_control(req.path)}, {"status", r.status},
-                     {"outcome", r.outcome}};
+        json line = {{"time", log_time()},   {"remote", req.remote},
+                     {"method", req.method}, {"path", strip_control(req.path)},
+                     {"status", r.status},   {"outcome", r.outcome}};
         if (!r.detail.empty()) {
             line["detail"] = r.detail;
         }
@@ -259,7 +259,8 @@ Result<int> Listener::bind() {
     h.max_per_address = o.max_per_address;
     Impl* impl = m_impl.get();
     m_impl->server = std::make_unique<HttpServer>(
-        h, [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
+        h,
+        [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
         [impl](const IncomingRequest& q, const OutgoingReply& r) { impl->write_log(q, r); });
     auto port = m_impl->server->bind();
     if (!port.ok()) {

@@ -118,8 +118,8 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
         detail::SessionOps ops{m_store, m_policy, now};
         if (auto fresh = must(m_store.find_user_by_id(user.id))) {
             if (auto locked = ops.user_refusal(*fresh)) {
-                must(m_store.audit({now, "login.start", user.email, "", "refused",
-                                    locked->message}));
+                must(m_store.audit(
+                    {now, "login.start", user.email, "", "refused", locked->message}));
                 return *locked;
             }
         }
@@ -227,7 +227,8 @@ std::optional<Error> Logins::reserve_check(detail::SessionOps& ops, detail::Load
     auto& s = loaded.session;
     auto state = *parse_state(s.status);
     if (state == SessionState::approved) {
-        return make_error(Exit::conflict, "this login is already approved; the code was not checked",
+        return make_error(Exit::conflict,
+                          "this login is already approved; the code was not checked",
                           "log out first to check a code for a new login");
     }
     if (!is_pending(state)) {

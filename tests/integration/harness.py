@@ -13,6 +13,8 @@ import urllib.request
 TWOFA = os.environ.get("TWOFA_BIN", "twofa")
 SANDBOX = os.environ.get("TWOFA_SANDBOX_BIN", "twofa-sandbox")
 API_KEY = "sandbox-test-key-0123456789abcdef"
+# Sanitizer builds run slower: time limits in assertions are multiplied by this.
+TIME_SCALE = float(os.environ.get("TWOFA_TIME_SCALE", "1"))
 PASSWORD = "correct horse battery staple"
 
 

@@ -419,16 +419,15 @@ TEST_CASE("verify and sms replies: only 200 with \"token\":\"is valid\" is valid
     // success and the token text together; a key given twice is never read either way.
     CHECK(authy::decode_verify(resp(200, R"({"token":"is valid"})")).error().code ==
           Exit::unavailable);
-    CHECK(authy::decode_verify(resp(200, R"({"token":"is valid","success":false})"))
-              .error()
-              .code == Exit::unavailable);
+    CHECK(authy::decode_verify(resp(200, R"({"token":"is valid","success":false})")).error().code ==
+          Exit::unavailable);
     CHECK(authy::decode_verify(resp(200, R"({"token":"x","token":"is valid","success":true})"))
               .error()
               .code == Exit::unavailable);
-    CHECK(authy::decode_verify(
-              resp(200, R"({"token":"is valid","success":true,"d":{"a":1,"a":2}})"))
-              .error()
-              .code == Exit::unavailable);
+    CHECK(
+        authy::decode_verify(resp(200, R"({"token":"is valid","success":true,"d":{"a":1,"a":2}})"))
+            .error()
+            .code == Exit::unavailable);
     CHECK_FALSE(authy::decode_verify(resp(200, "not json")).error().unreachable);
     CHECK(authy::decode_verify(resp(503, "")).error().unreachable);
     CHECK(authy::decode_verify(resp(401, R"({"error_code":"60001","message":"Invalid API key"})"))

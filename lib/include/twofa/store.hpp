@@ -41,13 +41,13 @@ struct SessionRecord {
     std::int64_t id = 0;
     std::string id_hash;
     std::int64_t user_id = 0;
-    std::string method;        // "onetouch", "sms", "call", "token"
-    std::string status;        // a SessionState name
-    std::string approval_uuid; // OneTouch request, empty for codes
-    int attempts = 0;          // wrong codes, and checks out at the provider (in flight)
-    int checks_in_flight = 0;  // of those, checks not answered yet: a lease each
+    std::string method;           // "onetouch", "sms", "call", "token"
+    std::string status;           // a SessionState name
+    std::string approval_uuid;    // OneTouch request, empty for codes
+    int attempts = 0;             // wrong codes, and checks out at the provider (in flight)
+    int checks_in_flight = 0;     // of those, checks not answered yet: a lease each
     std::int64_t lease_until = 0; // when in-flight checks lapse (their process died)
-    int sends = 0;             // codes sent
+    int sends = 0;                // codes sent
     std::int64_t last_send_at = 0;
     std::int64_t created_at = 0;
     std::int64_t expires_at = 0;

@@ -1,0 +1,25 @@
+// The callback canonicaliser and signature check on arbitrary bodies and query strings: no
+// crash, no leak, bounded time (the depth cap and the flattening budget), and the check
+// never accepts a signature made with another key.
+#include <twofa/authy_signature.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    using namespace twofa::authy;
+    auto canonical = canonical_json_params(input);
+    if (canonical.ok()) {
+        auto good = sign_callback("key", "1700000000", "POST", "https://x/cb", *canonical);
+        auto other = sign_callback("key2", "1700000000", "POST", "https://x/cb", *canonical);
+        if (!signatures_equal(good, good) || signatures_equal(good, other)) {
+            __builtin_trap();
+        }
+    }
+    auto flat = canonical_flat_params(parse_query(input));
+    (void)sign_callback("key", "1700000000", "GET", "https://x/cb", flat);
+    (void)json_depth(input);
+    return 0;
+}
