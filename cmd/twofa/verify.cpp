@@ -90,10 +90,11 @@ int run_verify(App& app, const VerifyOptions& o) {
 
 void register_verify(CLI::App& root, App& app) {
     auto o = std::make_shared<VerifyOptions>();
-    auto* cmd = root.add_subcommand("verify",
-                                    "check a code for the current login session\n"
-                                    "Exit: 0 approved, 1 wrong code, 2 not 6-10 digits, 4 expired, "
-                                    "5 locked (5th wrong code), 6 no session");
+    auto* cmd = root.add_subcommand(
+        "verify",
+        "check a code for the current login session\n"
+        "Exit: 0 approved, 1 wrong code, 2 not 6-10 digits, 4 expired, 7 already approved, "
+        "5 locked (5th wrong code), 6 no session");
     cmd->add_option_function<std::string>(
         "code", [o](const std::string& v) { o->code = v; }, "the 6-10 digit code");
     cmd->add_flag("--code-stdin", o->code_stdin, "read the code from one line of standard input");

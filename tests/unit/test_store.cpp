@@ -126,7 +126,23 @@ TEST_CASE("migration from every older version keeps the data") {
             CHECK((*u)->status == "unverified");
         }
         CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok()); // v2 table exists
+        if (from >= 1) {
+            auto u = (*store)->find_user("old@example.com").value().value();
+            CHECK(u.code_failures == 0); // v3 columns, with their defaults
+            CHECK(u.code_locked_until == 0);
+        }
     }
+}
+
+TEST_CASE("only a store opened for writing may be created, and only in an existing folder") {
+    TempDir dir;
+    auto path = dir.file("data/twofa/twofa.db");
+    CHECK(open_sqlite_store(path, StoreOpen::existing).error().code == Exit::store);
+    CHECK(open_sqlite_store(path, StoreOpen::create).error().code == Exit::store);
+    struct stat st {};
+    CHECK(::stat(dir.file("data").c_str(), &st) != 0); // nothing was made
+    REQUIRE(open_sqlite_store(path, StoreOpen::create_with_folders).ok());
+    CHECK(open_sqlite_store(path, StoreOpen::existing).ok());
 }
 
 TEST_CASE("a database from a newer twofa is refused") {
