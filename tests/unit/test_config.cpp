@@ -80,7 +80,7 @@ TEST_CASE("a bad number in a flag is exit 2, in the file exit 10") {
           Exit::usage);
 }
 
-TEST_CASE("API key: environment first, never a flag; key file must be private") {
+TEST_CASE("API key: environment first, never a flag, and a key file must be private") {
     TempDir dir;
     Config c;
     CHECK(load_api_key(c).error().code == Exit::config); // none at all
@@ -97,11 +97,22 @@ TEST_CASE("API key: environment first, never a flag; key file must be private") 
     }
     ::chmod(key_file.c_str(), 0400);
     CHECK(load_api_key(c).ok());
-    auto both = resolve_config({}, std::nullopt,
-                               env_of({{"AUTHY_API_KEY", "seed"}, {"TWOFA_AUTHY_API_KEY", "own"}}));
+    auto both = resolve_config(
+        {}, std::nullopt,
+        env_of({{"HOME", "/home/u"}, {"AUTHY_API_KEY", "seed"}, {"TWOFA_AUTHY_API_KEY", "own"}}));
     CHECK(*load_api_key(*both) == "own");
-    auto seed = resolve_config({}, std::nullopt, env_of({{"AUTHY_API_KEY", "seed"}}));
+    auto seed =
+        resolve_config({}, std::nullopt, env_of({{"HOME", "/home/u"}, {"AUTHY_API_KEY", "seed"}}));
     CHECK(*load_api_key(*seed) == "seed");
+    // It goes into a header: no CR/LF, spaces or non-ASCII, from either source.
+    auto split = resolve_config({}, std::nullopt,
+                                env_of({{"HOME", "/home/u"}, {"AUTHY_API_KEY", "k\r\nX: 1"}}));
+    CHECK(load_api_key(*split).error().code == Exit::config);
+    write(key_file, "abc def\n", 0600);
+    CHECK(load_api_key(c).error().code == Exit::config);
+    // Without HOME and XDG_DATA_HOME there is no default database, never one under /.
+    CHECK(resolve_config({}, std::nullopt, env_of({})).error().code == Exit::config);
+    CHECK(resolve_config({{"db", "/srv/t.db"}}, std::nullopt, env_of({})).ok());
 }
 
 TEST_CASE("provider URLs: https anywhere, http only to loopback") {

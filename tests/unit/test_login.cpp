@@ -159,7 +159,7 @@ TEST_CASE("an SMS login: sent, wrong codes count down, the 5th locks, a resend n
     CHECK(checks == 5); // the locked session's last try never reached Authy
 }
 
-TEST_CASE("the right code approves; the approval lasts approved_ttl, then expires") {
+TEST_CASE("the right code approves, the approval lasts approved_ttl, then expires") {
     World w;
     auto v = w.logins->start(w.user, Via::call).value();
     CHECK(w.authy->paths.back() == "/protected/json/call/1001?force=true");
@@ -319,7 +319,7 @@ TEST_CASE("an approved login does not check, nor accept, another code") {
     CHECK(w.authy->paths.size() == before);
 }
 
-TEST_CASE("two sessions of one user are independent; the user mirrors the latest") {
+TEST_CASE("two sessions of one user are independent and the user mirrors the latest") {
     World w;
     auto a = w.logins->start(w.user, Via::token).value();
     auto b = w.logins->start(w.user, Via::token).value();
