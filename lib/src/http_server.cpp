@@ -80,9 +80,7 @@ int parse_request_line(std::string_view line, IncomingRequest& req) {
     auto q = target.find('?');
     req.path = target.substr(0, q);
     req.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-    if (version == "HTTP/1.0") {
-        req.headers.emplace_back(":version", "1.0");
-    }
+    req.http10 = version == "HTTP/1.0";
     return 0;
 }
 
@@ -538,8 +536,8 @@ struct HttpServer::Impl {
         c.current.method = c.req.method;
         c.current.path = c.req.path;
         c.current.remote = c.remote;
-        c.close_after = c.req.header("connection") == "close" ||
-                        c.req.header(":version") == "1.0" || c.served + 1 >= o.keep_alive_max;
+        c.close_after = c.req.header("connection") == "close" || c.req.http10 ||
+                        c.served + 1 >= o.keep_alive_max;
         c.phase = Phase::processing;
         watch(c, 0);
         std::uint64_t id = c.id;

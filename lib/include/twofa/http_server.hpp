@@ -24,7 +24,8 @@ struct IncomingRequest {
     std::string query;                                        // target after '?', raw
     std::vector<std::pair<std::string, std::string>> headers; // names lower-case
     std::string body;
-    std::string remote; // client address
+    std::string remote;  // client address
+    bool http10 = false; // HTTP/1.0: the connection closes after the reply
 
     // The value of a header (name in lower case), "" when absent.
     std::string_view header(std::string_view lower_name) const;
