@@ -12,7 +12,7 @@ namespace twofa::cli {
 
 namespace {
 
-void split_listen(const std::string& listen, ListenerOptions& o) {
+void split_listen(const std::string& listen, HttpServerOptions& o) {
     auto colon = listen.rfind(':');
     int port = -1;
     if (colon != std::string::npos) {
@@ -37,11 +37,11 @@ void split_listen(const std::string& listen, ListenerOptions& o) {
 int run_serve(App& app) {
     const Config& c = app.config();
     ListenerOptions o;
-    split_listen(c.callback_listen, o);
+    split_listen(c.callback_listen, o.http);
     o.public_url = c.public_url_derived ? "" : c.callback_public_url;
     o.api_key = unwrap(load_api_key(c));
-    o.tls_cert = c.tls_cert;
-    o.tls_key = c.tls_key;
+    o.http.tls_cert = c.tls_cert;
+    o.http.tls_key = c.tls_key;
     Logins& logins = app.logins();
     std::mutex log_mutex;
     Listener listener(
@@ -54,8 +54,8 @@ int run_serve(App& app) {
     StopSignals signals;
     int port = unwrap(listener.bind());
     std::cout << strip_control("twofa serve-callback listening on " +
-                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" + o.host +
-                               ":" + std::to_string(port) +
+                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
+                               o.http.host + ":" + std::to_string(port) +
                                unwrap(callback_path(listener.public_url())) +
                                " (signatures checked against " + listener.public_url() +
                                "; database " + c.db_path + ")")

@@ -247,19 +247,9 @@ Result<int> Listener::bind() {
         return path.error();
     }
     m_impl->path = *path;
-    HttpServerOptions h;
-    h.host = o.host;
-    h.port = o.port;
-    h.tls_cert = o.tls_cert;
-    h.tls_key = o.tls_key;
-    h.max_body = o.max_body;
-    h.request_timeout_ms = o.request_timeout_ms;
-    h.idle_timeout_ms = o.idle_timeout_ms;
-    h.max_connections = o.max_connections;
-    h.max_per_address = o.max_per_address;
     Impl* impl = m_impl.get();
     m_impl->server = std::make_unique<HttpServer>(
-        h,
+        o.http,
         [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
         [impl](const IncomingRequest& q, const OutgoingReply& r) { impl->write_log(q, r); });
     auto port = m_impl->server->bind();
@@ -267,8 +257,9 @@ Result<int> Listener::bind() {
         return port.error();
     }
     if (o.public_url.empty()) {
-        std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-        o.public_url = (o.tls_cert.empty() ? "http://" : "https://") + host + ":" +
+        const std::string& h = o.http.host;
+        std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
+        o.public_url = (o.http.tls_cert.empty() ? "http://" : "https://") + host + ":" +
                        std::to_string(*port) + m_impl->path;
     }
     return port;

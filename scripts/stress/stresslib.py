@@ -71,13 +71,6 @@ class Listener:
         except urllib.error.HTTPError as e:
             return e.code
 
-    def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -17,20 +17,12 @@
 namespace twofa {
 
 struct ListenerOptions {
-    std::string host = "127.0.0.1";
-    int port = 8080;        // 0: any free port
+    HttpServerOptions http; // address, TLS, size limits, deadlines, connection caps
     std::string public_url; // the URL Authy signs; its path is served. Empty: made from the
                             // bound address, http(s)://HOST:PORT/authy/callback
     std::string api_key;
-    std::string tls_cert; // both set: HTTPS
-    std::string tls_key;
-    std::size_t max_body = 65536;   // larger bodies: 413
-    int nonce_window = 300;         // seconds a nonce may differ from now
-    int request_timeout_ms = 10000; // a whole request, headers and body (408 after)
-    int idle_timeout_ms = 5000;     // keep-alive between requests
-    int max_connections = 1024;     // in all; the slowest reader gives way beyond
-    int max_per_address = 256;      // from one client address, likewise
-    std::function<double()> clock;  // unix seconds, for the nonce window; default: the system
+    int nonce_window = 300;        // seconds a nonce may differ from now
+    std::function<double()> clock; // unix seconds, for the nonce window; default: the system
 };
 
 // Applies a batch of verified callbacks in one transaction (Logins::apply_callbacks).
