@@ -41,10 +41,11 @@ class Inputs(TwofaCase):
             self.assertIn("not a regular file", r.stderr)
 
     def test_escape_sequences_in_arguments_never_reach_the_terminal(self):
+        missing = os.path.join(self.home, "missing")
         runs = [
-            self.twofa("user", "import", "/nonexistent/" + ESC),
-            self.twofa("--config", "/nonexistent/" + ESC, "user", "list"),
-            self.twofa("--db", "/nonexistent/" + ESC + "/t.db", "user", "list"),
+            self.twofa("user", "import", missing + "/" + ESC),
+            self.twofa("--config", missing + "/" + ESC, "user", "list"),
+            self.twofa("--db", missing + "/" + ESC + "/t.db", "user", "list"),
             self.twofa("serve-callback", "--listen", ESC),
             self.twofa("user", "list", "--bogus" + ESC),
             self.twofa("user", "show", "a@example.com", "--remote",
