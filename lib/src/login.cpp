@@ -200,7 +200,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         CodeCheck out;
         must(m_store.transaction([&]() -> Status {
             loaded = ops.load(hash);
-            out.user_locked = record_check(ops, loaded, valid || failed_open, ticket);
+            out.user_locked = record_check(ops, loaded, valid, failed_open, ticket);
             if (failed_open) {
                 must(m_store.audit({now, "failmode.safe", loaded.user.email, hash, "allowed",
                                     "provider unreachable (" + verdict.error().message +
@@ -252,8 +252,9 @@ std::optional<Error> Logins::reserve_check(detail::SessionOps& ops, detail::Load
     return std::nullopt;
 }
 
-bool Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool approve,
+bool Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid, bool skipped,
                           int ticket) {
+    const bool approve = valid || skipped;
     auto& s = loaded.session;
     bool lease_live = s.checks_in_flight > 0;
     if (lease_live) {
@@ -263,7 +264,7 @@ bool Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool 
     }
     auto state = *parse_state(s.status);
     if (approve && is_pending(state)) {
-        ops.change(loaded, SessionState::approved);
+        ops.change(loaded, SessionState::approved, valid);
         return false;
     }
     if (approve) {

@@ -89,7 +89,7 @@ bool SessionOps::expire_if_due(Loaded& loaded) {
     return true;
 }
 
-void SessionOps::change(Loaded& loaded, SessionState to) {
+void SessionOps::change(Loaded& loaded, SessionState to, bool factor_shown) {
     auto from = parse_state(loaded.session.status).value_or(SessionState::unverified);
     if (!can_transition(from, to)) {
         throw Failure(make_error(Exit::internal,
@@ -104,7 +104,7 @@ void SessionOps::change(Loaded& loaded, SessionState to) {
     }
     must(store.update_session(loaded.session));
     loaded.user = mirror(loaded.user.id, loaded.session);
-    if (to == SessionState::approved && loaded.user.code_failures > 0) {
+    if (to == SessionState::approved && factor_shown && loaded.user.code_failures > 0) {
         // The second factor was shown: the count of wrong codes starts again.
         loaded.user.code_failures = 0;
         loaded.user.code_locked_until = 0;

@@ -47,8 +47,9 @@ struct SessionOps {
     // locks the user (audited). True when this failure locked the user.
     bool count_code_failure(std::int64_t user_id, const std::string& id_hash);
     // Moves the session to `to` (which must be allowed by can_transition), writes it and
-    // mirrors the user's status. Approval starts the approved lifetime.
-    void change(Loaded& loaded, SessionState to);
+    // mirrors the user's status. Approval starts the approved lifetime, and, when the second
+    // factor was shown (not skipped by failmode = safe), clears the user's wrong-code count.
+    void change(Loaded& loaded, SessionState to, bool factor_shown = true);
     // Writes the session's status to its user when it is the user's latest session; the user.
     UserRecord mirror(std::int64_t user_id, const SessionRecord& session);
 

@@ -295,6 +295,38 @@ TEST_CASE("wrong codes count per user across sessions: back-off, then a lock for
     CHECK(w.logins->verify(v.id, "1234567").value().accepted);
 }
 
+TEST_CASE("a locked user's pending push is denied, and a skipped factor keeps the count") {
+    World w;
+    SessionRecord s;
+    s.id_hash = hash_session_id(new_session_id());
+    s.user_id = w.user.id;
+    s.method = "onetouch";
+    s.status = "onetouch";
+    s.approval_uuid = "0b8f3a55-1c65-4133-9113-34363b620e52";
+    s.created_at = s.updated_at = w.now;
+    s.expires_at = w.now + 120;
+    REQUIRE(w.store->insert_session(s).ok());
+    auto u = w.store->find_user(w.user.email).value().value();
+    u.code_failures = 10;
+    u.code_locked_until = k_locked_for_good;
+    REQUIRE(w.store->update_user(u).ok());
+    authy::Callback cb{w.user.authy_id, s.approval_uuid, "approved"};
+    REQUIRE(w.logins->apply_callbacks({cb}).ok());
+    CHECK(w.store->find_session(s.id_hash).value()->status == "denied");
+
+    REQUIRE(unlock_user(*w.store, w.user.email, w.now).ok());
+    u = w.store->find_user(w.user.email).value().value();
+    u.code_failures = 3;
+    REQUIRE(w.store->update_user(u).ok());
+    LoginPolicy p;
+    p.failmode_safe = true;
+    w.set_policy(p);
+    auto v = w.logins->start(w.user, Via::sms).value();
+    w.authy->fail_status = 503;
+    REQUIRE(w.logins->verify(v.id, "0000000").value().view.failed_open);
+    CHECK(w.store->find_user(w.user.email).value()->code_failures == 3);
+}
+
 TEST_CASE("a check whose process died gives its attempt back when the lease lapses") {
     World w;
     auto v = w.logins->start(w.user, Via::sms).value();

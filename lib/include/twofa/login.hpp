@@ -137,10 +137,12 @@ class Logins {
 
   private:
     // verify's steps: take an attempt (the refusal, or nullopt with ticket set), and record
-    // the verdict (true when it locked the user).
+    // the verdict: valid, or skipped by failmode = safe, or wrong (true when it locked the
+    // user).
     std::optional<Error> reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
                                        int& ticket);
-    bool record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool approve, int ticket);
+    bool record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid, bool skipped,
+                      int ticket);
 
     Store& m_store;
     ProviderGetter m_provider;
