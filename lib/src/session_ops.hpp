@@ -23,6 +23,16 @@ inline void must(const Status& s) {
     }
 }
 
+// Runs fn and turns a thrown Failure into the Result's error (the boundary of each public
+// function of Logins).
+template <class F> auto guard(F&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const Failure& f) {
+        return f.error();
+    }
+}
+
 struct Loaded {
     SessionRecord session;
     UserRecord user;
