@@ -153,7 +153,8 @@ int run_login(App& app, const LoginOptions& o) {
     Via via = unwrap(parse_via(o.via));
     auto email = unwrap(validate_email(o.email));
     Logins& logins = app.logins();
-    (void)app.authy(); // no API key: fail before anyone types a password
+    (void)app.authy(); // no API key, or nowhere to keep the session: fail before anyone
+    unwrap(check_state_dir(app.config().state_dir)); // types a password or a session starts
     std::string password = obtain_password(o);
     UserRecord user = unwrap(logins.check_password(email, password));
     SessionView view = unwrap(logins.start(user, via));

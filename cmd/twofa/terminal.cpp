@@ -208,7 +208,7 @@ Result<std::string> read_input_file(const std::string& path, std::size_t max_byt
         }
         out.append(buf, static_cast<std::size_t>(n));
         if (out.size() > max_bytes) {
-            break; // reported by the parser, without reading the rest
+            break; // too much: refused below, without reading the rest
         }
     }
     if (fd != STDIN_FILENO) {

@@ -95,9 +95,8 @@ struct Listener::Impl {
 
     Impl(ListenerOptions o, CallbackApplier a, LogSink l)
         : options(std::move(o)), apply(std::move(a)), log(std::move(l)) {
-        if (!options.public_url.empty()) {
-            path =
-                callback_path(options.public_url).ok() ? *callback_path(options.public_url) : path;
+        if (auto p = callback_path(options.public_url); p.ok()) {
+            path = *p; // an empty or bad URL keeps the default; bind() reports a bad one
         }
         if (!options.clock) {
             options.clock = unix_seconds;

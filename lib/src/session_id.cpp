@@ -65,7 +65,20 @@ std::string session_file(const std::string& state_dir) {
 }
 } // namespace
 
+Status check_state_dir(const std::string& state_dir) {
+    if (state_dir.empty()) { // never "/session": there is no HOME to keep it in
+        return make_error(
+            Exit::config,
+            "no place for the current-session file: HOME and XDG_STATE_HOME are unset",
+            "set HOME or XDG_STATE_HOME");
+    }
+    return {};
+}
+
 Status save_current_session(const std::string& state_dir, const std::string& id) {
+    if (auto r = check_state_dir(state_dir); !r.ok()) {
+        return r;
+    }
     if (auto r = detail::make_private_dir(state_dir); !r.ok()) {
         return r;
     }
@@ -73,6 +86,9 @@ Status save_current_session(const std::string& state_dir, const std::string& id)
 }
 
 Result<std::optional<std::string>> load_current_session(const std::string& state_dir) {
+    if (state_dir.empty()) {
+        return std::optional<std::string>();
+    }
     const std::string path = session_file(state_dir);
     if (::access(path.c_str(), F_OK) != 0) {
         return std::optional<std::string>();
@@ -93,6 +109,9 @@ Result<std::optional<std::string>> load_current_session(const std::string& state
 }
 
 Status clear_current_session(const std::string& state_dir) {
+    if (state_dir.empty()) {
+        return {};
+    }
     const std::string path = session_file(state_dir);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
         return make_error(Exit::config, "cannot remove " + path + ": " + std::strerror(errno),

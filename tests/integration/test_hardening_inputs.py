@@ -4,6 +4,7 @@ header, absurd imported hash costs, core dumps, databases that must not appear o
 nowhere, and session ids kept off argv."""
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -70,8 +71,6 @@ class Inputs(TwofaCase):
         self.assertNotIn("b@example.com", self.twofa("user", "list").stdout)
 
     def test_api_keys_that_would_split_a_header_are_refused(self):
-        r = self.twofa("user", "show", "a@example.com", "--remote",
-                       env={"AUTHY_API_KEY": API_KEY + "\r\nX-Injected: 1"})
         self.assertExit(self.add_user(env_key=API_KEY + "\r\nX-Injected: 1"), 10)
         key_file = os.path.join(self.home, "key")
         with open(key_file, "w") as f:
@@ -138,8 +137,23 @@ class Databases(TwofaCase):
         r = self.twofa("user", "add", "--email", "a@example.com", "--phone", "5551230000",
                        "--country-code", "1", "--password-stdin", input=PASSWORD + "\n", env=env)
         self.assertExit(r, 10)
+        # With --db but still no HOME, a login has nowhere to keep its session file: exit 10,
+        # never a file in /.
+        db = os.path.join(self.home, "t.db")
+        r = self.twofa("--db", db, "user", "add", "--email", "a@example.com", "--phone",
+                       "5551230000", "--country-code", "1", "--password-stdin",
+                       input=PASSWORD + "\n", env=env)
+        self.assertExit(r, 0)
+        r = self.twofa("--db", db, "login", "a@example.com", "--password-stdin", "--no-wait",
+                       "--via", "token", input=PASSWORD + "\n", env=env)
+        self.assertExit(r, 10)
+        self.assertIn("current-session file", r.stderr)
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT COUNT(*) FROM login_sessions").fetchone()[0], 0)
+        con.close()
         self.assertEqual(set(os.listdir("/")), before)
         self.assertFalse(os.path.exists("/twofa"))
+        self.assertFalse(os.path.exists("/session"))
 
     def test_read_only_commands_never_create_a_database(self):
         for args in (["user", "list"], ["status", "--all"], ["status", "--health"],

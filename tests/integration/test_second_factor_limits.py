@@ -24,14 +24,13 @@ class SecondFactorLimits(TwofaCase):
 
     def test_eight_logins_of_five_wrong_codes_reach_the_provider_at_most_n_times(self):
         self.write_config("[login]\nuser_code_failures = 7\n")
-        exits = []
         for via in ["token", "sms"] * 4:
             r, doc = self.login(via=via)
-            exits.append(r.returncode)
+            self.assertIn(r.returncode, (3, 5))  # started, or refused while backing off
             if r.returncode != 3:
                 continue
             for _ in range(5):
-                exits.append(self.wrong().returncode)
+                self.assertIn(self.wrong().returncode, (1, 5))
         self.assertLessEqual(len(self.verify_calls()), 7)
         # Back-off waits are honoured until the lock: then every channel refuses, exit 5.
         for _ in range(20):

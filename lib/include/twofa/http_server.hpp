@@ -19,9 +19,8 @@ namespace twofa {
 
 struct IncomingRequest {
     std::string method;
-    std::string target;                                       // as sent: path and query
-    std::string path;                                         // target before '?'
-    std::string query;                                        // target after '?', raw
+    std::string path;                                         // the request target before '?'
+    std::string query;                                        // after '?', raw
     std::vector<std::pair<std::string, std::string>> headers; // names lower-case
     std::string body;
     std::string remote;  // client address

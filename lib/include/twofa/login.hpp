@@ -161,6 +161,9 @@ std::string hash_session_id(const std::string& id);
 // Exit::usage unless the text has the shape of a session id.
 Status validate_session_id(const std::string& id);
 
+// Exit::config when there is no state folder for the current-session file (no HOME).
+Status check_state_dir(const std::string& state_dir);
+
 // The current session file, $XDG_STATE_HOME/twofa/session (0600, written atomically).
 Status save_current_session(const std::string& state_dir, const std::string& id);
 // The id in it, or nullopt when there is none. Exit::config when it is readable by others.

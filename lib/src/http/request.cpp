@@ -60,7 +60,6 @@ int parse_request_line(std::string_view line, IncomingRequest& req) {
         return version.substr(0, 5) == "HTTP/" ? 505 : 400;
     }
     req.method = method;
-    req.target = target;
     auto q = target.find('?');
     req.path = target.substr(0, q);
     req.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
