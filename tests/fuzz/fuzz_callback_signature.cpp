@@ -1,7 +1,7 @@
 // The callback canonicaliser and signature check on arbitrary bodies and query strings: no
 // crash, no leak, bounded time (the depth cap and the flattening budget), and the check
 // never accepts a signature made with another key.
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 
 #include <cstddef>
 #include <cstdint>

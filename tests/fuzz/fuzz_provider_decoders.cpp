@@ -1,6 +1,6 @@
 // Every decoder of a provider answer: the first byte picks the HTTP status, the rest is the
 // body. A verify answer is valid only with HTTP 200, "token":"is valid" and success.
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The Authy codecs against the fixtures of authy-protocol.md §1.4, and the client's retries.
 #include <doctest/doctest.h>
 
-#include <twofa/authy_client.hpp>
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/client.hpp>
+#include <twofa/authy/wire.hpp>
 
 #include <deque>
 #include <nlohmann/json.hpp>

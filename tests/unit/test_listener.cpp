@@ -2,7 +2,7 @@
 // cheap checks before the signature, the nonce window, and the depth cap.
 #include <doctest/doctest.h>
 
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 #include <twofa/http_server.hpp>
 #include <twofa/listener.hpp>
 

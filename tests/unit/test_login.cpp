@@ -3,7 +3,7 @@
 
 #include "temp_dir.hpp"
 
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 #include <twofa/login.hpp>
 #include <twofa/otp.hpp>
 #include <twofa/password.hpp>

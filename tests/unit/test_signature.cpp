@@ -4,7 +4,7 @@
 
 #include "signature_vectors.hpp"
 
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -4,7 +4,7 @@
 // nesting depth), then the signature, and only then is the body decoded; verified callbacks
 // go to a single writer that groups concurrent ones into one commit, and each is answered
 // only after its commit.
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 #include <twofa/http_server.hpp>
 #include <twofa/login.hpp>
 

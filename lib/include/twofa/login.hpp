@@ -2,7 +2,7 @@
 // Logging in: the password step, login sessions and their second factor (codes by SMS,
 // voice call or the Authy app), resends, logout and status. Every counter is checked and
 // changed in one store transaction, so concurrent processes cannot race past a limit.
-#include <twofa/authy_client.hpp>
+#include <twofa/authy/client.hpp>
 #include <twofa/session.hpp>
 #include <twofa/store.hpp>
 

@@ -25,6 +25,21 @@ template <class T> class [[nodiscard]] Result {
 
     const Error& error() const { return std::get<1>(m_v); }
 
+    // f(value) -> Result<U>, or this error unchanged (std::expected's and_then).
+    template <class F> auto and_then(F&& f) && -> decltype(f(std::declval<T&&>())) {
+        if (!ok()) {
+            return error();
+        }
+        return f(std::move(std::get<0>(m_v)));
+    }
+    // Result<f(value)>, or this error unchanged (std::expected's transform).
+    template <class F> auto transform(F&& f) && -> Result<decltype(f(std::declval<T&&>()))> {
+        if (!ok()) {
+            return error();
+        }
+        return f(std::move(std::get<0>(m_v)));
+    }
+
   private:
     T& checked() {
         if (m_v.index() != 0) {
@@ -57,3 +72,24 @@ template <> class [[nodiscard]] Result<void> {
 using Status = Result<void>;
 
 } // namespace twofa
+
+// Early return of a failure, as ccache's util/expected.hpp does: TRY(status_expr) returns its
+// Error from the enclosing function (which returns a Result of any type);
+// TRY_ASSIGN(decl, result_expr) also declares or assigns the value on success. Reaching
+// value() of a failed Result is a bug (it throws); expected failures travel as Results.
+#define TWOFA_CONCAT_(a, b) a##b
+#define TWOFA_CONCAT(a, b) TWOFA_CONCAT_(a, b)
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        auto&& try_result_ = (expr);                                                               \
+        if (!try_result_.ok()) {                                                                   \
+            return try_result_.error();                                                            \
+        }                                                                                          \
+    } while (false)
+#define TRY_ASSIGN_IMPL_(tmp, lhs, expr)                                                           \
+    auto tmp = (expr);                                                                             \
+    if (!tmp.ok()) {                                                                               \
+        return tmp.error();                                                                        \
+    }                                                                                              \
+    lhs = std::move(*tmp)
+#define TRY_ASSIGN(lhs, expr) TRY_ASSIGN_IMPL_(TWOFA_CONCAT(try_value_, __LINE__), lhs, expr)

@@ -1,6 +1,6 @@
 #pragma once
 // Enrollment: adding, showing, removing, unlocking and importing users.
-#include <twofa/authy_client.hpp>
+#include <twofa/authy/client.hpp>
 #include <twofa/config.hpp>
 #include <twofa/store.hpp>
 

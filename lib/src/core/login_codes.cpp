@@ -4,7 +4,7 @@
 #include <twofa/login.hpp>
 #include <twofa/validate.hpp>
 
-#include "session_ops.hpp"
+#include "core/session_ops.hpp"
 
 namespace twofa {
 

@@ -1,4 +1,4 @@
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
 

@@ -1,4 +1,4 @@
-#include <twofa/authy_client.hpp>
+#include <twofa/authy/client.hpp>
 #include <twofa/validate.hpp>
 
 #include <algorithm>

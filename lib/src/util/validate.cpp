@@ -1,6 +1,6 @@
 #include <twofa/validate.hpp>
 
-#include "common_passwords.hpp"
+#include "util/common_passwords.hpp"
 
 #include <algorithm>
 #include <charconv>

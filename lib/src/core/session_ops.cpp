@@ -1,4 +1,4 @@
-#include "session_ops.hpp"
+#include "core/session_ops.hpp"
 
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>

@@ -1,5 +1,5 @@
 // The callback listener: the screening of each request and the batching writer, on HttpServer.
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 #include <twofa/listener.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>

@@ -1,6 +1,6 @@
 #include <twofa/config.hpp>
 
-#include "fs_util.hpp"
+#include "util/fs_util.hpp"
 
 #include <twofa/validate.hpp>
 

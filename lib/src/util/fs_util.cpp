@@ -1,4 +1,4 @@
-#include "fs_util.hpp"
+#include "util/fs_util.hpp"
 
 #include <cerrno>
 #include <cstring>

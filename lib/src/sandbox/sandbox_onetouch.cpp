@@ -1,6 +1,6 @@
-#include "sandbox_onetouch.hpp"
+#include "sandbox/sandbox_onetouch.hpp"
 
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 
 #include <httplib.h>
 #include <openssl/rand.h>

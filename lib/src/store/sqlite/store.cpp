@@ -1,7 +1,7 @@
 // The SQLite store. SQLiteCpp and every SQL string of the project live in this file.
 #include <twofa/store.hpp>
 
-#include "fs_util.hpp"
+#include "util/fs_util.hpp"
 
 #include <twofa/validate.hpp>
 

@@ -1,4 +1,4 @@
-#include <twofa/authy_signature.hpp>
+#include <twofa/authy/signature.hpp>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>

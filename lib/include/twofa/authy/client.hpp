@@ -1,6 +1,6 @@
 #pragma once
 // The Authy API client: request building, retries and decoding over an HttpTransport.
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 #include <twofa/http.hpp>
 
 #include <chrono>

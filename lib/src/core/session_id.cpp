@@ -1,7 +1,7 @@
 // Session ids and the current-session file.
 #include <twofa/login.hpp>
 
-#include "fs_util.hpp"
+#include "util/fs_util.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>

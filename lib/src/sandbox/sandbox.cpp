@@ -1,11 +1,11 @@
 // twofa-sandbox's server. cpp-httplib is used here and in the callback listener only.
-#include <twofa/authy_wire.hpp>
+#include <twofa/authy/wire.hpp>
 #include <twofa/otp.hpp>
 #include <twofa/sandbox.hpp>
 #include <twofa/validate.hpp>
 
-#include "fs_util.hpp"
-#include "sandbox_onetouch.hpp"
+#include "util/fs_util.hpp"
+#include "sandbox/sandbox_onetouch.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
