@@ -3,70 +3,45 @@
 
 #include <twofa/time_text.hpp>
 
-#include <ctime>
 #include <iostream>
 #include <unistd.h>
 
 namespace twofa::cli {
 
-const Config& App::config() {
-    if (!m_config) {
-        m_config = unwrap(resolve_config(flags, config_path, process_env()));
+Result<Runtime*> App::try_runtime() {
+    if (!m_runtime) {
+        TRY_ASSIGN(Config c, resolve_config(flags, config_path, process_env()));
+        m_runtime = std::make_unique<Runtime>(std::move(c), may_create_store);
     }
-    return *m_config;
+    return m_runtime.get();
+}
+
+Runtime& App::runtime() {
+    return *unwrap(try_runtime());
+}
+
+const Config& App::config() {
+    return runtime().config();
 }
 
 Store& App::store() {
-    if (!m_store) {
-        const Config& c = config();
-        StoreOpen mode = !may_create_store ? StoreOpen::existing
-                         : c.db_explicit   ? StoreOpen::create
-                                           : StoreOpen::create_with_folders;
-        m_store = unwrap(open_sqlite_store(c.db_path, mode));
-    }
-    return *m_store;
+    return *unwrap(runtime().store());
 }
 
-ClientFactory App::client_factory() {
-    return authy_client_factory(config());
+SecondFactor& App::provider() {
+    return *unwrap(runtime().provider());
 }
 
-AuthyClient& App::authy() {
-    if (!m_authy) {
-        m_authy = unwrap(client_factory()());
-    }
-    return *m_authy;
+const ProviderInfo& App::provider_info() {
+    return *unwrap(runtime().provider_info());
 }
 
 Logins& App::logins() {
-    if (!m_logins) {
-        const Config& c = config();
-        LoginPolicy policy;
-        policy.pending_ttl = c.login_pending_ttl;
-        policy.approved_ttl = c.login_approved_ttl;
-        policy.throttle.resend_interval = c.resend_interval;
-        policy.throttle.password_base_delay = c.password_backoff;
-        policy.throttle.user_code_failures = c.user_code_failures;
-        policy.throttle.user_lock_seconds = c.user_lock_seconds;
-        // Three tries of the provider call, their back-off and a capped Retry-After (5 s).
-        policy.check_lease = 3 * ((c.http_timeout_ms + 999) / 1000) + 6;
-        policy.failmode_safe = c.failmode_safe;
-        policy.onetouch_message = c.onetouch_message;
-        policy.onetouch_seconds = c.onetouch_seconds_to_expire;
-        ProviderGetter provider = [this]() -> Result<AuthyClient*> {
-            try {
-                return &authy();
-            } catch (const Failure& f) {
-                return f.error();
-            }
-        };
-        m_logins = std::make_unique<Logins>(store(), provider, policy, &App::now);
-    }
-    return *m_logins;
+    return *unwrap(runtime().logins());
 }
 
 std::int64_t App::now() {
-    return static_cast<std::int64_t>(std::time(nullptr));
+    return system_now();
 }
 
 void App::print_json(const nlohmann::json& doc) const {
@@ -78,10 +53,39 @@ bool App::fancy() const {
     return !json && ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
 }
 
-void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key,
-                     const std::string& help) {
+void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key) {
+    const ConfigKey* k = find_config_key(key);
+    std::string help = k != nullptr ? k->help : "";
+    if (k != nullptr && k->env != nullptr) {
+        help += " [$" + std::string(k->env) + "; config " + key + "]";
+    } else if (k != nullptr) {
+        help += " [config " + key + "]";
+    }
     cmd.add_option_function<std::string>(
         flag, [&app, key](const std::string& v) { app.flags[key] = v; }, help);
+}
+
+Error with_cli_hint(Error e) {
+    switch (e.cause) {
+    case Cause::user_locked:
+        e.hint = "ask an administrator to run: twofa user unlock " + e.subject;
+        break;
+    case Cause::login_over:
+        e.hint = "log in again with twofa login";
+        break;
+    case Cause::no_such_session:
+        e.hint = "log in with twofa login, or check --session / TWOFA_SESSION";
+        break;
+    case Cause::codes_used:
+        e.hint = "try again with twofa verify, or get a new code with twofa resend";
+        break;
+    case Cause::push_open:
+        e.hint = "twofa status shows the login; the request is still open";
+        break;
+    case Cause::none:
+        break;
+    }
+    return e;
 }
 
 std::string iso_time(std::int64_t unix_seconds) {
@@ -122,7 +126,7 @@ void add_session_flag(CLI::App& cmd, std::optional<std::string>& target) {
 
 nlohmann::json session_json(const SessionView& v, bool with_id) {
     nlohmann::json j = {{"email", v.user.email},
-                        {"method", v.record.method},
+                        {"method", to_string(v.record.method)},
                         {"status", to_string(v.state)},
                         {"expires_at", iso_time(v.record.expires_at)},
                         {"attempts_left", v.attempts_left}};
@@ -130,6 +134,14 @@ nlohmann::json session_json(const SessionView& v, bool with_id) {
         j["session"] = v.id;
     }
     return j;
+}
+
+nlohmann::json provider_user_value(App& app, const std::string& id) {
+    if (app.provider_info().numeric_user_id && !id.empty() && id.size() <= 18 &&
+        id.find_first_not_of("0123456789") == std::string::npos) {
+        return std::stoll(id);
+    }
+    return id;
 }
 
 std::string clock_text(std::int64_t seconds) {

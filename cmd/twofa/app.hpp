@@ -1,7 +1,9 @@
 #pragma once
-// Shared state of one twofa run: global flags, lazily opened store and Authy client, output.
+// Shared state of one twofa run: global flags, the composition root (store, provider and use
+// cases, made on first use), output.
 #include <twofa/config.hpp>
 #include <twofa/login.hpp>
+#include <twofa/runtime.hpp>
 #include <twofa/store.hpp>
 #include <twofa/users.hpp>
 
@@ -15,7 +17,8 @@
 
 namespace twofa::cli {
 
-// Unwraps a Result, throwing its Error to main's one catch.
+// Unwraps a Result, throwing its Error to main's one catch (which adds the command's own hint
+// for the error's Cause).
 template <class T>
 requires(!std::is_void_v<T>) T unwrap(Result<T>&& r) {
     if (!r.ok()) {
@@ -41,9 +44,13 @@ class App {
     std::function<int()> run;
 
     const Config& config();
+    Runtime& runtime();
+    // The runtime, or why there is none (a bad configuration), without throwing.
+    Result<Runtime*> try_runtime();
     Store& store();
-    AuthyClient& authy();
-    ClientFactory client_factory();
+    SecondFactor& provider();
+    // The configured provider's description (no credentials needed).
+    const ProviderInfo& provider_info();
     Logins& logins();
     static std::int64_t now();
 
@@ -53,10 +60,7 @@ class App {
     bool fancy() const;
 
   private:
-    std::optional<Config> m_config;
-    std::unique_ptr<Store> m_store;
-    std::unique_ptr<AuthyClient> m_authy;
-    std::unique_ptr<Logins> m_logins;
+    std::unique_ptr<Runtime> m_runtime;
 };
 
 // Where a session id came from.
@@ -78,12 +82,18 @@ void add_session_flag(CLI::App& cmd, std::optional<std::string>& target);
 // {"email","method","status","expires_at","attempts_left"} (+ "session" when given).
 nlohmann::json session_json(const SessionView& view, bool with_id = false);
 
+// The provider's user id as --json shows it, under ProviderInfo::user_id_key: a number when
+// the provider's ids are numbers ("authy_id": 1234).
+nlohmann::json provider_user_value(App& app, const std::string& id);
+
 // "9:32" for a number of seconds.
 std::string clock_text(std::int64_t seconds);
 
-// Adds a flag that overrides a config key.
-void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key,
-                     const std::string& help);
+// Adds a flag that overrides a config key; its help is the key's, from the settings table.
+void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key);
+
+// The error with this command line's hint for its Cause (the library's hints name no command).
+Error with_cli_hint(Error error);
 
 // Time as ISO 8601 UTC ("2026-11-25T17:13:31Z"); "" for 0.
 std::string iso_time(std::int64_t unix_seconds);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     twofa::cli::harden_process();
     twofa::cli::install_interrupt_handler();
     twofa::cli::App app;
-    CLI::App root{"twofa - two-factor authentication for logins, on the Authy API.\n"
+    CLI::App root{"twofa - two-factor authentication for logins.\n"
                   "Exit codes: 0 ok, 1 denied, 2 usage, 3 pending, 4 expired, 5 locked,\n"
                   "6 not found, 7 conflict, 8 unavailable, 9 rejected, 10 config, 11 store,\n"
                   "12 internal, 130 interrupted. See twofa(1).",
@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
     root.add_option_function<std::string>(
         "--config", [&app](const std::string& v) { app.config_path = v; },
         "config file (TOML; default $XDG_CONFIG_HOME/twofa/config.toml)");
-    twofa::cli::add_config_flag(root, app, "--db", "db", "database file");
-    twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url", "Authy API base URL");
+    twofa::cli::add_config_flag(root, app, "--db", "db");
+    twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     twofa::cli::register_user(root, app);
     twofa::cli::register_login(root, app);
     twofa::cli::register_verify(root, app);
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
         }
         return app.run();
     } catch (const twofa::Failure& f) {
-        return report(f.error(), app.json);
+        return report(twofa::cli::with_cli_hint(f.error()), app.json);
     } catch (const std::exception& e) {
         return report(twofa::make_error(Exit::internal, std::string("unexpected: ") + e.what(),
                                         "please report this bug"),

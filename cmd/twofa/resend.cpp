@@ -30,8 +30,8 @@ int run_resend(App& app, const ResendOptions& o) {
         doc["sends"] = v.record.sends;
         app.print_json(doc);
     } else {
-        std::cout << (v.record.method == "call" ? "Calling " : "Sent a new code to ") << v.sent_to
-                  << ". Finish with: twofa verify CODE\n";
+        std::cout << (v.record.method == Channel::call ? "Calling " : "Sent a new code to ")
+                  << v.sent_to << ". Finish with: twofa verify CODE\n";
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-// twofa serve-callback: the HTTP(S) listener for Authy's signed OneTouch results.
+// twofa serve-callback: the HTTP(S) listener for the provider's signed push results.
 #include "app.hpp"
 #include "stop_signals.hpp"
 
@@ -38,15 +38,18 @@ int run_serve(App& app) {
     const Config& c = app.config();
     ListenerOptions o;
     split_listen(c.callback_listen, o.http);
-    o.public_url = c.public_url_derived ? "" : c.callback_public_url;
-    o.api_key = unwrap(load_api_key(c));
+    o.public_url = c.callback_public_url;
+    o.default_path = app.provider_info().callback_path;
     o.http.tls_cert = c.tls_cert;
     o.http.tls_key = c.tls_key;
+    auto verifier = unwrap(app.runtime().callback_verifier({}));
     Logins& logins = app.logins();
     std::mutex log_mutex;
     Listener listener(
-        o,
-        [&logins](const std::vector<authy::Callback>& cbs) { return logins.apply_callbacks(cbs); },
+        o, *verifier,
+        [&logins](const std::vector<PushResult>& results) {
+            return logins.apply_callbacks(results);
+        },
         [&log_mutex](const std::string& line) {
             std::lock_guard lock(log_mutex);
             std::cerr << line << '\n' << std::flush;
@@ -74,16 +77,13 @@ int run_serve(App& app) {
 void register_serve_callback(CLI::App& root, App& app) {
     auto* cmd = root.add_subcommand(
         "serve-callback",
-        "receive Authy's signed OneTouch results (HTTP, or HTTPS with --tls-cert/--tls-key)\n"
+        "receive the provider's signed push results (HTTP, or HTTPS with --tls-cert/--tls-key)\n"
         "Serves POST (JSON) and GET (query) on the public URL's path, and GET /healthz.\n"
         "Stops cleanly on SIGTERM / SIGINT (exit 0).");
-    add_config_flag(*cmd, app, "--listen", "callback.listen",
-                    "HOST:PORT to listen on (default 127.0.0.1:8080)");
-    add_config_flag(*cmd, app, "--public-url", "callback.public_url",
-                    "the exact URL set in the Authy dashboard; signatures are checked against "
-                    "it (default http://LISTEN/authy/callback)");
-    add_config_flag(*cmd, app, "--tls-cert", "callback.tls_cert", "PEM certificate for HTTPS");
-    add_config_flag(*cmd, app, "--tls-key", "callback.tls_key", "PEM private key for HTTPS");
+    add_config_flag(*cmd, app, "--listen", "callback.listen");
+    add_config_flag(*cmd, app, "--public-url", "callback.public_url");
+    add_config_flag(*cmd, app, "--tls-cert", "callback.tls_cert");
+    add_config_flag(*cmd, app, "--tls-key", "callback.tls_key");
     cmd->callback([&app] {
         app.may_create_store = true;
         app.run = [&app] { return run_serve(app); };

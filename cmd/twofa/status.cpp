@@ -25,8 +25,8 @@ std::string describe(const SessionView& v) {
     switch (v.state) {
     case SessionState::sms:
     case SessionState::token:
-        return "waiting for the code (" + v.record.method + "), expires in " + left + ", " +
-               std::to_string(v.attempts_left) + " attempts left";
+        return "waiting for the code (" + std::string(to_string(v.record.method)) +
+               "), expires in " + left + ", " + std::to_string(v.attempts_left) + " attempts left";
     case SessionState::onetouch:
         return "waiting for approval on the phone, expires in " + left;
     case SessionState::approved:
@@ -60,10 +60,10 @@ int run_all(App& app) {
     }
     json users = json::array();
     for (const auto& [u, latest] : sum.users) {
-        counts[u.status] += 1;
+        counts[to_string(u.status)] += 1;
         users.push_back({{"email", u.email},
-                         {"status", u.status},
-                         {"method", latest ? latest->method : ""},
+                         {"status", to_string(u.status)},
+                         {"method", latest ? to_string(latest->method) : ""},
                          {"since", iso_time(latest ? latest->updated_at : u.updated_at)}});
     }
     json audit = json::array();
@@ -108,37 +108,39 @@ struct Check {
     std::string detail;
 };
 
-Status attempt(const std::function<void()>& fn) {
-    try {
-        fn();
-        return {};
-    } catch (const Failure& f) {
-        return f.error();
+// The settings table as the health report shows it: each key's value and where it came from.
+json settings_json(const Config& c) {
+    json out = json::object();
+    for (const ConfigKey& k : config_keys()) {
+        auto source = c.sources.find(k.key);
+        out[k.key] = {{"value", config_value(c, k)},
+                      {"source", source == c.sources.end() ? "default" : source->second}};
     }
+    return out;
 }
 
 int run_health(App& app) {
     std::vector<Check> checks;
-    Status config = attempt([&] { (void)app.config(); });
-    if (config.ok()) {
-        if (auto key = load_api_key(app.config()); !key.ok()) {
-            config = key.error();
-        }
-    }
+    Result<Runtime*> runtime = app.try_runtime();
+    Status config = runtime.and_then([](Runtime* r) -> Status {
+        TRY(r->provider_info());
+        return {};
+    });
     checks.push_back({"config", config,
-                      config.ok() ? (app.config().config_file.empty() ? "defaults, API key set"
+                      config.ok() ? (app.config().config_file.empty() ? "defaults and environment"
                                                                       : app.config().config_file)
                                   : ""});
     if (config.ok()) {
-        Status db = attempt([&] { unwrap(app.store().check_health()); });
-        checks.push_back({"database", db,
-                          app.config().db_path + " (schema " + std::to_string(k_schema_version) +
-                              ", mode 0600)"});
-        Status provider = attempt([&] { unwrap(app.authy().check_key()); });
-        checks.push_back({"provider", provider, app.config().authy_url + " (key accepted)"});
-        if (app.config().callback_configured) {
-            checks.push_back(
-                {"listener", probe_listener(app.config()), app.config().callback_listen});
+        Runtime& r = **runtime;
+        Status db = r.store().and_then([](Store* s) { return s->check_health(); });
+        checks.push_back(
+            {"database", db,
+             r.config().db_path + " (schema " + std::to_string(k_schema_version) + ", mode 0600)"});
+        Status provider = r.provider().and_then([](SecondFactor* p) { return p->health(); });
+        checks.push_back(
+            {"provider", provider, app.provider_info().display + " (credentials accepted)"});
+        if (r.config().callback_configured) {
+            checks.push_back({"listener", probe_listener(r.config()), r.config().callback_listen});
         } else {
             checks.push_back({"listener", {}, "skipped (callback.listen not set)"});
         }
@@ -146,7 +148,7 @@ int run_health(App& app) {
     int code = 0;
     json arr = json::array();
     for (const auto& c : checks) {
-        std::string text = c.result.ok() ? c.detail : c.result.error().text();
+        std::string text = c.result.ok() ? c.detail : with_cli_hint(c.result.error()).text();
         if (!c.result.ok() && code == 0) {
             code = static_cast<int>(c.result.error().code);
         }
@@ -157,7 +159,11 @@ int run_health(App& app) {
         }
     }
     if (app.json) {
-        app.print_json({{"ok", code == 0}, {"checks", arr}});
+        json doc = {{"ok", code == 0}, {"checks", arr}};
+        if (config.ok()) {
+            doc["settings"] = settings_json(app.config());
+        }
+        app.print_json(doc);
     }
     return code;
 }

@@ -14,17 +14,18 @@ namespace {
 
 using nlohmann::json;
 
-json user_json(const UserRecord& u, bool full_phone) {
+json user_json(App& app, const UserRecord& u, bool full_phone) {
+    const ProviderInfo& info = app.provider_info();
     return {{"email", u.email},
             {"name", u.name},
-            {"authy_id", u.authy_id},
+            {info.user_id_key, provider_user_value(app, u.provider_user)},
             {"country_code", u.country_code},
             {"phone", full_phone ? u.phone : mask_phone(u.country_code, u.phone)},
-            {"status", u.status}};
+            {"status", to_string(u.status)}};
 }
 
 bool locked_now(const UserRecord& u) {
-    return u.locked_until > App::now() || u.status == "locked";
+    return u.locked_until > App::now() || u.status == SessionState::locked;
 }
 
 // The new password: one stdin line, or asked twice on the terminal.
@@ -62,19 +63,20 @@ int run_add(App& app, const AddOptions& o) {
                                      "user " + existing->email + " is already enrolled",
                                      "use --if-not-exists to accept that"));
         }
-        app.json ? app.print_json(user_json(*existing, false))
+        app.json ? app.print_json(user_json(app, *existing, false))
                  : void(std::cout << "User " << existing->email << " is already enrolled.\n");
         return 0;
     }
-    AuthyClient& authy = app.authy(); // fails before the prompt when there is no API key
+    SecondFactor& provider = app.provider(); // fails before the prompt without credentials
     std::string pw = obtain_password(o.password_stdin, user.email);
     std::string hash = unwrap(hash_password(pw));
-    auto out =
-        unwrap(enroll_user(store, authy, user, hash, o.install_link, o.if_not_exists, App::now()));
+    auto out = unwrap(
+        enroll_user(store, provider, user, hash, o.install_link, o.if_not_exists, App::now()));
     if (app.json) {
-        app.print_json(user_json(out.user, false));
+        app.print_json(user_json(app, out.user, false));
     } else if (out.created) {
-        std::cout << "Enrolled " << out.user.email << " (Authy id " << out.user.authy_id << ", "
+        std::cout << "Enrolled " << out.user.email << " (" << app.provider_info().display << " id "
+                  << out.user.provider_user << ", "
                   << mask_phone(out.user.country_code, out.user.phone) << ").\n";
     } else {
         std::cout << "User " << out.user.email << " is already enrolled.\n";
@@ -87,7 +89,7 @@ int run_list(App& app) {
     if (app.json) {
         json arr = json::array();
         for (const auto& u : users) {
-            auto j = user_json(u, false);
+            auto j = user_json(app, u, false);
             j["locked"] = locked_now(u);
             j["created_at"] = iso_time(u.created_at);
             arr.push_back(j);
@@ -104,13 +106,18 @@ int run_list(App& app) {
     for (const auto& u : users) {
         width = std::max(width, u.email.size());
     }
+    std::string id_title = app.provider_info().display + " ID";
+    for (char& ch : id_title) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
     std::cout << std::left << std::setw(static_cast<int>(width) + 2) << "EMAIL" << std::setw(20)
-              << "PHONE" << std::setw(12) << "AUTHY ID" << std::setw(12) << "STATUS"
+              << "PHONE" << std::setw(12) << id_title << std::setw(12) << "STATUS"
               << "NAME\n";
     for (const auto& u : users) {
         std::cout << std::setw(static_cast<int>(width) + 2) << u.email << std::setw(20)
-                  << mask_phone(u.country_code, u.phone) << std::setw(12) << u.authy_id
-                  << std::setw(12) << (locked_now(u) ? "locked" : u.status) << u.name << "\n";
+                  << mask_phone(u.country_code, u.phone) << std::setw(12) << u.provider_user
+                  << std::setw(12) << (locked_now(u) ? "locked" : to_string(u.status)) << u.name
+                  << "\n";
     }
     std::cout << users.size() << (users.size() == 1 ? " user\n" : " users\n");
     return 0;
@@ -125,7 +132,7 @@ std::string hash_kind(const std::string& h) {
 
 int run_show(App& app, const std::string& email, bool remote) {
     auto u = unwrap(get_user(app.store(), email));
-    json j = user_json(u, true);
+    json j = user_json(app, u, true);
     j["locked"] = locked_now(u);
     j["failed_logins"] = u.failed_logins;
     j["locked_until"] = iso_time(u.locked_until);
@@ -133,12 +140,12 @@ int run_show(App& app, const std::string& email, bool remote) {
     j["created_at"] = iso_time(u.created_at);
     j["updated_at"] = iso_time(u.updated_at);
     if (remote) {
-        auto st = unwrap(app.authy().user_status(u.authy_id));
-        j["remote"] = {{"registered", st.registered},
-                       {"confirmed", st.confirmed},
-                       {"account_disabled", st.account_disabled},
-                       {"devices", st.devices},
-                       {"phone_number", st.phone_number}};
+        auto d = unwrap(app.provider().devices(u.provider_user));
+        j["remote"] = {{"registered", d.has_app},
+                       {"confirmed", d.confirmed},
+                       {"account_disabled", d.disabled},
+                       {"devices", d.devices},
+                       {"phone_number", d.phone}};
     }
     if (app.json) {
         app.print_json(j);
@@ -147,15 +154,16 @@ int run_show(App& app, const std::string& email, bool remote) {
     std::cout << "Email:        " << u.email << "\n"
               << "Name:         " << u.name << "\n"
               << "Phone:        +" << u.country_code << " " << u.phone << "\n"
-              << "Authy id:     " << u.authy_id << "\n"
-              << "Status:       " << u.status << (locked_now(u) ? " (locked)" : "") << "\n"
+              << std::setw(14) << (app.provider_info().display + " id:") << u.provider_user << "\n"
+              << "Status:       " << to_string(u.status) << (locked_now(u) ? " (locked)" : "")
+              << "\n"
               << "Password:     " << hash_kind(u.password_hash) << "\n"
               << "Failed logins:"
               << " " << u.failed_logins << "\n"
               << "Created:      " << iso_time(u.created_at) << "\n";
     if (remote) {
         const auto& r = j["remote"];
-        std::cout << "Authy app:    "
+        std::cout << std::setw(14) << (app.provider_info().display + " app:")
                   << (r["registered"].get<bool>() ? "installed" : "not installed") << "\n"
                   << "Devices:      " << (r["devices"].empty() ? "none" : r["devices"].dump())
                   << "\n";
@@ -171,12 +179,13 @@ int run_remove(App& app, const std::string& email, bool yes) {
                                      "refusing to remove " + u.email + " without confirmation",
                                      "add --yes"));
         }
-        auto answer = unwrap(read_tty_line("Remove " + u.email + " here and at Authy? [y/N] "));
+        auto answer = unwrap(read_tty_line("Remove " + u.email + " here and at " +
+                                           app.provider_info().display + "? [y/N] "));
         if (answer != "y" && answer != "Y" && answer != "yes") {
             throw Failure(make_error(Exit::usage, "not removed", "answer y to remove"));
         }
     }
-    unwrap(remove_user(app.store(), app.authy(), u.email, App::now()));
+    unwrap(remove_user(app.store(), app.provider(), u.email, App::now()));
     app.json ? app.print_json({{"email", u.email}, {"removed", true}})
              : void(std::cout << "Removed " << u.email << ".\n");
     return 0;
@@ -184,8 +193,9 @@ int run_remove(App& app, const std::string& email, bool yes) {
 
 int run_unlock(App& app, const std::string& email) {
     auto u = unwrap(unlock_user(app.store(), email, App::now()));
-    app.json ? app.print_json({{"email", u.email}, {"status", u.status}, {"locked", false}})
-             : void(std::cout << "Unlocked " << u.email << ".\n");
+    app.json
+        ? app.print_json({{"email", u.email}, {"status", to_string(u.status)}, {"locked", false}})
+        : void(std::cout << "Unlocked " << u.email << ".\n");
     return 0;
 }
 
@@ -196,14 +206,15 @@ void register_user(CLI::App& root, App& app) {
     user->require_subcommand(1);
 
     auto add = std::make_shared<AddOptions>();
-    auto* cmd = user->add_subcommand("add", "register a user with Authy and store it");
+    auto* cmd = user->add_subcommand("add", "register a user with the provider and store it");
     cmd->add_option("--email", add->fields.email, "email address (unique)")->required();
     cmd->add_option("--phone", add->fields.phone, "mobile number without country code")->required();
     cmd->add_option("--country-code", add->fields.country_code, "country calling code, 1-999")
         ->required();
     cmd->add_option("--name", add->fields.name, "full name");
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
-    cmd->add_flag("--send-install-link", add->install_link, "have Authy text an app install link");
+    cmd->add_flag("--send-install-link", add->install_link,
+                  "have the provider text an app install link");
     cmd->add_flag("--if-not-exists", add->if_not_exists, "exit 0 when the email is enrolled");
     cmd->callback([&app, add] {
         app.may_create_store = true;
@@ -217,13 +228,13 @@ void register_user(CLI::App& root, App& app) {
     auto remote = std::make_shared<bool>(false);
     cmd = user->add_subcommand("show", "one user's details (full phone number)");
     cmd->add_option("email", *email, "the user's email")->required();
-    cmd->add_flag("--remote", *remote, "also ask Authy for the registration status");
+    cmd->add_flag("--remote", *remote, "also ask the provider for the user's devices");
     cmd->callback([&app, email, remote] {
         app.run = [&app, email, remote] { return run_show(app, *email, *remote); };
     });
 
     auto yes = std::make_shared<bool>(false);
-    cmd = user->add_subcommand("remove", "delete a user here and at Authy");
+    cmd = user->add_subcommand("remove", "delete a user here and at the provider");
     cmd->add_option("email", *email, "the user's email")->required();
     cmd->add_flag("--yes,-y", *yes, "do not ask for confirmation");
     cmd->callback([&app, email, yes] {

@@ -31,8 +31,8 @@ int run_import(App& app, const ImportArgs& a) {
     opts.on_row = [&](const RowOutcome& r, std::size_t done, std::size_t total) {
         if (app.json) {
             nlohmann::json j = {{"line", r.line}, {"email", r.email}, {"result", r.result}};
-            if (r.authy_id != 0) {
-                j["authy_id"] = r.authy_id;
+            if (!r.provider_user.empty()) {
+                j[app.provider_info().user_id_key] = provider_user_value(app, r.provider_user);
             }
             if (r.result == "failed") {
                 j["error"] = {{"code", static_cast<int>(r.error.code)},
@@ -56,7 +56,7 @@ int run_import(App& app, const ImportArgs& a) {
             draw_progress(done, total);
         }
     };
-    auto s = import_users(store, app.client_factory(), rows, opts, App::now());
+    auto s = import_users(store, app.runtime().provider_factory(), rows, opts, App::now());
     if (progress) {
         std::cerr << "\r\033[K";
     }

@@ -1,6 +1,7 @@
 // The listener's request handling: a raw request head (and body after the blank line) through
 // the HTTP parser and the listener's screening (routing, cheap checks, signature, decoding).
 // A request that was not signed with the key must never come out as a callback to commit.
+#include <twofa/authy/provider.hpp>
 #include <twofa/http_server.hpp>
 #include <twofa/listener.hpp>
 
@@ -9,15 +10,16 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const auto verifier = twofa::authy::make_callback_verifier(
+        "fuzz-key-without-a-known-signature",
+        twofa::CallbackSettings{300, [] { return 1700000000.0; }});
     static twofa::Listener listener(
         [] {
             twofa::ListenerOptions o;
             o.public_url = "https://login.example.com/authy/callback";
-            o.api_key = "fuzz-key-without-a-known-signature";
-            o.clock = [] { return 1700000000.0; };
             return o;
         }(),
-        nullptr, nullptr);
+        *verifier, nullptr, nullptr);
     std::string_view input(reinterpret_cast<const char*>(data), size);
     auto end = input.find("\r\n\r\n");
     twofa::IncomingRequest req;

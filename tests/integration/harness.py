@@ -128,7 +128,7 @@ class TwofaCase(unittest.TestCase):
     def authy_id(self, email="alice@example.com"):
         con = sqlite3.connect(self.db)
         try:
-            return con.execute("SELECT authy_id FROM users WHERE email = ?", (email,)).fetchone()[0]
+            return con.execute("SELECT CAST(provider_user AS INTEGER) FROM users WHERE email = ?", (email,)).fetchone()[0]
         finally:
             con.close()
 

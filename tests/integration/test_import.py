@@ -37,7 +37,7 @@ class Import(TwofaCase):
         self.assertEqual(len(self.sandbox.users()), 1000)
         con = sqlite3.connect(self.db)
         (count,) = con.execute("SELECT COUNT(*) FROM users").fetchone()
-        (distinct,) = con.execute("SELECT COUNT(DISTINCT authy_id) FROM users").fetchone()
+        (distinct,) = con.execute("SELECT COUNT(DISTINCT provider_user) FROM users").fetchone()
         con.close()
         self.assertEqual((count, distinct), (1000, 1000))
         print(f"\nimport of 1000 rows with --jobs 8: {first:.2f} s", flush=True)

@@ -97,7 +97,7 @@ class OneTouchCase(TwofaCase):
 
     def session_row(self, session_id):
         h = hashlib.sha256(session_id.encode()).hexdigest()
-        return self.query("SELECT status, approval_uuid FROM login_sessions WHERE id_hash = ?", h)[0]
+        return self.query("SELECT status, challenge FROM login_sessions WHERE id_hash = ?", h)[0]
 
 
 class PushFlow(OneTouchCase):

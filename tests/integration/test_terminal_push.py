@@ -27,7 +27,7 @@ class TerminalPush(OneTouchCase):
         return s
 
     def uuid(self):
-        return self.query("SELECT approval_uuid FROM login_sessions ORDER BY id DESC LIMIT 1")[0][0]
+        return self.query("SELECT challenge FROM login_sessions ORDER BY id DESC LIMIT 1")[0][0]
 
     def test_spinner_countdown_then_approval(self):
         s = self.start_push("alice@example.com", "555-123-0000")

@@ -5,6 +5,7 @@
 #include <twofa/config.hpp>
 
 #include <fstream>
+#include <set>
 #include <sys/stat.h>
 
 using namespace twofa;
@@ -31,7 +32,10 @@ TEST_CASE("defaults follow XDG folders") {
     CHECK(c->db_path == "/home/u/.local/share/twofa/twofa.db");
     CHECK(c->authy_url == "https://api.authy.com");
     CHECK(c->callback_listen == "127.0.0.1:8080");
-    CHECK(c->callback_public_url == "http://127.0.0.1:8080/authy/callback");
+    CHECK(c->callback_public_url.empty()); // the listener derives it with the provider's path
+    CHECK(!c->callback_configured);
+    CHECK(c->provider == "authy");
+    CHECK(c->sources.empty()); // every value is the default
     CHECK(c->onetouch_seconds_to_expire == 120);
     CHECK(!c->failmode_safe);
     auto x = resolve_config({}, std::nullopt, env_of({{"HOME", "/h"}, {"XDG_DATA_HOME", "/d"}}));
@@ -50,9 +54,12 @@ TEST_CASE("precedence: flag > environment > file > default") {
     CHECK(from_env->authy_url == "https://file.example"); // file beats default
     CHECK(from_env->onetouch_seconds_to_expire == 300);   // TOML integer
     CHECK(from_env->failmode_safe);
-    CHECK(from_env->callback_public_url == "http://127.0.0.1:9000/authy/callback");
+    CHECK(from_env->callback_configured);
+    CHECK(from_env->sources.at("db") == "environment");
+    CHECK(from_env->sources.at("authy.url") == "file");
     auto from_flag = resolve_config({{"db", "/flag.db"}}, std::nullopt, env);
     CHECK(from_flag->db_path == "/flag.db"); // flag beats env
+    CHECK(from_flag->sources.at("db") == "flag");
     auto no_env = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
     CHECK(no_env->db_path == "/file.db"); // --config path, file beats default
 }
@@ -126,4 +133,25 @@ TEST_CASE("provider URLs: https anywhere, http only to loopback") {
     CHECK(!check_provider_url("ftp://127.0.0.1").ok());
     CHECK(!check_provider_url("api.authy.com").ok());
     CHECK(check_provider_url("http://user@127.0.0.1").error().code == Exit::usage);
+}
+
+TEST_CASE("the settings table: every key resolvable, choices enforced, env names unique") {
+    std::set<std::string> envs;
+    for (const ConfigKey& k : config_keys()) {
+        CAPTURE(k.key);
+        CHECK((k.text == nullptr) != (k.number == nullptr));
+        CHECK(find_config_key(k.key) == &k);
+        CHECK(std::string(k.help).size() > 10);
+        if (k.env != nullptr) {
+            CHECK(envs.insert(k.env).second);
+        }
+    }
+    CHECK(find_config_key("no.such.key") == nullptr);
+    auto bad = resolve_config({{"failmode", "maybe"}}, std::nullopt, env_of({{"HOME", "/h"}}));
+    CHECK(bad.error().code == Exit::usage); // a flag's bad choice is the command line's fault
+    auto c = resolve_config({{"login.user_code_failures", "7"}}, std::nullopt,
+                            env_of({{"HOME", "/h"}, {"TWOFA_PROVIDER", "authy"}}));
+    REQUIRE(c.ok());
+    CHECK(config_value(*c, *find_config_key("login.user_code_failures")) == "7");
+    CHECK(c->sources.at("provider") == "environment");
 }

@@ -2,6 +2,7 @@
 // cheap checks before the signature, the nonce window, and the depth cap.
 #include <doctest/doctest.h>
 
+#include <twofa/authy/provider.hpp>
 #include <twofa/authy/signature.hpp>
 #include <twofa/http_server.hpp>
 #include <twofa/listener.hpp>
@@ -17,14 +18,14 @@ constexpr const char* k_url = "https://login.example.com/authy/callback";
 
 struct Fixture {
     double now = 1'800'000'000.0;
-    Listener listener{[this] {
+    std::unique_ptr<CallbackVerifier> verifier =
+        authy::make_callback_verifier(k_key, CallbackSettings{300, [this] { return now; }});
+    Listener listener{[] {
                           ListenerOptions o;
                           o.public_url = k_url;
-                          o.api_key = k_key;
-                          o.clock = [this] { return now; };
                           return o;
                       }(),
-                      nullptr, nullptr};
+                      *verifier, nullptr, nullptr};
 
     IncomingRequest post(const std::string& body, double nonce_at) const {
         IncomingRequest r;
@@ -76,9 +77,38 @@ TEST_CASE("a signed callback within the nonce window is let through, once decode
     Fixture f;
     auto s = f.listener.screen(f.post(k_body, f.now - 299));
     REQUIRE(s.callback.has_value());
-    CHECK(s.callback->authy_id == 5);
-    CHECK(s.callback->uuid == "u-1");
-    CHECK(s.callback->status == "approved");
+    CHECK(s.callback->provider == "authy");
+    CHECK(s.callback->user == "5");
+    CHECK(s.callback->handle == "u-1");
+    CHECK(s.callback->state == PushState::approved);
+    CHECK_FALSE(s.callback->test);
+}
+
+TEST_CASE(
+    "a GET callback is read from the same pairs it is signed over; a field twice is refused") {
+    Fixture f;
+    const std::string query =
+        "authy_id=1234&uuid=u-2&status=denied&callback_action=approval_request_status";
+    auto get = [&](const std::string& q) {
+        IncomingRequest r;
+        r.method = "GET";
+        r.path = "/authy/callback";
+        r.query = q;
+        std::string nonce = std::to_string(static_cast<long long>(f.now));
+        r.headers = {{"x-authy-signature-nonce", nonce},
+                     {"x-authy-signature",
+                      authy::sign_callback(k_key, nonce, "GET", k_url,
+                                           authy::canonical_flat_params(authy::parse_query(q)))}};
+        return f.listener.screen(r);
+    };
+    auto s = get(query);
+    REQUIRE(s.callback.has_value());
+    CHECK(s.callback->state == PushState::denied);
+    CHECK(s.callback->test); // Authy's dashboard test user
+    auto twice = get(query + "&uuid=u-3");
+    CHECK_FALSE(twice.callback.has_value());
+    CHECK(twice.reply.status == 400);
+    CHECK(twice.reply.detail.find("twice") != std::string::npos);
 }
 
 TEST_CASE("the nonce window follows the listener's clock, both ways") {

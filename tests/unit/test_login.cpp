@@ -1,8 +1,11 @@
-// Login sessions against a temp-file store, a fake Authy and a fake clock.
+// Login sessions against a temp-file store, the Authy adapter over a fake transport (canned
+// Authy answers) and a fake clock. test_login_flow.cpp drives the same core over a fake
+// provider.
 #include <doctest/doctest.h>
 
 #include "temp_dir.hpp"
 
+#include <twofa/authy/provider.hpp>
 #include <twofa/authy/wire.hpp>
 #include <twofa/login.hpp>
 #include <twofa/otp.hpp>
@@ -52,7 +55,7 @@ struct World {
     TempDir dir;
     std::unique_ptr<Store> store;
     FakeAuthy* authy = nullptr;
-    std::unique_ptr<AuthyClient> client;
+    std::unique_ptr<SecondFactor> client;
     std::int64_t now = 1'800'000'000;
     LoginPolicy policy;
     std::unique_ptr<Logins> logins;
@@ -62,15 +65,16 @@ struct World {
         store = std::move(open_sqlite_store(dir.file("t.db")).value());
         auto t = std::make_unique<FakeAuthy>();
         authy = t.get();
-        client = std::make_unique<AuthyClient>("http://127.0.0.1:1", "KEY", std::move(t),
-                                               RetryPolicy{1}, [](auto) {});
+        client = authy::make_provider(std::make_unique<AuthyClient>(
+            "http://127.0.0.1:1", "KEY", std::move(t), RetryPolicy{1}, [](auto) {}));
         logins = std::make_unique<Logins>(
-            *store, [this]() -> Result<AuthyClient*> { return client.get(); }, policy,
+            *store, [this]() -> Result<SecondFactor*> { return client.get(); }, policy,
             [this] { return now; });
         user.email = "alice@example.com";
         user.country_code = 1;
         user.phone = "5551230000";
-        user.authy_id = 1001;
+        user.provider = "authy";
+        user.provider_user = "1001";
         user.password_hash = hash_password("correct horse battery staple").value();
         user.created_at = user.updated_at = now;
         user.id = store->insert_user(user).value();
@@ -78,10 +82,10 @@ struct World {
     void set_policy(const LoginPolicy& p) {
         policy = p;
         logins = std::make_unique<Logins>(
-            *store, [this]() -> Result<AuthyClient*> { return client.get(); }, policy,
+            *store, [this]() -> Result<SecondFactor*> { return client.get(); }, policy,
             [this] { return now; });
     }
-    std::string user_status() { return store->find_user(user.email).value()->status; }
+    std::string user_status() { return to_string(store->find_user(user.email).value()->status); }
 };
 
 } // namespace
@@ -300,9 +304,11 @@ TEST_CASE("a locked user's pending push is denied, and a skipped factor keeps th
     SessionRecord s;
     s.id_hash = hash_session_id(new_session_id());
     s.user_id = w.user.id;
-    s.method = "onetouch";
-    s.status = "onetouch";
-    s.approval_uuid = "0b8f3a55-1c65-4133-9113-34363b620e52";
+    s.provider = "authy";
+    s.provider_user = w.user.provider_user;
+    s.method = Channel::push;
+    s.status = SessionState::onetouch;
+    s.challenge = "0b8f3a55-1c65-4133-9113-34363b620e52";
     s.created_at = s.updated_at = w.now;
     s.expires_at = w.now + 120;
     REQUIRE(w.store->insert_session(s).ok());
@@ -310,9 +316,9 @@ TEST_CASE("a locked user's pending push is denied, and a skipped factor keeps th
     u.code_failures = 10;
     u.code_locked_until = k_locked_for_good;
     REQUIRE(w.store->update_user(u).ok());
-    authy::Callback cb{w.user.authy_id, s.approval_uuid, "approved"};
+    PushResult cb{"authy", w.user.provider_user, s.challenge, PushState::approved};
     REQUIRE(w.logins->apply_callbacks({cb}).ok());
-    CHECK(w.store->find_session(s.id_hash).value()->status == "denied");
+    CHECK(w.store->find_session(s.id_hash).value()->status == SessionState::denied);
 
     REQUIRE(unlock_user(*w.store, w.user.email, w.now).ok());
     u = w.store->find_user(w.user.email).value().value();
@@ -389,7 +395,9 @@ TEST_CASE("passwords: same answer for unknown and wrong, back-off, then lock") {
     w.now += 86400;
     auto locked = w.logins->check_password(w.user.email, "correct horse battery staple");
     CHECK(locked.error().code == Exit::locked);
-    CHECK(locked.error().hint.find("twofa user unlock") != std::string::npos);
+    CHECK(locked.error().cause == Cause::user_locked); // the front end words the hint
+    CHECK(locked.error().subject == w.user.email);
+    CHECK(locked.error().hint.find("twofa") == std::string::npos);
 }
 
 TEST_CASE("a werkzeug hash from the tutorial app is replaced by Argon2id at login") {

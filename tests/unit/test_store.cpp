@@ -5,6 +5,7 @@
 #include <twofa/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 using namespace twofa;
@@ -17,7 +18,8 @@ UserRecord sample(const std::string& email) {
     u.name = "Alice";
     u.country_code = 1;
     u.phone = "5551230000";
-    u.authy_id = 1001;
+    u.provider = "authy";
+    u.provider_user = "1001";
     u.password_hash = "$argon2id$x";
     u.created_at = u.updated_at = 1700000000;
     return u;
@@ -68,13 +70,13 @@ TEST_CASE("users: unique email regardless of case, find, list, update, delete") 
     CHECK((*found)->email == "Alice@Example.com");
     CHECK((*found)->id == *id);
     UserRecord u = **found;
-    u.status = "locked";
+    u.status = SessionState::locked;
     u.failed_logins = 4;
     u.locked_until = 1700000500;
     CHECK(store->update_user(u).ok());
     auto after = store->find_user("alice@example.com");
     CHECK((*after)->failed_logins == 4);
-    CHECK((*after)->status == "locked");
+    CHECK((*after)->status == SessionState::locked);
     REQUIRE(store->insert_user(sample("bob@example.com")).ok());
     auto all = store->list_users();
     REQUIRE(all->size() == 2);
@@ -115,6 +117,12 @@ TEST_CASE("migration from every older version keeps the data") {
             db.exec("INSERT INTO users (email, country_code, phone, authy_id, created_at, "
                     "updated_at) VALUES ('old@example.com', 44, '7700900000', 77, 1, 1)");
         }
+        if (from >= 2) {
+            SQLite::Database db(path, SQLite::OPEN_READWRITE);
+            db.exec("INSERT INTO login_sessions (id_hash, user_id, method, status, "
+                    "approval_uuid, created_at, expires_at, updated_at) VALUES ('h', 1, "
+                    "'onetouch', 'onetouch', 'uuid-1', 1, 9999999999, 1)");
+        }
         auto store = open_sqlite_store(path);
         REQUIRE(store.ok());
         CHECK(user_version(path) == k_schema_version);
@@ -122,8 +130,9 @@ TEST_CASE("migration from every older version keeps the data") {
         if (from >= 1) {
             auto u = (*store)->find_user("old@example.com");
             REQUIRE(u->has_value());
-            CHECK((*u)->authy_id == 77);
-            CHECK((*u)->status == "unverified");
+            CHECK((*u)->provider == "authy"); // v4: carried over as Authy's
+            CHECK((*u)->provider_user == "77");
+            CHECK((*u)->status == SessionState::unverified);
         }
         CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok()); // v2 table exists
         if (from >= 1) {
@@ -131,7 +140,45 @@ TEST_CASE("migration from every older version keeps the data") {
             CHECK(u.code_failures == 0); // v3 columns, with their defaults
             CHECK(u.code_locked_until == 0);
         }
+        if (from >= 2) {
+            auto s = (*store)->find_session_by_challenge("authy", "uuid-1").value();
+            REQUIRE(s.has_value());
+            CHECK(s->id_hash == "h");
+            CHECK(s->provider_user == "77");
+            CHECK(s->method == Channel::push);
+            CHECK(s->status == SessionState::onetouch);
+            CHECK(!(*store)->find_session_by_challenge("other", "uuid-1").value().has_value());
+        }
     }
+}
+
+TEST_CASE("the store is chosen by the db setting's scheme") {
+    TempDir dir;
+    CHECK(open_store("sqlite://" + dir.file("a.db"), StoreOpen::create).ok());
+    struct stat st {};
+    CHECK(::stat(dir.file("a.db").c_str(), &st) == 0);
+    CHECK(open_store(dir.file("b.db"), StoreOpen::create).ok());
+    auto pg = open_store("postgresql://db.example/twofa", StoreOpen::create);
+    REQUIRE(!pg.ok());
+    CHECK(pg.error().code == Exit::config);
+}
+
+TEST_CASE("the change feed wakes a subscriber only when a change is published") {
+    TempDir dir;
+    auto writer = std::move(open_sqlite_store(dir.file("t.db")).value());
+    auto reader = std::move(open_sqlite_store(dir.file("t.db")).value());
+    auto waiter = std::move(reader->subscribe().value());
+    REQUIRE(waiter->fd() >= 0);
+    pollfd p{waiter->fd(), POLLIN, 0};
+    REQUIRE(writer->insert_user(sample("a@example.com")).ok()); // a write alone: no signal
+    CHECK(::poll(&p, 1, 50) == 0);
+    writer->publish_change();
+    CHECK(::poll(&p, 1, 1000) == 1);
+    waiter->drain();
+    CHECK(::poll(&p, 1, 0) == 0);
+    struct stat st {};
+    REQUIRE(::stat(dir.file("t.db-notify").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("only a store opened for writing may be created, and only in an existing folder") {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace twofa {
 
@@ -17,25 +18,26 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
 struct Config {
-    std::string db_path;      // never empty after resolve_config
+    std::string db_path;      // a path or sqlite:///path; never empty after resolve_config
     bool db_explicit = false; // given by flag, environment or file, not the XDG default
+    std::string provider = "authy";
     std::string authy_url = "https://api.authy.com";
     std::string callback_listen = "127.0.0.1:8080";
-    std::string callback_public_url;  // default derived from callback_listen
+    std::string callback_public_url;  // empty: http://LISTEN + the provider's callback path
     bool callback_configured = false; // listen address or public URL set explicitly
-    bool public_url_derived = false;  // callback_public_url was made from callback_listen
     std::string tls_cert;
     std::string tls_key;
     std::string onetouch_message = "Request to log in";
     int onetouch_seconds_to_expire = 120;
-    int login_timeout = 0;          // 0: the OneTouch expiry
+    int login_timeout = 0;          // 0: the push's expiry
     int login_pending_ttl = 600;    // seconds a login may wait for its second factor
     int login_approved_ttl = 43200; // seconds an approved login stays approved
     int resend_interval = 30;       // seconds between two codes sent for one login
     int password_backoff = 1;       // first wait after repeated wrong passwords, then doubled
     int user_code_failures = 10;    // wrong codes across a user's logins before it is locked
-    int user_lock_seconds = 0;      // how long that lock lasts; 0: until `user unlock`
-    bool failmode_safe = false;
+    int user_lock_seconds = 0;      // how long that lock lasts; 0: until an administrator unlocks
+    std::string failmode = "secure";
+    bool failmode_safe = false; // failmode == "safe"
     int http_timeout_ms = 10000;
     int connect_timeout_ms = 5000;
     std::string state_dir; // $XDG_STATE_HOME/twofa; "" when neither it nor HOME is set
@@ -44,7 +46,29 @@ struct Config {
     std::optional<std::string> api_key_env;
     std::string api_key_file;
     std::string config_file; // the file that was read, empty if none
+    // Where each key's value came from: "flag", "environment", "file" (absent: the default).
+    std::map<std::string, std::string> sources;
 };
+
+// One setting of the declarative table that the loader, --help and `status --health` read.
+struct ConfigKey {
+    const char* key;                     // "login.pending_ttl": the TOML path and flag key
+    const char* env;                     // its environment variable, or nullptr
+    std::string Config::*text = nullptr; // a text setting's field, or
+    int Config::*number = nullptr;       // a number's field, within [lo, hi]
+    long lo = 0;
+    long hi = 0;
+    const char* choices = nullptr; // "secure|safe": the only values a text takes
+    const char* help = "";         // one line for --help and the health report
+    bool secret_path = false;      // shown, but names where a secret lives
+};
+
+// Every setting, in the order the documentation lists them.
+const std::vector<ConfigKey>& config_keys();
+// The key's entry, or nullptr.
+const ConfigKey* find_config_key(std::string_view key);
+// The key's current value as text (for reports).
+std::string config_value(const Config& config, const ConfigKey& key);
 
 // Values given on the command line, by config key ("db", "authy.url", "callback.listen", ...).
 using FlagValues = std::map<std::string, std::string>;

@@ -29,6 +29,17 @@ const char* exit_name(Exit code) noexcept;
 // Every code of the table, in order, for tests and documentation.
 const Exit* all_exits(std::size_t& count) noexcept;
 
+// What a front end may say about an error in its own words: the library's hints never name
+// a command or a flag (a PAM module or an SSH gate shows them to its users).
+enum class Cause {
+    none,
+    user_locked,     // an administrator must unlock the user (subject: the email)
+    login_over,      // the login session ended: denied, expired, locked or logged out
+    no_such_session, // no session with that id
+    codes_used,      // the login's code prompts are used up; the session may still take one
+    push_open,       // the wait ended with the push still open
+};
+
 // A failure as the user sees it: what went wrong, and a hint on what to do about it.
 struct Error {
     Exit code = Exit::internal;
@@ -38,6 +49,8 @@ struct Error {
     // only failures `failmode = safe` may skip the second factor for. A malformed or
     // unexpected answer is Exit::unavailable too, but never unreachable.
     bool unreachable = false;
+    Cause cause = Cause::none;
+    std::string subject; // what the cause is about (an email), for the front end's hint
 
     // "<message> (<hint>)", or just the message when there is no hint.
     std::string text() const;
@@ -55,7 +68,18 @@ class Failure : public std::runtime_error {
 };
 
 inline Error make_error(Exit code, std::string message, std::string hint = {}) {
-    return Error{code, std::move(message), std::move(hint)};
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    e.hint = std::move(hint);
+    return e;
+}
+
+// The error with a cause (and its subject) attached.
+inline Error cause(Error e, Cause c, std::string subject = {}) {
+    e.cause = c;
+    e.subject = std::move(subject);
+    return e;
 }
 
 } // namespace twofa

@@ -1,8 +1,9 @@
 #pragma once
-// Logging in: the password step, login sessions and their second factor (codes by SMS,
-// voice call or the Authy app), resends, logout and status. Every counter is checked and
-// changed in one store transaction, so concurrent processes cannot race past a limit.
-#include <twofa/authy/client.hpp>
+// Logging in: the password step, login sessions and their second factor (a push, or a code
+// by SMS, voice call or the app) through the provider port, resends, logout and status.
+// Every counter is checked and changed in one store transaction, so concurrent processes
+// cannot race past a limit.
+#include <twofa/provider.hpp>
 #include <twofa/session.hpp>
 #include <twofa/store.hpp>
 
@@ -18,8 +19,8 @@ struct SessionOps;
 struct Loaded;
 } // namespace detail
 
-// How the second factor is delivered. auto: OneTouch when Authy says the user has the app
-// (status.registered), else SMS.
+// How the second factor is delivered. auto: a push when the provider says the user has the
+// app, else SMS.
 enum class Via { automatic, onetouch, sms, call, token };
 
 // "auto", "onetouch", "sms", "call", "token"; Exit::usage for anything else.
@@ -30,28 +31,28 @@ struct LoginPolicy {
     std::int64_t pending_ttl = 600;    // a login waiting for its second factor
     std::int64_t approved_ttl = 43200; // an approved login
     bool failmode_safe = false;        // provider unreachable: let the login through, logged
-    std::string onetouch_message = "Request to log in";
-    int onetouch_seconds = 120; // the approval request's lifetime, sent explicitly
+    std::string push_message = "Request to log in";
+    int push_seconds = 120; // the push request's lifetime, sent explicitly
     // How long a code check may be out at the provider before its attempt is given back
     // (its process died): longer than the provider call can take with its retries.
     std::int64_t check_lease = 40;
 };
 
-// What a OneTouch callback did.
+// What a push callback did.
 enum class CallbackOutcome {
     applied,     // the session moved to approved / denied
     repeat,      // it already had that result: nothing changed
-    unknown,     // no session waits on that uuid
-    mismatch,    // the session belongs to another authy_id: nothing changed
+    unknown,     // no session waits on that challenge
+    mismatch,    // the session belongs to another provider user: nothing changed
     not_pending, // the session no longer waits for a push (expired, switched to a code, ...)
-    test,        // Authy's dashboard test (authy_id 1234): nothing looked up
+    test,        // the provider's test delivery: nothing looked up
 };
 const char* to_string(CallbackOutcome outcome) noexcept;
 
 // Unix seconds; injectable so tests control time.
 using Clock = std::function<std::int64_t()>;
-// The Authy client, created on first use (commands that never call Authy need no API key).
-using ProviderGetter = std::function<Result<AuthyClient*>()>;
+// The provider, created on first use (commands that never call it need no credentials).
+using ProviderGetter = std::function<Result<SecondFactor*>()>;
 
 // A session as the commands report it.
 struct SessionView {
@@ -116,33 +117,36 @@ class Logins {
     // Every user with its latest session, and audit counts since `since`.
     Result<StatusSummary> summary(std::int64_t since);
 
-    // --- OneTouch -------------------------------------------------------------------------
+    // --- pushes ---------------------------------------------------------------------------
 
     // The session as stored, without taking the write lock or marking it expired (for a
     // waiting loop that reads often while the listener writes).
     Result<SessionView> peek(const std::string& session_id);
 
-    // Asks Authy for the approval request's status and applies an answer (approved, denied,
+    // Asks the provider for the push's state and applies an answer (approved, denied,
     // expired) to a session still waiting in onetouch. For logins that get no callback.
     Result<SessionView> refresh_approval(const std::string& session_id);
 
-    // Leaves OneTouch for a code on the same session: sends it (sms, call) or not (token).
+    // Leaves the push for a code on the same session: sends it (sms, call) or not (token).
     Result<SessionView> switch_to_code(const std::string& session_id, Via via);
 
-    // Applies OneTouch callbacks in one transaction (the listener groups concurrent ones):
-    // one outcome per callback, in order. A callback changes only the session waiting on its
-    // uuid, only if it belongs to the callback's authy_id and is still in onetouch.
-    Result<std::vector<CallbackOutcome>>
-    apply_callbacks(const std::vector<authy::Callback>& callbacks);
+    // Applies push results in one transaction (the listener groups concurrent ones): one
+    // outcome per result, in order. A result changes only the session waiting on its
+    // challenge, only if it belongs to the result's provider user and is still in onetouch.
+    // The store's change feed is published after the commit.
+    Result<std::vector<CallbackOutcome>> apply_callbacks(const std::vector<PushResult>& results);
+
+    // Subscribes to the store's change feed (a waiting login).
+    Result<std::unique_ptr<ChangeWaiter>> watch_changes();
 
   private:
     // verify's steps: take an attempt (the refusal, or nullopt with ticket set), and record
     // the verdict: valid, or skipped by failmode = safe, or wrong (true when it locked the
     // user).
-    std::optional<Error> reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
-                                       int& ticket);
-    bool record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid, bool skipped,
-                      int ticket);
+    Result<std::optional<Error>> reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
+                                               int& ticket);
+    Result<bool> record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid,
+                              bool skipped, int ticket);
 
     Store& m_store;
     ProviderGetter m_provider;

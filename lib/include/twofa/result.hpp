@@ -32,6 +32,12 @@ template <class T> class [[nodiscard]] Result {
         }
         return f(std::move(std::get<0>(m_v)));
     }
+    template <class F> auto and_then(F&& f) const& -> decltype(f(std::declval<const T&>())) {
+        if (!ok()) {
+            return error();
+        }
+        return f(std::get<0>(m_v));
+    }
     // Result<f(value)>, or this error unchanged (std::expected's transform).
     template <class F> auto transform(F&& f) && -> Result<decltype(f(std::declval<T&&>()))> {
         if (!ok()) {
@@ -77,19 +83,22 @@ using Status = Result<void>;
 // Error from the enclosing function (which returns a Result of any type);
 // TRY_ASSIGN(decl, result_expr) also declares or assigns the value on success. Reaching
 // value() of a failed Result is a bug (it throws); expected failures travel as Results.
+// NOLINTBEGIN(bugprone-macro-parentheses): the names are generated, lhs may be a declaration
 #define TWOFA_CONCAT_(a, b) a##b
 #define TWOFA_CONCAT(a, b) TWOFA_CONCAT_(a, b)
-#define TRY(expr)                                                                                  \
+#define TRY_IMPL_(tmp, expr)                                                                       \
     do {                                                                                           \
-        auto&& try_result_ = (expr);                                                               \
-        if (!try_result_.ok()) {                                                                   \
-            return try_result_.error();                                                            \
+        auto&& tmp = (expr);                                                                       \
+        if (!tmp.ok()) {                                                                           \
+            return tmp.error();                                                                    \
         }                                                                                          \
     } while (false)
+#define TRY(expr) TRY_IMPL_(TWOFA_CONCAT(try_result_, __COUNTER__), expr)
 #define TRY_ASSIGN_IMPL_(tmp, lhs, expr)                                                           \
     auto tmp = (expr);                                                                             \
     if (!tmp.ok()) {                                                                               \
         return tmp.error();                                                                        \
     }                                                                                              \
     lhs = std::move(*tmp)
-#define TRY_ASSIGN(lhs, expr) TRY_ASSIGN_IMPL_(TWOFA_CONCAT(try_value_, __LINE__), lhs, expr)
+#define TRY_ASSIGN(lhs, expr) TRY_ASSIGN_IMPL_(TWOFA_CONCAT(try_value_, __COUNTER__), lhs, expr)
+// NOLINTEND(bugprone-macro-parentheses)

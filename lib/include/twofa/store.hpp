@@ -1,7 +1,10 @@
 #pragma once
-// The local store: users, login sessions and the audit trail. An interface, so a PostgreSQL
-// backend can follow; SQLite (lib/src/store_sqlite.cpp) is the one implementation today.
+// The store port: users, login sessions and the audit trail, and the change feed that wakes
+// a waiting login. Backends live under lib/src/store/<name>/ and are chosen by the db
+// setting's scheme (open_store); SQLite is the one backend today.
+#include <twofa/provider.hpp>
 #include <twofa/result.hpp>
+#include <twofa/session.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -17,10 +20,11 @@ struct UserRecord {
     std::string email;
     std::string name;
     int country_code = 0;
-    std::string phone; // digits only
-    std::int64_t authy_id = 0;
+    std::string phone;         // digits only
+    std::string provider;      // the second-factor provider that enrolled the user
+    std::string provider_user; // the provider's id for the user (opaque)
     std::string password_hash; // empty: no password (imported without one)
-    std::string status = "unverified";
+    SessionState status = SessionState::unverified; // mirrors the latest session
     int failed_logins = 0;
     std::int64_t locked_until = 0; // unix seconds; 0 when not locked
     std::int64_t created_at = 0;
@@ -41,9 +45,11 @@ struct SessionRecord {
     std::int64_t id = 0;
     std::string id_hash;
     std::int64_t user_id = 0;
-    std::string method;           // "onetouch", "sms", "call", "token"
-    std::string status;           // a SessionState name
-    std::string approval_uuid;    // OneTouch request, empty for codes
+    std::string provider; // the provider and its user id, as when the session began
+    std::string provider_user;
+    Channel method = Channel::sms;
+    SessionState status = SessionState::unverified;
+    std::string challenge;        // the provider's handle (a push request), empty for codes
     int attempts = 0;             // wrong codes, and checks out at the provider (in flight)
     int checks_in_flight = 0;     // of those, checks not answered yet: a lease each
     std::int64_t lease_until = 0; // when in-flight checks lapse (their process died)
@@ -71,11 +77,29 @@ struct AuditEvent {
 };
 
 // Newest schema version; PRAGMA user_version holds the version of a database.
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
+
+// A waiting login's subscription to the store's change feed: fd() becomes readable after a
+// writer published a change, and only once that change's commit is visible to readers.
+class ChangeWaiter {
+  public:
+    virtual ~ChangeWaiter() = default;
+    // A descriptor for poll(2); -1 when the backend cannot signal (the caller polls slowly).
+    virtual int fd() const = 0;
+    // Consumes the pending signals.
+    virtual void drain() = 0;
+};
 
 class Store {
   public:
     virtual ~Store() = default;
+
+    // The change feed. publish_change is called after a commit that a waiting login cares
+    // about (the listener's writer, after each batch): it wakes every subscriber of this
+    // database, in any process. (SQLite: a notify file beside the database; PostgreSQL:
+    // NOTIFY, delivered only after commit by the server itself.)
+    virtual void publish_change() = 0;
+    virtual Result<std::unique_ptr<ChangeWaiter>> subscribe() = 0;
 
     // Inserts a user; Exit::conflict when the email (case-insensitively) exists.
     virtual Result<std::int64_t> insert_user(const UserRecord& user) = 0;
@@ -94,11 +118,12 @@ class Store {
     virtual Result<std::int64_t> insert_session(const SessionRecord& session) = 0;
     // The session whose id hashes to id_hash, or nullopt.
     virtual Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) = 0;
-    // The session waiting on this OneTouch approval request, or nullopt.
-    virtual Result<std::optional<SessionRecord>> find_session_by_uuid(const std::string& uuid) = 0;
+    // The session waiting on this provider's challenge, or nullopt.
+    virtual Result<std::optional<SessionRecord>>
+    find_session_by_challenge(const std::string& provider, const std::string& handle) = 0;
     // The user's newest session, or nullopt.
     virtual Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) = 0;
-    // Writes method, status, approval_uuid, counters and times of an existing session.
+    // Writes method, status, challenge, counters and times of an existing session.
     virtual Status update_session(const SessionRecord& session) = 0;
 
     // Appends to the audit trail.
@@ -120,6 +145,10 @@ enum class StoreOpen {
     create,              // create the file (0600); its folder must exist
     create_with_folders, // also create missing folders (the default XDG location), the last 0700
 };
+
+// Opens the store the db setting names: a path or sqlite:///path (SQLite). Exit::config
+// for a scheme no backend serves. The rest as open_sqlite_store.
+Result<std::unique_ptr<Store>> open_store(const std::string& location, StoreOpen mode);
 
 // Opens and migrates a SQLite store. Exit::config when the file is readable by group/others,
 // Exit::store when it is missing (existing) or its folder is (create), or for SQLite failures.

@@ -1,7 +1,6 @@
 #pragma once
 // Enrollment: adding, showing, removing, unlocking and importing users.
-#include <twofa/authy/client.hpp>
-#include <twofa/config.hpp>
+#include <twofa/provider.hpp>
 #include <twofa/store.hpp>
 
 #include <functional>
@@ -10,10 +9,8 @@
 
 namespace twofa {
 
-// Builds an Authy client from the configuration: Exit::config without an API key,
-// Exit::usage for a provider URL that is not https (or http to loopback).
-using ClientFactory = std::function<Result<std::unique_ptr<AuthyClient>>()>;
-ClientFactory authy_client_factory(const Config& config);
+// Makes a provider connection (one per import worker): Exit::config without credentials.
+using ProviderFactory = std::function<Result<std::unique_ptr<SecondFactor>>()>;
 
 // Fields of a new user as typed or read from a file, before validation.
 struct NewUserFields {
@@ -39,18 +36,19 @@ struct AddOutcome {
     bool created = false; // false: it existed (only with if_not_exists)
 };
 
-// Registers the user with Authy and stores it with the given password hash (Argon2id or
-// werkzeug, already validated). Nothing is stored when Authy fails. Exit::conflict when the
-// email is enrolled, unless if_not_exists.
-Result<AddOutcome> enroll_user(Store& store, AuthyClient& authy, const ValidUser& user,
+// Registers the user with the provider and stores it with the given password hash (Argon2id
+// or werkzeug, already validated). Nothing is stored when the provider fails.
+// Exit::conflict when the email is enrolled, unless if_not_exists.
+Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const ValidUser& user,
                                const std::string& password_hash, bool send_install_link,
                                bool if_not_exists, std::int64_t now);
 
 // A user by email; Exit::not_found when there is none.
 Result<UserRecord> get_user(Store& store, const std::string& email);
 
-// Deletes the user at Authy (an unknown user there counts as deleted), then locally.
-Status remove_user(Store& store, AuthyClient& authy, const std::string& email, std::int64_t now);
+// Deletes the user at the provider (an unknown user there counts as deleted), then locally.
+Status remove_user(Store& store, SecondFactor& provider, const std::string& email,
+                   std::int64_t now);
 
 // Clears failed-login counters and a lockout.
 Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int64_t now);
@@ -74,9 +72,9 @@ inline constexpr std::size_t k_max_import_line = std::size_t{64} << 10;
 struct RowOutcome {
     std::size_t line = 0;
     std::string email;
-    std::string result; // "enrolled", "exists", "failed"
-    std::int64_t authy_id = 0;
-    Error error; // when failed
+    std::string result;        // "enrolled", "exists", "failed"
+    std::string provider_user; // the provider's id for the user, when enrolled or existing
+    Error error;               // when failed
 };
 
 struct ImportSummary {
@@ -93,9 +91,9 @@ struct ImportOptions {
     std::function<void(const RowOutcome&, std::size_t done, std::size_t total)> on_row;
 };
 
-// Registers rows concurrently (jobs workers, one Authy client each); emails already enrolled
-// are reported as "exists", so re-running a file is safe.
-ImportSummary import_users(Store& store, const ClientFactory& clients,
+// Registers rows concurrently (jobs workers, one provider connection each); emails already
+// enrolled are reported as "exists", so re-running a file is safe.
+ImportSummary import_users(Store& store, const ProviderFactory& providers,
                            const std::vector<ImportRow>& rows, const ImportOptions& options,
                            std::int64_t now);
 

@@ -1,6 +1,6 @@
+// The settings loader: flag > environment > TOML file > default, key by key from the table
+// in keys.cpp.
 #include <twofa/config.hpp>
-
-#include "util/fs_util.hpp"
 
 #include <twofa/validate.hpp>
 
@@ -104,9 +104,13 @@ std::string home_relative(const EnvLookup& env, const std::string& xdg,
 
 } // namespace
 
-Result<Config> resolve_config(const FlagValues& flags,
-                              const std::optional<std::string>& config_flag, const EnvLookup& env) {
-    Config c;
+namespace {
+
+// The config file: the --config flag, else $TWOFA_CONFIG, else the XDG default (which may be
+// absent). Nothing when there is no file; Exit::config for a named file that is missing, not
+// a regular file, or not valid TOML.
+Status read_file(const std::optional<std::string>& config_flag, const EnvLookup& env,
+                 toml::table& table, std::string& path_read) {
     std::string path;
     bool explicit_path = true;
     if (config_flag) {
@@ -118,104 +122,78 @@ Result<Config> resolve_config(const FlagValues& flags,
         path = base.empty() ? "" : base + "/twofa/config.toml";
         explicit_path = false;
     }
-    toml::table table;
-    bool have_file = false;
     struct stat st {};
-    if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            return config_error("config file " + strip_control(path) + " is not a regular file",
-                                "point --config / TWOFA_CONFIG at a TOML file");
-        }
-        try {
-            table = toml::parse_file(path);
-            have_file = true;
-            c.config_file = path;
-        } catch (const toml::parse_error& e) {
-            return config_error("config file " + strip_control(path) +
-                                    " is not valid TOML: " + std::string(e.description()),
-                                "line " + std::to_string(e.source().begin.line));
-        }
-    } else if (explicit_path) {
-        return config_error("config file " + strip_control(path) + " does not exist",
-                            "check --config / TWOFA_CONFIG");
-    }
-    Sources s{flags, env, have_file ? &table : nullptr};
-
-    auto set_string = [&](std::string& field, const std::string& key,
-                          const std::string& env_name) -> Status {
-        auto v = lookup_string(s, key, env_name);
-        if (!v.ok()) {
-            return v.error();
-        }
-        if (*v) {
-            field = **v;
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) {
+        if (explicit_path) {
+            return config_error("config file " + strip_control(path) + " does not exist",
+                                "check the config file's path");
         }
         return {};
-    };
-    auto set_int = [&](int& field, const std::string& key, const std::string& env_name, long lo,
-                       long hi) -> Status {
-        auto v = lookup_int(s, key, env_name, lo, hi);
-        if (!v.ok()) {
-            return v.error();
-        }
-        if (*v) {
-            field = static_cast<int>(**v);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return config_error("config file " + strip_control(path) + " is not a regular file",
+                            "point it at a TOML file");
+    }
+    try {
+        table = toml::parse_file(path);
+        path_read = path;
+        return {};
+    } catch (const toml::parse_error& e) {
+        return config_error("config file " + strip_control(path) +
+                                " is not valid TOML: " + std::string(e.description()),
+                            "line " + std::to_string(e.source().begin.line));
+    }
+}
+
+// Where a key's value came from, as Config::sources names it.
+const char* source_of(const Sources& s, const ConfigKey& k) {
+    if (s.flags.count(k.key) != 0U) {
+        return "flag";
+    }
+    if (k.env != nullptr && s.env(k.env)) {
+        return "environment";
+    }
+    return "file";
+}
+
+// Applies one key of the table from the first source that has it.
+Status apply_key(const Sources& s, const ConfigKey& k, Config& c) {
+    if (k.number != nullptr) {
+        TRY_ASSIGN(auto v, lookup_int(s, k.key, k.env != nullptr ? k.env : "", k.lo, k.hi));
+        if (v) {
+            c.*k.number = static_cast<int>(*v);
+            c.sources[k.key] = source_of(s, k);
         }
         return {};
-    };
-
-    if (auto data = home_relative(env, "XDG_DATA_HOME", ".local/share"); !data.empty()) {
-        c.db_path = data + "/twofa/twofa.db";
     }
-    if (auto state = home_relative(env, "XDG_STATE_HOME", ".local/state"); !state.empty()) {
-        c.state_dir = state + "/twofa";
+    TRY_ASSIGN(auto v, lookup_string(s, k.key, k.env != nullptr ? k.env : ""));
+    if (!v) {
+        return {};
     }
-    const std::string default_db = c.db_path;
-    for (const Status& st2 : {
-             set_string(c.db_path, "db", "TWOFA_DB"),
-             set_string(c.authy_url, "authy.url", "TWOFA_AUTHY_URL"),
-             set_string(c.api_key_file, "authy.api_key_file", ""),
-             set_string(c.callback_listen, "callback.listen", "TWOFA_CALLBACK_LISTEN"),
-             set_string(c.callback_public_url, "callback.public_url", "TWOFA_CALLBACK_PUBLIC_URL"),
-             set_string(c.tls_cert, "callback.tls_cert", ""),
-             set_string(c.tls_key, "callback.tls_key", ""),
-             set_string(c.onetouch_message, "onetouch.message", ""),
-             set_int(c.onetouch_seconds_to_expire, "onetouch.seconds_to_expire", "", 1, 86400),
-             set_int(c.login_timeout, "login.timeout", "", 1, 86400),
-             set_int(c.login_pending_ttl, "login.pending_ttl", "", 1, 86400),
-             set_int(c.login_approved_ttl, "login.approved_ttl", "", 60, 30L * 86400),
-             set_int(c.resend_interval, "login.resend_interval", "", 0, 3600),
-             set_int(c.password_backoff, "login.password_backoff", "", 1, 900),
-             set_int(c.user_code_failures, "login.user_code_failures", "", 1, 1000),
-             set_int(c.user_lock_seconds, "login.user_lock_seconds", "", 0, 30L * 86400),
-             set_int(c.http_timeout_ms, "authy.timeout_ms", "TWOFA_AUTHY_TIMEOUT_MS", 100, 120000),
-             set_int(c.connect_timeout_ms, "authy.connect_timeout_ms", "", 100, 60000),
-         }) {
-        if (!st2.ok()) {
-            return st2.error();
+    if (k.choices != nullptr) {
+        std::string all = std::string("|") + k.choices + "|";
+        if (all.find("|" + *v + "|") == std::string::npos) {
+            return make_error(s.flags.count(k.key) != 0U ? Exit::usage : Exit::config,
+                              std::string(k.key) + " must be one of " + k.choices + ", not '" +
+                                  strip_control(*v) + "'",
+                              "fix the value");
         }
     }
-    c.db_explicit = c.db_path != default_db;
+    c.*k.text = *v;
+    c.sources[k.key] = source_of(s, k);
+    return {};
+}
+
+// The settings that follow from others.
+Status derive(Config& c, const EnvLookup& env) {
+    c.db_explicit = c.sources.count("db") != 0U;
     if (c.db_path.empty()) {
         return config_error("no place for the database: HOME and XDG_DATA_HOME are unset",
-                            "set HOME, or give the database with --db or TWOFA_DB");
+                            "set HOME, or give the db setting or TWOFA_DB");
     }
-    std::string failmode = "secure";
-    if (auto st3 = set_string(failmode, "failmode", ""); !st3.ok()) {
-        return st3.error();
-    }
-    if (failmode != "secure" && failmode != "safe") {
-        return config_error("failmode must be 'secure' or 'safe', not '" + failmode + "'",
-                            "fix the config file");
-    }
-    c.failmode_safe = failmode == "safe";
-    auto listen_given = lookup_string(s, "callback.listen", "TWOFA_CALLBACK_LISTEN");
+    c.failmode_safe = c.failmode == "safe";
     c.callback_configured =
-        !c.callback_public_url.empty() || (listen_given.ok() && listen_given->has_value());
-    if (c.callback_public_url.empty()) {
-        c.public_url_derived = true;
-        c.callback_public_url = "http://" + c.callback_listen + "/authy/callback";
-    }
+        c.sources.count("callback.public_url") != 0U || c.sources.count("callback.listen") != 0U;
     if (c.connect_timeout_ms > c.http_timeout_ms) {
         c.connect_timeout_ms = c.http_timeout_ms;
     }
@@ -224,87 +202,28 @@ Result<Config> resolve_config(const FlagValues& flags,
     if (!c.api_key_env) {
         c.api_key_env = env("AUTHY_API_KEY");
     }
-    return c;
-}
-
-Result<std::string> load_api_key(const Config& config) {
-    if (config.api_key_env) {
-        if (auto st = check_api_key(*config.api_key_env); !st.ok()) {
-            return st.error();
-        }
-        return *config.api_key_env;
-    }
-    if (config.api_key_file.empty()) {
-        return config_error("no Authy API key",
-                            "set AUTHY_API_KEY, or authy.api_key_file in the config file");
-    }
-    auto content = detail::read_private_file(config.api_key_file);
-    if (!content.ok()) {
-        return content.error();
-    }
-    std::string key = *content;
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
-        key.pop_back();
-    }
-    if (key.empty()) {
-        return config_error("API key file " + strip_control(config.api_key_file) + " is empty",
-                            "put the key in it");
-    }
-    if (auto st = check_api_key(key); !st.ok()) {
-        return st.error();
-    }
-    return key;
-}
-
-Status check_api_key(std::string_view key) {
-    // It goes into an HTTP header: printable ASCII only, so no CR/LF can add a header.
-    for (char c : key) {
-        if (c < 0x21 || c > 0x7e) {
-            return config_error("the Authy API key contains a control character, a space or a "
-                                "non-ASCII byte",
-                                "copy the key again from the Twilio console");
-        }
-    }
-    if (key.size() > 256) {
-        return config_error("the Authy API key is longer than 256 characters",
-                            "copy the key again from the Twilio console");
-    }
     return {};
 }
 
-Status check_provider_url(const std::string& url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + strip_control(url) + "' has no scheme",
-                          "use https://...");
+} // namespace
+
+Result<Config> resolve_config(const FlagValues& flags,
+                              const std::optional<std::string>& config_flag, const EnvLookup& env) {
+    Config c;
+    toml::table table;
+    TRY(read_file(config_flag, env, table, c.config_file));
+    Sources s{flags, env, c.config_file.empty() ? nullptr : &table};
+    if (auto data = home_relative(env, "XDG_DATA_HOME", ".local/share"); !data.empty()) {
+        c.db_path = data + "/twofa/twofa.db";
     }
-    std::string scheme = url.substr(0, scheme_end);
-    std::string rest = url.substr(scheme_end + 3);
-    std::string host = rest.substr(0, rest.find_first_of("/?#"));
-    if (host.empty() || host.find('@') != std::string::npos) {
-        return make_error(Exit::usage,
-                          "provider URL '" + strip_control(url) + "' has no usable host",
-                          "use https://host");
+    if (auto state = home_relative(env, "XDG_STATE_HOME", ".local/state"); !state.empty()) {
+        c.state_dir = state + "/twofa";
     }
-    if (scheme == "https") {
-        return {};
+    for (const ConfigKey& k : config_keys()) {
+        TRY(apply_key(s, k, c));
     }
-    if (scheme == "http") {
-        std::string name = host;
-        if (name.front() == '[') {
-            name = name.substr(0, name.find(']') + 1);
-        } else {
-            name = name.substr(0, name.find(':'));
-        }
-        if (name == "localhost" || name == "[::1]" || detail::is_ipv4_loopback(name)) {
-            return {};
-        }
-        return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
-                          "use https:// for " + strip_control(name));
-    }
-    return make_error(Exit::usage,
-                      "provider URL scheme '" + strip_control(scheme) + "' is not supported",
-                      "use https://");
+    TRY(derive(c, env));
+    return c;
 }
 
 } // namespace twofa

@@ -195,7 +195,7 @@ Result<std::vector<ImportRow>> parse_import(const std::string& content) {
     return parse_csv(content);
 }
 
-ImportSummary import_users(Store& store, const ClientFactory& clients,
+ImportSummary import_users(Store& store, const ProviderFactory& providers,
                            const std::vector<ImportRow>& rows, const ImportOptions& options,
                            std::int64_t now) {
     ImportSummary summary;
@@ -229,9 +229,9 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
             options.on_row(out, done, summary.total);
         }
     };
-    auto process = [&](std::size_t index, Result<std::unique_ptr<AuthyClient>>& client) {
+    auto process = [&](std::size_t index, Result<std::unique_ptr<SecondFactor>>& client) {
         const ImportRow& row = rows[index];
-        RowOutcome out{row.line, strip_control(field(row, "email")), "failed", 0, {}};
+        RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
         auto user = validate_user_fields({field(row, "email"), field(row, "phone"),
                                           field(row, "country_code"), field(row, "name")});
         std::string hash = field(row, "password_hash");
@@ -254,7 +254,7 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
         if (!added.ok()) {
             out.error = added.error();
         } else {
-            out.authy_id = added->user.authy_id;
+            out.provider_user = added->user.provider_user;
             out.result = added->created ? "enrolled" : "exists";
         }
         report(out);
@@ -262,7 +262,7 @@ ImportSummary import_users(Store& store, const ClientFactory& clients,
 
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
-        Result<std::unique_ptr<AuthyClient>> client = clients();
+        Result<std::unique_ptr<SecondFactor>> client = providers();
         for (std::size_t i = next++; i < rows.size(); i = next++) {
             process(i, client);
         }

@@ -1,6 +1,5 @@
 // Login sessions, the code half: checking a code (an attempt leased per check, the session's
-// and the user's limits) and sending one again. Failures throw Failure inside, like
-// login.cpp; each public function catches at its boundary.
+// and the user's limits) and sending one again.
 #include <twofa/login.hpp>
 #include <twofa/validate.hpp>
 
@@ -8,76 +7,69 @@
 
 namespace twofa {
 
-using detail::guard;
-using detail::must;
-
 Result<CodeCheck> Logins::verify(const std::string& session_id, const std::string& code) {
-    return guard([&]() -> Result<CodeCheck> {
-        must(validate_code(code));
-        must(validate_session_id(session_id));
-        const std::int64_t now = m_clock();
-        detail::SessionOps ops{m_store, m_policy, now};
-        const std::string hash = hash_session_id(session_id);
-        // 1. Take an attempt (with a lease) before asking the provider, in the transaction
-        //    that checks the session's and the user's limits.
-        detail::Loaded loaded;
-        std::optional<Error> refusal;
-        int ticket = 0; // which of the allowed attempts this check holds
-        must(m_store.transaction([&]() -> Status {
-            loaded = ops.load(hash);
-            refusal = reserve_check(ops, loaded, ticket);
-            return {};
-        }));
-        if (refusal) {
-            must(m_store.audit(
-                {now, "code.check", loaded.user.email, hash, "refused", refusal->message}));
-            return *refusal;
-        }
-        // 2. Ask the provider, outside any transaction.
-        auto verdict = ops.provider_verify(m_provider, loaded.user, code);
-        bool failed_open = !verdict.ok() && ops.may_fail_open(verdict.error());
-        if (!verdict.ok() && !failed_open) {
-            ops.release_attempt(hash, verdict.error());
-            return verdict.error();
-        }
-        bool valid = verdict.ok() && *verdict == authy::TokenVerdict::valid;
-        // 3. Record the outcome.
-        CodeCheck out;
-        must(m_store.transaction([&]() -> Status {
-            loaded = ops.load(hash);
-            out.user_locked = record_check(ops, loaded, valid, failed_open, ticket);
-            if (failed_open) {
-                must(m_store.audit({now, "failmode.safe", loaded.user.email, hash, "allowed",
-                                    "provider unreachable (" + verdict.error().message +
-                                        "); second factor skipped, code not checked"}));
-            }
-            std::string outcome = failed_open ? "skipped" : valid ? "ok" : "wrong";
-            if (!valid && !failed_open && loaded.session.status == "locked") {
-                outcome = "locked";
-            }
-            return m_store.audit({now, "code.check", loaded.user.email, hash, outcome,
-                                  !valid && verdict.ok() && *verdict == authy::TokenVerdict::reused
-                                      ? "code already used"
-                                      : ""});
-        }));
-        out.view = ops.view_of(loaded);
-        out.view.failed_open = failed_open;
-        out.accepted = valid && out.view.state == SessionState::approved;
-        return out;
+    TRY(validate_code(code));
+    TRY_ASSIGN(const std::string hash, detail::session_hash(session_id));
+    detail::SessionOps ops{m_store, m_policy, m_clock()};
+    // 1. Take an attempt (with a lease) before asking the provider, in the transaction
+    //    that checks the session's and the user's limits.
+    detail::Loaded loaded;
+    std::optional<Error> refusal;
+    int ticket = 0; // which of the allowed attempts this check holds
+    TRY(m_store.transaction([&]() -> Status {
+        TRY_ASSIGN(loaded, ops.load(hash));
+        TRY_ASSIGN(refusal, reserve_check(ops, loaded, ticket));
+        return {};
+    }));
+    if (refusal) {
+        TRY(ops.audit("code.check", loaded.user.email, hash, "refused", refusal->message));
+        return *refusal;
+    }
+    // 2. Ask the provider, outside any transaction.
+    auto verdict = m_provider().and_then([&](SecondFactor* p) {
+        return p->check(loaded.session.provider_user,
+                        Challenge{loaded.session.method, loaded.session.challenge}, code);
     });
+    bool failed_open = !verdict.ok() && ops.may_fail_open(verdict.error());
+    if (!verdict.ok() && !failed_open) {
+        TRY(ops.release_attempt(hash, verdict.error()));
+        return verdict.error();
+    }
+    bool valid = verdict.ok() && *verdict == CodeVerdict::valid;
+    // 3. Record the outcome.
+    CodeCheck out;
+    TRY(m_store.transaction([&]() -> Status {
+        TRY_ASSIGN(loaded, ops.load(hash));
+        TRY_ASSIGN(out.user_locked, record_check(ops, loaded, valid, failed_open, ticket));
+        if (failed_open) {
+            TRY(ops.audit("failmode.safe", loaded.user.email, hash, "allowed",
+                          "provider unreachable (" + verdict.error().message +
+                              "); second factor skipped, code not checked"));
+        }
+        std::string outcome = failed_open ? "skipped" : valid ? "ok" : "wrong";
+        if (!valid && !failed_open && loaded.session.status == SessionState::locked) {
+            outcome = "locked";
+        }
+        bool reused = verdict.ok() && *verdict == CodeVerdict::reused;
+        return ops.audit("code.check", loaded.user.email, hash, outcome,
+                         reused ? "code already used" : "");
+    }));
+    out.view = ops.view_of(loaded);
+    out.view.failed_open = failed_open;
+    out.accepted = valid && out.view.state == SessionState::approved;
+    return out;
 }
 
-std::optional<Error> Logins::reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
-                                           int& ticket) {
+Result<std::optional<Error>> Logins::reserve_check(detail::SessionOps& ops, detail::Loaded& loaded,
+                                                   int& ticket) {
     auto& s = loaded.session;
-    auto state = *parse_state(s.status);
-    if (state == SessionState::approved) {
-        return make_error(Exit::conflict,
-                          "this login is already approved; the code was not checked",
-                          "log out first to check a code for a new login");
+    if (s.status == SessionState::approved) {
+        return std::optional<Error>(
+            make_error(Exit::conflict, "this login is already approved; the code was not checked",
+                       "log out first to check a code for a new login"));
     }
-    if (!is_pending(state)) {
-        return ops.refusal_for(state);
+    if (!is_pending(s.status)) {
+        return std::optional<Error>(ops.refusal_for(s.status));
     }
     if (auto locked = ops.user_refusal(loaded.user)) {
         return locked;
@@ -85,121 +77,115 @@ std::optional<Error> Logins::reserve_check(detail::SessionOps& ops, detail::Load
     if (s.attempts >= m_policy.throttle.max_code_attempts) {
         // Every attempt is taken (some may still be out at the provider): refuse, and let
         // the last one decide whether the session locks.
-        return make_error(Exit::locked, "no attempts left for this login",
-                          "log in again with twofa login");
+        return std::optional<Error>(
+            cause(make_error(Exit::locked, "no attempts left for this login", "log in again"),
+                  Cause::login_over));
     }
     s.attempts += 1;
     s.checks_in_flight += 1;
     s.lease_until = ops.now + m_policy.check_lease;
     s.updated_at = ops.now;
     ticket = s.attempts;
-    must(m_store.update_session(s));
-    return std::nullopt;
+    TRY(m_store.update_session(s));
+    return std::optional<Error>();
 }
 
-bool Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid, bool skipped,
-                          int ticket) {
+Result<bool> Logins::record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid,
+                                  bool skipped, int ticket) {
     const bool approve = valid || skipped;
     auto& s = loaded.session;
-    bool lease_live = s.checks_in_flight > 0;
-    if (lease_live) {
+    if (s.checks_in_flight > 0) {
         s.checks_in_flight -= 1; // the attempt stays taken: it is a wrong code now, or moot
     } else if (!approve) {
         s.attempts += 1; // its lease lapsed and gave the attempt back: take it again
     }
-    auto state = *parse_state(s.status);
-    if (approve && is_pending(state)) {
-        ops.change(loaded, SessionState::approved, valid);
+    if (approve && is_pending(s.status)) {
+        TRY(ops.change(loaded, SessionState::approved, valid));
         return false;
     }
     if (approve) {
-        must(m_store.update_session(s));
+        TRY(m_store.update_session(s));
         return false;
     }
-    if (is_pending(state) && ticket >= m_policy.throttle.max_code_attempts) {
-        ops.change(loaded, SessionState::locked);
+    if (is_pending(s.status) && ticket >= m_policy.throttle.max_code_attempts) {
+        TRY(ops.change(loaded, SessionState::locked));
     } else {
-        must(m_store.update_session(s));
+        TRY(m_store.update_session(s));
     }
-    bool locked = ops.count_code_failure(loaded.user.id, s.id_hash);
-    if (auto fresh = must(m_store.find_user_by_id(loaded.user.id))) {
+    TRY_ASSIGN(bool locked, ops.count_code_failure(loaded.user.id, s.id_hash));
+    TRY_ASSIGN(auto fresh, m_store.find_user_by_id(loaded.user.id));
+    if (fresh) {
         loaded.user = *fresh;
     }
     return locked;
 }
 
 Result<SessionView> Logins::resend(const std::string& session_id, std::optional<Via> via) {
-    return guard([&]() -> Result<SessionView> {
-        if (via && *via != Via::sms && *via != Via::call) {
-            return make_error(Exit::usage, "a code can be resent by sms or call only",
-                              "use --via sms or --via call");
+    if (via && *via != Via::sms && *via != Via::call) {
+        return make_error(Exit::usage, "a code can be resent by sms or call only",
+                          "choose sms or call");
+    }
+    TRY_ASSIGN(const std::string hash, detail::session_hash(session_id));
+    detail::SessionOps ops{m_store, m_policy, m_clock()};
+    const std::int64_t now = ops.now;
+    detail::Loaded loaded;
+    SessionRecord before;
+    std::optional<Error> refusal;
+    bool voice = false;
+    TRY(m_store.transaction([&]() -> Status {
+        TRY_ASSIGN(loaded, ops.load(hash));
+        auto& s = loaded.session;
+        before = s;
+        if (s.status == SessionState::approved) {
+            return {}; // nothing to send
         }
-        must(validate_session_id(session_id));
-        const std::int64_t now = m_clock();
-        detail::SessionOps ops{m_store, m_policy, now};
-        const std::string hash = hash_session_id(session_id);
-        detail::Loaded loaded;
-        SessionRecord before;
-        std::optional<Error> refusal;
-        bool voice = false;
-        must(m_store.transaction([&]() -> Status {
-            loaded = ops.load(hash);
-            auto& s = loaded.session;
-            before = s;
-            auto state = *parse_state(s.status);
-            if (state == SessionState::approved) {
-                return {}; // nothing to send
-            }
-            if (!is_pending(state)) {
-                refusal = ops.refusal_for(state);
-                return {};
-            }
-            auto decision = may_send(m_policy.throttle, s.sends, s.last_send_at, now);
-            if (!decision.allowed) {
-                refusal =
-                    decision.wait < 0
-                        ? make_error(Exit::locked,
-                                     "no more codes for this login (" +
-                                         std::to_string(m_policy.throttle.max_sends) + " sent)",
-                                     "log in again with twofa login")
-                        : make_error(Exit::locked, "a code was sent moments ago",
-                                     "wait " + std::to_string(decision.wait) +
-                                         " s before asking for another");
-                return {};
-            }
-            voice = via ? *via == Via::call : s.method == "call";
-            s.method = voice ? "call" : "sms";
-            if (state == SessionState::onetouch) {
-                s.expires_at = now + m_policy.pending_ttl; // a code gets a code's lifetime
-            }
-            if (state != SessionState::sms) {
-                s.status = to_string(SessionState::sms);
-            }
-            s.sends += 1;
-            s.last_send_at = now;
-            s.updated_at = now;
-            ops.mirror(loaded.user.id, s);
-            return m_store.update_session(s);
-        }));
-        if (refusal) {
-            must(m_store.audit(
-                {now, "code.send", loaded.user.email, hash, "refused", refusal->message}));
-            return *refusal;
+        if (!is_pending(s.status)) {
+            refusal = ops.refusal_for(s.status);
+            return {};
         }
-        if (loaded.session.status == to_string(SessionState::approved)) {
-            return ops.view_of(loaded);
+        auto decision = may_send(m_policy.throttle, s.sends, s.last_send_at, now);
+        if (!decision.allowed) {
+            refusal =
+                decision.wait < 0
+                    ? cause(make_error(Exit::locked,
+                                       "no more codes for this login (" +
+                                           std::to_string(m_policy.throttle.max_sends) + " sent)",
+                                       "log in again"),
+                            Cause::login_over)
+                    : make_error(Exit::locked, "a code was sent moments ago",
+                                 "wait " + std::to_string(decision.wait) +
+                                     " s before asking for another");
+            return {};
         }
-        auto sent = ops.send_code(m_provider, loaded.user, voice);
-        if (!sent.ok()) {
-            ops.restore_send(hash, before, sent.error());
-            return sent.error();
+        voice = via ? *via == Via::call : s.method == Channel::call;
+        s.method = voice ? Channel::call : Channel::sms;
+        if (s.status == SessionState::onetouch) {
+            s.expires_at = now + m_policy.pending_ttl; // a code gets a code's lifetime
         }
-        must(m_store.audit({now, "code.send", loaded.user.email, hash, "ok",
-                            loaded.session.method + " (resend)"}));
-        SessionView view = ops.view_of(loaded);
-        view.sent_to = *sent;
-        return view;
-    });
+        s.status = SessionState::sms;
+        s.sends += 1;
+        s.last_send_at = now;
+        s.updated_at = now;
+        TRY(ops.mirror(loaded.user.id, s));
+        return m_store.update_session(s);
+    }));
+    if (refusal) {
+        TRY(ops.audit("code.send", loaded.user.email, hash, "refused", refusal->message));
+        return *refusal;
+    }
+    if (loaded.session.status == SessionState::approved) {
+        return ops.view_of(loaded);
+    }
+    auto sent = ops.send_code(m_provider, loaded.user, voice);
+    if (!sent.ok()) {
+        TRY(ops.restore_send(hash, before, sent.error()));
+        return sent.error();
+    }
+    TRY(ops.audit("code.send", loaded.user.email, hash, "ok",
+                  std::string(to_string(loaded.session.method)) + " (resend)"));
+    SessionView view = ops.view_of(loaded);
+    view.sent_to = *sent;
+    return view;
 }
 
 } // namespace twofa

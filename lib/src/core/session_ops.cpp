@@ -7,42 +7,54 @@
 
 namespace twofa::detail {
 
-Loaded SessionOps::load(const std::string& id_hash) {
-    auto session = must(store.find_session(id_hash));
+Result<std::string> session_hash(const std::string& session_id) {
+    TRY(validate_session_id(session_id));
+    return hash_session_id(session_id);
+}
+
+Status SessionOps::audit(const char* event, const std::string& email, const std::string& id_hash,
+                         const std::string& outcome, const std::string& detail) {
+    return store.audit({now, event, email, id_hash, outcome, detail});
+}
+
+Result<Loaded> SessionOps::load(const std::string& id_hash) {
+    TRY_ASSIGN(auto session, store.find_session(id_hash));
     if (!session) {
-        throw Failure(make_error(Exit::not_found, "no such login session",
-                                 "log in with twofa login, or check --session / TWOFA_SESSION"));
+        return cause(make_error(Exit::not_found, "no such login session",
+                                "log in again, or check which session is meant"),
+                     Cause::no_such_session);
     }
-    auto user = must(store.find_user_by_id(session->user_id));
+    TRY_ASSIGN(auto user, store.find_user_by_id(session->user_id));
     if (!user) { // the foreign key cascades, so this is a bug
-        throw Failure(
-            make_error(Exit::internal, "the session's user is missing", "please report this bug"));
+        return make_error(Exit::internal, "the session's user is missing",
+                          "please report this bug");
     }
     Loaded loaded{*session, *user};
-    expire_if_due(loaded);
-    lapse_leases(loaded);
+    TRY(expire_if_due(loaded));
+    TRY(lapse_leases(loaded));
     return loaded;
 }
 
-bool SessionOps::lapse_leases(Loaded& loaded) {
+Status SessionOps::lapse_leases(Loaded& loaded) {
     auto& s = loaded.session;
     if (s.checks_in_flight <= 0 || now < s.lease_until) {
-        return false;
+        return {};
     }
     s.attempts = std::max(0, s.attempts - s.checks_in_flight);
     s.checks_in_flight = 0;
     s.updated_at = now;
-    must(store.update_session(s));
-    must(store.audit({now, "code.check", loaded.user.email, s.id_hash, "lapsed",
-                      "a check got no answer before its lease ended; attempt given back"}));
-    return true;
+    TRY(store.update_session(s));
+    return audit("code.check", loaded.user.email, s.id_hash, "lapsed",
+                 "a check got no answer before its lease ended; attempt given back");
 }
 
 std::optional<Error> SessionOps::user_refusal(const UserRecord& user) const {
     if (user.code_locked_until >= k_locked_for_good) {
-        return make_error(Exit::locked,
-                          "the second factor is locked after too many wrong codes across logins",
-                          "ask an administrator to run: twofa user unlock " + user.email);
+        return cause(make_error(Exit::locked,
+                                "the second factor is locked after too many wrong codes across "
+                                "logins",
+                                "an administrator must unlock " + user.email),
+                     Cause::user_locked, user.email);
     }
     if (user.code_locked_until > now) {
         return make_error(Exit::locked, "too many wrong codes",
@@ -52,8 +64,8 @@ std::optional<Error> SessionOps::user_refusal(const UserRecord& user) const {
     return std::nullopt;
 }
 
-bool SessionOps::count_code_failure(std::int64_t user_id, const std::string& id_hash) {
-    auto user = must(store.find_user_by_id(user_id));
+Result<bool> SessionOps::count_code_failure(std::int64_t user_id, const std::string& id_hash) {
+    TRY_ASSIGN(auto user, store.find_user_by_id(user_id));
     if (!user) {
         return false;
     }
@@ -65,64 +77,65 @@ bool SessionOps::count_code_failure(std::int64_t user_id, const std::string& id_
         u.code_locked_until = policy.throttle.user_lock_seconds > 0
                                   ? now + policy.throttle.user_lock_seconds
                                   : k_locked_for_good;
-        u.status = to_string(SessionState::locked);
+        u.status = SessionState::locked;
     } else if (auto wait = code_backoff(policy.throttle, u.code_failures); wait > 0) {
         u.code_locked_until = now + wait;
     }
-    must(store.update_user(u));
+    TRY(store.update_user(u));
     if (locks) {
-        must(store.audit({now, "code.lock", u.email, id_hash, "locked",
-                          std::to_string(u.code_failures) + " wrong codes in a row"}));
+        TRY(audit("code.lock", u.email, id_hash, "locked",
+                  std::to_string(u.code_failures) + " wrong codes in a row"));
     }
     return locks;
 }
 
-bool SessionOps::expire_if_due(Loaded& loaded) {
-    auto state = parse_state(loaded.session.status).value_or(SessionState::unverified);
+Result<bool> SessionOps::expire_if_due(Loaded& loaded) {
+    auto state = loaded.session.status;
     if ((!is_pending(state) && state != SessionState::approved) ||
         now < loaded.session.expires_at) {
         return false;
     }
-    change(loaded, SessionState::expired);
-    must(store.audit({now, "session.expire", loaded.user.email, loaded.session.id_hash, "expired",
-                      "was " + std::string(to_string(state))}));
+    TRY(change(loaded, SessionState::expired));
+    TRY(audit("session.expire", loaded.user.email, loaded.session.id_hash, "expired",
+              "was " + std::string(to_string(state))));
     return true;
 }
 
-void SessionOps::change(Loaded& loaded, SessionState to, bool factor_shown) {
-    auto from = parse_state(loaded.session.status).value_or(SessionState::unverified);
+Status SessionOps::change(Loaded& loaded, SessionState to, bool factor_shown) {
+    auto from = loaded.session.status;
     if (!can_transition(from, to)) {
-        throw Failure(make_error(Exit::internal,
-                                 std::string("login session cannot go from ") + to_string(from) +
-                                     " to " + to_string(to),
-                                 "please report this bug"));
+        return make_error(Exit::internal,
+                          std::string("login session cannot go from ") + to_string(from) + " to " +
+                              to_string(to),
+                          "please report this bug");
     }
-    loaded.session.status = to_string(to);
+    loaded.session.status = to;
     loaded.session.updated_at = now;
     if (to == SessionState::approved) {
         loaded.session.expires_at = now + policy.approved_ttl;
     }
-    must(store.update_session(loaded.session));
-    loaded.user = mirror(loaded.user.id, loaded.session);
+    TRY(store.update_session(loaded.session));
+    TRY_ASSIGN(loaded.user, mirror(loaded.user.id, loaded.session));
     if (to == SessionState::approved && factor_shown && loaded.user.code_failures > 0) {
         // The second factor was shown: the count of wrong codes starts again.
         loaded.user.code_failures = 0;
         loaded.user.code_locked_until = 0;
-        must(store.update_user(loaded.user));
+        TRY(store.update_user(loaded.user));
     }
+    return {};
 }
 
-UserRecord SessionOps::mirror(std::int64_t user_id, const SessionRecord& session) {
-    auto user = must(store.find_user_by_id(user_id));
+Result<UserRecord> SessionOps::mirror(std::int64_t user_id, const SessionRecord& session) {
+    TRY_ASSIGN(auto user, store.find_user_by_id(user_id));
     if (!user) {
-        throw Failure(
-            make_error(Exit::not_found, "the user no longer exists", "run twofa user list"));
+        return make_error(Exit::not_found, "the user no longer exists",
+                          "an administrator may have removed it");
     }
-    auto latest = must(store.latest_session(user_id));
+    TRY_ASSIGN(auto latest, store.latest_session(user_id));
     if (latest && latest->id == session.id && user->status != session.status) {
         user->status = session.status;
         user->updated_at = now;
-        must(store.update_user(*user));
+        TRY(store.update_user(*user));
     }
     return *user;
 }
@@ -130,20 +143,24 @@ UserRecord SessionOps::mirror(std::int64_t user_id, const SessionRecord& session
 Error SessionOps::refusal_for(SessionState state) const {
     switch (state) {
     case SessionState::denied:
-        return make_error(Exit::denied, "this login was denied", "log in again with twofa login");
+        return cause(make_error(Exit::denied, "this login was denied", "log in again"),
+                     Cause::login_over);
     case SessionState::expired:
-        return make_error(Exit::expired, "this login has expired", "log in again with twofa login");
+        return cause(make_error(Exit::expired, "this login has expired", "log in again"),
+                     Cause::login_over);
     case SessionState::locked:
-        return make_error(Exit::locked, "this login is locked after too many wrong codes",
-                          "log in again with twofa login");
+        return cause(make_error(Exit::locked, "this login is locked after too many wrong codes",
+                                "log in again"),
+                     Cause::login_over);
     default:
-        return make_error(Exit::not_found, "this login session has ended (logged out)",
-                          "log in again with twofa login");
+        return cause(make_error(Exit::not_found, "this login session has ended (logged out)",
+                                "log in again"),
+                     Cause::login_over);
     }
 }
 
 SessionView SessionOps::view_of(SessionView view) const {
-    view.state = parse_state(view.record.status).value_or(SessionState::unverified);
+    view.state = view.record.status;
     view.attempts_left = attempts_left(policy.throttle, view.record.attempts);
     return view;
 }
@@ -157,19 +174,8 @@ SessionView SessionOps::view_of(const Loaded& loaded) const {
 
 Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,
                                           bool voice) {
-    auto client = provider();
-    if (!client.ok()) {
-        return client.error();
-    }
-    auto sent = (*client)->request_code(user.authy_id, voice);
-    if (!sent.ok()) {
-        return sent.error();
-    }
-    if (sent->ignored) {
-        return make_error(Exit::rejected,
-                          "Authy did not send the code (it says the user has the app)",
-                          "use --via token and type the code from the Authy app");
-    }
+    TRY_ASSIGN(SecondFactor * p, provider());
+    TRY(p->start(user.provider_user, voice ? Channel::call : Channel::sms, {}));
     return mask_phone(user.country_code, user.phone);
 }
 
@@ -188,127 +194,106 @@ std::string host_name() {
 Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const UserRecord& user,
                                         Via via, SessionRecord& s) {
     s.expires_at = now + policy.pending_ttl;
+    s.provider = user.provider;
+    s.provider_user = user.provider_user;
+    s.method = Channel::sms; // what failmode = safe records when the provider cannot be asked
+    TRY_ASSIGN(SecondFactor * p, provider());
     if (via == Via::automatic) {
-        auto client = provider();
-        if (!client.ok()) {
-            return client.error();
-        }
-        auto status = (*client)->user_status(user.authy_id);
-        if (!status.ok()) {
-            s.method = "sms";
-            return status.error();
-        }
-        via = status->registered ? Via::onetouch : Via::sms;
+        TRY_ASSIGN(DeviceInfo d, p->devices(user.provider_user));
+        via = d.has_app ? Via::onetouch : Via::sms;
     }
     switch (via) {
     case Via::onetouch: {
-        s.method = "onetouch";
-        s.status = to_string(SessionState::onetouch);
-        auto client = provider();
-        if (!client.ok()) {
-            return client.error();
-        }
-        authy::ApprovalRequest req;
-        req.message = policy.onetouch_message;
+        s.method = Channel::push;
+        s.status = SessionState::onetouch;
+        PushRequest req;
+        req.message = policy.push_message;
         req.details = {{"Email", user.email},
                        {"Host", host_name()},
                        {"Time", utc_text(now, "%Y-%m-%d %H:%M:%S UTC")}};
         req.hidden_details = {{"session", s.id_hash.substr(0, 16)}};
-        req.seconds_to_expire = policy.onetouch_seconds;
-        auto uuid = (*client)->create_approval_request(user.authy_id, req);
-        if (!uuid.ok()) {
-            return uuid.error();
-        }
-        s.approval_uuid = *uuid;
-        s.expires_at = now + policy.onetouch_seconds;
+        req.seconds_to_expire = policy.push_seconds;
+        TRY_ASSIGN(Challenge c, p->start(user.provider_user, Channel::push, req));
+        s.challenge = std::move(c.handle);
+        s.expires_at = now + policy.push_seconds;
         return std::string();
     }
     case Via::token:
-        s.method = "token";
-        s.status = to_string(SessionState::token);
+        s.method = Channel::app_code;
+        s.status = SessionState::token;
         return std::string();
     default: {
         bool voice = via == Via::call;
-        s.method = voice ? "call" : "sms";
-        s.status = to_string(SessionState::sms);
-        auto sent = send_code(provider, user, voice);
-        if (sent.ok()) {
-            s.sends = 1;
-            s.last_send_at = now;
-        }
-        return sent;
+        s.method = voice ? Channel::call : Channel::sms;
+        s.status = SessionState::sms;
+        TRY_ASSIGN(std::string sent_to, send_code(provider, user, voice));
+        s.sends = 1;
+        s.last_send_at = now;
+        return sent_to;
     }
     }
 }
 
-CallbackOutcome SessionOps::apply_callback(const authy::Callback& cb) {
-    constexpr std::int64_t k_dashboard_test_id = 1234;
+Result<CallbackOutcome> SessionOps::apply_callback(const PushResult& r) {
     CallbackOutcome outcome = CallbackOutcome::unknown;
     Loaded loaded;
     std::optional<SessionRecord> session;
-    if (cb.authy_id == k_dashboard_test_id) {
+    if (r.test) {
         outcome = CallbackOutcome::test;
-    } else if ((session = must(store.find_session_by_uuid(cb.uuid)))) {
-        auto user = must(store.find_user_by_id(session->user_id));
+    } else {
+        // Only the provider that started a challenge can answer it.
+        TRY_ASSIGN(session, store.find_session_by_challenge(r.provider, r.handle));
+    }
+    if (session) {
+        TRY_ASSIGN(auto user, store.find_user_by_id(session->user_id));
         loaded = Loaded{*session, user.value_or(UserRecord{})};
-        if (!user || user->authy_id != cb.authy_id) {
+        if (!user || session->provider_user != r.user) {
             outcome = CallbackOutcome::mismatch;
         } else {
-            expire_if_due(loaded);
-            auto state = parse_state(loaded.session.status).value_or(SessionState::unverified);
-            auto to = cb.status == "approved" ? SessionState::approved : SessionState::denied;
+            TRY(expire_if_due(loaded));
+            auto state = loaded.session.status;
+            auto to =
+                r.state == PushState::approved ? SessionState::approved : SessionState::denied;
             if (to == SessionState::approved && user_refusal(loaded.user)) {
                 to = SessionState::denied; // the user's lock holds for pushes too
             }
             if (state == SessionState::onetouch) {
-                change(loaded, to);
+                TRY(change(loaded, to));
                 outcome = CallbackOutcome::applied;
             } else {
                 outcome = state == to ? CallbackOutcome::repeat : CallbackOutcome::not_pending;
             }
         }
     }
-    must(store.audit(
-        {now, "onetouch.callback", loaded.user.email, loaded.session.id_hash, to_string(outcome),
-         cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id)}));
+    TRY(audit("onetouch.callback", loaded.user.email, loaded.session.id_hash, to_string(outcome),
+              r.describe()));
     return outcome;
-}
-
-Result<authy::TokenVerdict> SessionOps::provider_verify(const ProviderGetter& provider,
-                                                        const UserRecord& user,
-                                                        const std::string& code) {
-    auto client = provider();
-    if (!client.ok()) {
-        return client.error();
-    }
-    return (*client)->verify_code(user.authy_id, code);
 }
 
 bool SessionOps::may_fail_open(const Error& error) const {
     return policy.failmode_safe && error.unreachable;
 }
 
-void SessionOps::undo(const std::string& id_hash, const char* event, const Error& why,
-                      const std::function<bool(SessionRecord&)>& revert) {
-    must(store.transaction([&]() -> Status {
-        auto s = must(store.find_session(id_hash));
+Status SessionOps::undo(const std::string& id_hash, const char* event, const Error& why,
+                        const std::function<bool(SessionRecord&)>& revert) {
+    return store.transaction([&]() -> Status {
+        TRY_ASSIGN(auto s, store.find_session(id_hash));
         if (!s) {
             return {};
         }
         if (revert(*s)) {
             s->updated_at = now;
-            must(store.update_session(*s));
-            mirror(s->user_id, *s);
+            TRY(store.update_session(*s));
+            TRY(mirror(s->user_id, *s));
         }
-        auto u = must(store.find_user_by_id(s->user_id));
-        return store.audit({now, event, u ? u->email : "", id_hash, "failed", why.message});
-    }));
+        TRY_ASSIGN(auto u, store.find_user_by_id(s->user_id));
+        return audit(event, u ? u->email : "", id_hash, "failed", why.message);
+    });
 }
 
-void SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
-    undo(id_hash, "code.check", why, [](SessionRecord& s) {
-        if (s.attempts <= 0 || s.checks_in_flight <= 0 ||
-            !is_pending(parse_state(s.status).value_or(SessionState::unverified))) {
+Status SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
+    return undo(id_hash, "code.check", why, [](SessionRecord& s) {
+        if (s.attempts <= 0 || s.checks_in_flight <= 0 || !is_pending(s.status)) {
             return false; // its lease lapsed already, or the session moved on
         }
         s.attempts -= 1;
@@ -317,10 +302,10 @@ void SessionOps::release_attempt(const std::string& id_hash, const Error& why) {
     });
 }
 
-void SessionOps::restore_send(const std::string& id_hash, const SessionRecord& before,
-                              const Error& why) {
-    undo(id_hash, "code.send", why, [&](SessionRecord& s) {
-        if (s.sends != before.sends + 1 || s.status != to_string(SessionState::sms)) {
+Status SessionOps::restore_send(const std::string& id_hash, const SessionRecord& before,
+                                const Error& why) {
+    return undo(id_hash, "code.send", why, [&](SessionRecord& s) {
+        if (s.sends != before.sends + 1 || s.status != SessionState::sms) {
             return false; // something else happened since: leave it
         }
         s.sends = before.sends;

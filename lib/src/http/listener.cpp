@@ -1,5 +1,4 @@
-// The callback listener: the screening of each request and the batching writer, on HttpServer.
-#include <twofa/authy/signature.hpp>
+// The callback listener: the routing of each request and the batching writer, on HttpServer.
 #include <twofa/listener.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
@@ -7,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,11 +16,6 @@ namespace twofa {
 using nlohmann::json;
 
 namespace {
-
-double unix_seconds() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string log_time() {
     auto now = std::chrono::system_clock::now();
@@ -40,23 +33,10 @@ OutgoingReply reply(int status, const char* outcome, const char* body) {
     return r;
 }
 
-// "application/json", perhaps with parameters ("; charset=utf-8"), any case.
-bool is_json_type(std::string_view type) {
-    auto semi = type.find(';');
-    std::string base(type.substr(0, semi));
-    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
-        base.pop_back();
-    }
-    for (char& c : base) {
-        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
-    return base == "application/json";
-}
-
 } // namespace
 
 Result<std::string> callback_path(const std::string& url) {
-    const std::string example = "e.g. https://login.example.com/authy/callback";
+    const std::string example = "e.g. https://login.example.com/twofa/callback";
     auto scheme_end = url.find("://");
     std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
     if (scheme != "http" && scheme != "https") {
@@ -65,7 +45,7 @@ Result<std::string> callback_path(const std::string& url) {
     }
     if (url.find_first_of("?#") != std::string::npos) {
         return make_error(Exit::usage, "the public URL must not have a query or fragment",
-                          "Authy signs the URL without parameters");
+                          "the provider signs the URL without parameters");
     }
     auto path_start = url.find('/', scheme_end + 3);
     if (path_start == std::string::npos || path_start == scheme_end + 3) {
@@ -77,14 +57,15 @@ Result<std::string> callback_path(const std::string& url) {
 
 struct Listener::Impl {
     ListenerOptions options;
+    const CallbackVerifier& verifier;
     CallbackApplier apply;
     LogSink log;
-    std::string path = "/authy/callback";
+    std::string path;
     std::unique_ptr<HttpServer> server;
 
-    // The single writer: verified callbacks waiting to be committed, in groups.
+    // The single writer: verified results waiting to be committed, in groups.
     struct Job {
-        authy::Callback callback;
+        PushResult callback;
         HttpResponder respond;
     };
     std::mutex mutex;
@@ -93,13 +74,11 @@ struct Listener::Impl {
     bool stopping = false;
     std::thread writer;
 
-    Impl(ListenerOptions o, CallbackApplier a, LogSink l)
-        : options(std::move(o)), apply(std::move(a)), log(std::move(l)) {
+    Impl(ListenerOptions o, const CallbackVerifier& v, CallbackApplier a, LogSink l)
+        : options(std::move(o)), verifier(v), apply(std::move(a)), log(std::move(l)),
+          path(options.default_path) {
         if (auto p = callback_path(options.public_url); p.ok()) {
             path = *p; // an empty or bad URL keeps the default; bind() reports a bad one
-        }
-        if (!options.clock) {
-            options.clock = unix_seconds;
         }
     }
 
@@ -114,16 +93,14 @@ struct Listener::Impl {
                                    std::make_move_iterator(queue.end()));
             queue.clear();
             lock.unlock();
-            std::vector<authy::Callback> callbacks;
+            std::vector<PushResult> callbacks;
             callbacks.reserve(batch.size());
             for (const Job& j : batch) {
                 callbacks.push_back(j.callback);
             }
             auto outcomes = apply(callbacks);
             for (std::size_t i = 0; i < batch.size(); ++i) {
-                const auto& cb = batch[i].callback;
-                std::string detail =
-                    cb.status + " uuid=" + cb.uuid + " authy_id=" + std::to_string(cb.authy_id);
+                std::string detail = batch[i].callback.describe();
                 if (outcomes.ok()) {
                     OutgoingReply r = reply(200, to_string((*outcomes)[i]), R"({"ok":true})");
                     r.detail = detail;
@@ -152,50 +129,6 @@ struct Listener::Impl {
         wake.notify_one();
     }
 
-    // The signature headers, the nonce window, the body's shape, then the signature.
-    Screened verify(const IncomingRequest& req) const {
-        std::string_view signature = req.header("x-authy-signature");
-        std::string_view nonce = req.header("x-authy-signature-nonce");
-        if (signature.empty() || nonce.empty()) {
-            return {reply(401, "missing-signature", R"({"error":"missing signature"})"), {}};
-        }
-        std::string nonce_text(nonce.substr(0, 64));
-        char* end = nullptr;
-        double when = std::strtod(nonce_text.c_str(), &end);
-        if (nonce.size() > 64 || end == nonce_text.c_str() || *end != '\0' ||
-            !std::isfinite(when) || std::fabs(when - options.clock()) > options.nonce_window) {
-            return {reply(401, "stale-nonce", R"({"error":"stale or malformed nonce"})"), {}};
-        }
-        if (req.method == "POST" && !is_json_type(req.header("content-type"))) {
-            return {reply(415, "wrong-content-type", R"({"error":"send application/json"})"), {}};
-        }
-        if (req.method == "GET" && !req.body.empty()) {
-            return {reply(400, "malformed", R"({"error":"a GET callback has no body"})"), {}};
-        }
-        Result<std::string> canonical =
-            req.method == "POST"
-                ? authy::canonical_json_params(req.body)
-                : Result<std::string>(authy::canonical_flat_params(authy::parse_query(req.query)));
-        if (!canonical.ok()) {
-            Screened s{reply(400, "malformed", R"({"error":"not a JSON object callback"})"), {}};
-            s.reply.detail = canonical.error().message;
-            return s;
-        }
-        if (!authy::signatures_equal(authy::sign_callback(options.api_key, nonce, req.method,
-                                                          options.public_url, *canonical),
-                                     signature)) {
-            return {reply(401, "bad-signature", R"({"error":"invalid signature"})"), {}};
-        }
-        auto cb = authy::decode_callback_params(authy::parse_query(*canonical));
-        if (!cb.ok()) {
-            Screened s{reply(400, "malformed", R"({"error":"not an approval request callback"})"),
-                       {}};
-            s.reply.detail = cb.error().message;
-            return s;
-        }
-        return {OutgoingReply{}, std::move(*cb)};
-    }
-
     Screened screen(const IncomingRequest& req) const {
         if (req.path == "/healthz") {
             return {req.method == "GET"
@@ -211,7 +144,13 @@ struct Listener::Impl {
             s.reply.headers.emplace_back("Allow", "GET, POST");
             return s;
         }
-        return verify(req);
+        CallbackVerdict v = verifier.verify(req, options.public_url);
+        if (!v.result) {
+            Screened s{reply(v.refusal.status, v.refusal.outcome, v.refusal.body), {}};
+            s.reply.detail = std::move(v.refusal.detail);
+            return s;
+        }
+        return {OutgoingReply{}, std::move(v.result)};
     }
 
     void write_log(const IncomingRequest& req, const OutgoingReply& r) const {
@@ -228,8 +167,10 @@ struct Listener::Impl {
     }
 };
 
-Listener::Listener(ListenerOptions options, CallbackApplier apply, LogSink log)
-    : m_impl(std::make_unique<Impl>(std::move(options), std::move(apply), std::move(log))) {}
+Listener::Listener(ListenerOptions options, const CallbackVerifier& verifier, CallbackApplier apply,
+                   LogSink log)
+    : m_impl(
+          std::make_unique<Impl>(std::move(options), verifier, std::move(apply), std::move(log))) {}
 
 Listener::~Listener() {
     stop();
@@ -241,7 +182,7 @@ Listener::Screened Listener::screen(const IncomingRequest& request) const {
 
 Result<int> Listener::bind() {
     auto& o = m_impl->options;
-    auto path = callback_path(o.public_url.empty() ? "http://x/authy/callback" : o.public_url);
+    auto path = callback_path(o.public_url.empty() ? "http://x" + o.default_path : o.public_url);
     if (!path.ok()) {
         return path.error();
     }

@@ -4,8 +4,8 @@
 #include <twofa/sandbox.hpp>
 #include <twofa/validate.hpp>
 
-#include "util/fs_util.hpp"
 #include "sandbox/sandbox_onetouch.hpp"
+#include "util/fs_util.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>

@@ -17,6 +17,16 @@ inline constexpr std::size_t k_max_callback_depth = 32;
 // no parsing, so it is safe on hostile input.
 std::size_t json_depth(std::string_view body) noexcept;
 
+// A callback's parameters as raw (key, value) pairs, keys PHP-style ("a[b][0]").
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// A JSON callback body flattened once into its pairs (null as an empty value, booleans inside
+// lists as True/False unless python_lists is false, empty objects and lists dropped): the
+// signature is computed from them and the fields are read from them. Exit::usage when the
+// body is not a JSON object, is nested deeper than k_max_callback_depth, or would flatten to
+// more than about four times its size.
+Result<Params> flatten_json_callback(std::string_view body, bool python_lists = true);
+
 // The sorted parameter string of a JSON callback body (steps 1-3: PHP-style flattening, each
 // key and value percent-encoded like Python's quote(), "/" as %2F, "%20" as "+", pairs sorted
 // by bytes, list indices turned into "[]", null as an empty value, empty objects and lists
@@ -24,11 +34,11 @@ std::size_t json_depth(std::string_view body) noexcept;
 // k_max_callback_depth, or would flatten to more than about four times its size.
 Result<std::string> canonical_json_params(std::string_view body);
 
-// The same for already-flat parameters, e.g. a GET callback's decoded query string pairs.
-std::string canonical_flat_params(const std::vector<std::pair<std::string, std::string>>& params);
+// The same from pairs: flatten_json_callback's, or a GET callback's decoded query.
+std::string canonical_flat_params(const Params& params);
 
 // Decodes a raw query string ("a=1&b=x%20y") into pairs; "+" is a space.
-std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw_query);
+Params parse_query(std::string_view raw_query);
 
 // base64(HMAC-SHA256(api_key, nonce "|" method "|" url "|" canonical)), standard alphabet with
 // padding: the value of X-Authy-Signature.

@@ -51,35 +51,35 @@ std::string scalar_text(const json& v, bool in_list) {
     return v.dump(); // integers in decimal; floats in shortest round-trip form like repr()
 }
 
-// Step 1: key=value pairs with already-quoted keys. The recursion is as deep as the body's
-// nesting, which canonical_json_params caps before parsing; `budget` bounds the bytes of the
-// pairs (keys repeat their parents' names, so a wide body under a long key would otherwise
-// grow quadratically). False when the budget ran out.
-bool flatten(const json& v, const std::string& key, bool in_list, std::vector<std::string>& out,
+// Step 1: the raw (key, value) pairs, keys PHP-style ("a[b][0]"). The recursion is as deep as
+// the body's nesting, which flatten_json_callback caps before parsing; `budget` bounds the
+// bytes of the pairs (keys repeat their parents' names, so a wide body under a long key would
+// otherwise grow quadratically). False when the budget ran out.
+bool flatten(const json& v, const std::string& key, bool in_list, bool python, Params& out,
              std::size_t& budget) {
     if (key.size() > budget) {
         return false;
     }
     if (v.is_object()) {
         for (const auto& [k, child] : v.items()) {
-            if (!flatten(child, key.empty() ? quote(k) : key + quote("[" + k + "]"), false, out,
+            if (!flatten(child, key.empty() ? k : key + "[" + k + "]", false, python, out,
                          budget)) {
                 return false;
             }
         }
     } else if (v.is_array()) {
         for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!flatten(v[i], key + quote("[" + std::to_string(i) + "]"), true, out, budget)) {
+            if (!flatten(v[i], key + "[" + std::to_string(i) + "]", python, python, out, budget)) {
                 return false;
             }
         }
     } else {
-        std::string pair = key + "=" + quote(scalar_text(v, in_list));
-        if (pair.size() > budget) {
+        std::string text = scalar_text(v, in_list);
+        if (key.size() + text.size() + 1 > budget) {
             return false;
         }
-        budget -= pair.size();
-        out.push_back(std::move(pair));
+        budget -= key.size() + text.size() + 1;
+        out.emplace_back(key, std::move(text));
     }
     return true;
 }
@@ -179,7 +179,7 @@ std::size_t json_depth(std::string_view body) noexcept {
     return deepest;
 }
 
-Result<std::string> canonical_json_params(std::string_view body) {
+Result<Params> flatten_json_callback(std::string_view body, bool python_lists) {
     if (json_depth(body) > k_max_callback_depth) {
         return make_error(Exit::usage, "the callback body is nested more than " +
                                            std::to_string(k_max_callback_depth) + " levels deep");
@@ -188,15 +188,20 @@ Result<std::string> canonical_json_params(std::string_view body) {
     if (j.is_discarded() || !j.is_object()) {
         return make_error(Exit::usage, "the callback body is not a JSON object");
     }
-    std::vector<std::string> pairs;
+    Params pairs;
     std::size_t budget = 4 * body.size() + 4096;
-    if (!flatten(j, "", false, pairs, budget)) {
+    if (!flatten(j, "", false, python_lists, pairs, budget)) {
         return make_error(Exit::usage, "the callback body is too large once flattened");
     }
-    return finish(std::move(pairs));
+    return pairs;
 }
 
-std::string canonical_flat_params(const std::vector<std::pair<std::string, std::string>>& params) {
+Result<std::string> canonical_json_params(std::string_view body) {
+    return flatten_json_callback(body).transform(
+        [](const Params& pairs) { return canonical_flat_params(pairs); });
+}
+
+std::string canonical_flat_params(const Params& params) {
     std::vector<std::string> pairs;
     pairs.reserve(params.size());
     for (const auto& [k, v] : params) {
@@ -205,8 +210,8 @@ std::string canonical_flat_params(const std::vector<std::pair<std::string, std::
     return finish(std::move(pairs));
 }
 
-std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw) {
-    std::vector<std::pair<std::string, std::string>> out;
+Params parse_query(std::string_view raw) {
+    Params out;
     while (!raw.empty()) {
         auto amp = raw.find('&');
         std::string_view part = raw.substr(0, amp);

@@ -1,3 +1,4 @@
+#include <twofa/authy/signature.hpp>
 #include <twofa/authy/wire.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
@@ -77,24 +78,6 @@ std::string hint_for(const std::string& code, long status) {
         return "Authy is rate-limiting this API key; try again later";
     }
     return "Authy refused the request";
-}
-
-void flatten(const json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
-    if (j.is_object()) {
-        for (const auto& [k, v] : j.items()) {
-            flatten(v, prefix.empty() ? k : prefix + "[" + k + "]", out);
-        }
-    } else if (j.is_array()) {
-        for (std::size_t i = 0; i < j.size(); ++i) {
-            flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
-        }
-    } else if (j.is_string()) {
-        out[prefix] = j.get<std::string>();
-    } else if (j.is_null()) {
-        out[prefix] = "";
-    } else {
-        out[prefix] = j.dump();
-    }
 }
 
 // The first n code points of UTF-8 text (the official client cuts at 200 characters).
@@ -210,16 +193,24 @@ Result<std::string> decode_approval_status(const HttpResponse& r) {
 
 Result<Callback>
 decode_callback_params(const std::vector<std::pair<std::string, std::string>>& params) {
+    bool twice = false;
     auto get = [&](const char* key) {
+        const std::string* found = nullptr;
         for (const auto& [k, v] : params) {
             if (k == key) {
-                return v;
+                twice = twice || found != nullptr;
+                found = &v;
             }
         }
-        return std::string();
+        return found != nullptr ? *found : std::string();
     };
-    return check_callback(get("callback_action"), get("authy_id"),
-                          Callback{0, get("uuid"), get("status")});
+    Callback c{0, get("uuid"), get("status")};
+    std::string action = get("callback_action");
+    std::string id = get("authy_id");
+    if (twice) {
+        return make_error(Exit::usage, "a callback field appears twice");
+    }
+    return check_callback(action, id, std::move(c));
 }
 
 std::string encode_new_user(const NewUser& u) {
@@ -565,13 +556,13 @@ std::string callback_body(const CallbackFacts& f) {
 }
 
 Result<std::map<std::string, std::string>> flatten_json_params(const std::string& body) {
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-        return make_error(Exit::usage, "request body is not a JSON object");
-    }
-    std::map<std::string, std::string> out;
-    flatten(j, "", out);
-    return out;
+    return flatten_json_callback(body, false).transform([](Params&& pairs) {
+        std::map<std::string, std::string> out;
+        for (auto& [k, v] : pairs) {
+            out[std::move(k)] = std::move(v);
+        }
+        return out;
+    });
 }
 
 } // namespace twofa::authy

@@ -1,219 +1,65 @@
-// The SQLite store. SQLiteCpp and every SQL string of the project live in this file.
-#include <twofa/store.hpp>
-
-#include "util/fs_util.hpp"
+// The SQLite store: the Store port's calls as SQL (schema.cpp has the migrations, files.cpp
+// the file checks and the change feed, rows.cpp the row readers).
+#include "store/sqlite/sqlite.hpp"
 
 #include <twofa/validate.hpp>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
-
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace twofa {
 
+using namespace sqlite;
+
 namespace {
 
-// Migration N moves a database from user_version N-1 to N. Never edit a released entry:
-// add a new one.
-constexpr std::array<const char*, k_schema_version> k_migrations{
-    // 1: users
-    R"sql(
-CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
-    email         TEXT    NOT NULL UNIQUE COLLATE NOCASE,
-    name          TEXT    NOT NULL DEFAULT '',
-    country_code  INTEGER NOT NULL CHECK (country_code BETWEEN 1 AND 999),
-    phone         TEXT    NOT NULL,
-    authy_id      INTEGER NOT NULL,
-    password_hash TEXT    NOT NULL DEFAULT '',
-    status        TEXT    NOT NULL DEFAULT 'unverified',
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until  INTEGER NOT NULL DEFAULT 0,
-    created_at    INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL
-);
-CREATE INDEX users_authy_id ON users (authy_id);
-)sql",
-    // 2: login sessions and the audit trail
-    R"sql(
-CREATE TABLE login_sessions (
-    id            INTEGER PRIMARY KEY,
-    id_hash       TEXT    NOT NULL UNIQUE,
-    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    method        TEXT    NOT NULL,
-    status        TEXT    NOT NULL,
-    approval_uuid TEXT    UNIQUE,
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    sends         INTEGER NOT NULL DEFAULT 0,
-    last_send_at  INTEGER NOT NULL DEFAULT 0,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL
-);
-CREATE INDEX login_sessions_user ON login_sessions (user_id, created_at);
-CREATE TABLE audit_events (
-    id       INTEGER PRIMARY KEY,
-    at       INTEGER NOT NULL,
-    event    TEXT    NOT NULL,
-    email    TEXT    NOT NULL DEFAULT '',
-    session  TEXT    NOT NULL DEFAULT '',
-    outcome  TEXT    NOT NULL,
-    detail   TEXT    NOT NULL DEFAULT ''
-);
-CREATE INDEX audit_events_at ON audit_events (at);
-)sql",
-    // 3: second-factor failures counted per user across sessions; leases on code checks
-    R"sql(
-ALTER TABLE users ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE users ADD COLUMN code_locked_until INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE login_sessions ADD COLUMN checks_in_flight INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE login_sessions ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
-)sql",
-};
-
-Error store_error(const std::string& what, const SQLite::Exception& e) {
-    int code = e.getErrorCode();
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-        return make_error(Exit::store, what + ": the database is busy",
-                          "another twofa process holds it; try again");
-    }
-    if (code == SQLITE_READONLY) {
-        return make_error(Exit::store, what + ": the database is read-only", "check permissions");
-    }
-    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-        return make_error(Exit::store, what + ": the database is corrupt",
-                          "restore it from a backup");
-    }
-    return make_error(Exit::store, what + ": " + e.what(), "run twofa status --health");
-}
-
-void apply_pragmas(SQLite::Database& db) {
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
-    db.exec("PRAGMA foreign_keys = ON");
-}
-
-// Runs the migrations from the current user_version up to `target`, each in its own
-// transaction together with its version bump, so a crash leaves a consistent version.
-void migrate(SQLite::Database& db, int target) {
-    int version = db.execAndGet("PRAGMA user_version").getInt();
-    if (version > k_schema_version) {
-        throw Failure(make_error(Exit::store,
-                                 "the database has schema version " + std::to_string(version) +
-                                     ", newer than this twofa (" +
-                                     std::to_string(k_schema_version) + ")",
-                                 "upgrade twofa"));
-    }
-    for (int v = version; v < target; ++v) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        // Another process may have migrated while we waited for the lock.
-        if (db.execAndGet("PRAGMA user_version").getInt() != v) {
-            continue;
-        }
-        db.exec(k_migrations[static_cast<std::size_t>(v)]);
-        db.exec("PRAGMA user_version = " + std::to_string(v + 1));
-        tx.commit();
-    }
-}
-
-// Creates the file 0600 before SQLite touches it (with `create`; else it must exist), and
-// refuses an existing file that group or others can access. Folders: see StoreOpen.
-Status prepare_file(const std::string& path, StoreOpen mode) {
-    const std::string folder = detail::parent_dir(path);
-    struct stat st {};
-    if (mode == StoreOpen::existing && ::stat(path.c_str(), &st) != 0) {
-        return make_error(Exit::store, "no database at " + strip_control(path),
-                          "enroll a user first, or set the db setting or TWOFA_DB to the database");
-    }
-    if (mode == StoreOpen::create_with_folders) {
-        if (auto r = detail::make_private_dir(folder); !r.ok()) {
-            return r;
-        }
-    } else if (mode == StoreOpen::create && ::stat(folder.c_str(), &st) != 0) {
-        return make_error(Exit::store,
-                          "the database's folder " + strip_control(folder) + " does not exist",
-                          "create it (mode 0700), or choose another database path");
-    }
-    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (mode == StoreOpen::existing ? 0 : O_CREAT);
-    int fd = ::open(path.c_str(), flags, 0600);
-    if (fd < 0) {
-        return make_error(Exit::store,
-                          "cannot open database " + strip_control(path) + ": " +
-                              std::strerror(errno),
-                          "check the database path and permissions");
-    }
-    int rc = ::fstat(fd, &st);
-    ::close(fd);
-    if (rc != 0 || !S_ISREG(st.st_mode)) {
-        return make_error(Exit::store, "database " + strip_control(path) + " is not a regular file",
-                          "check the database path");
-    }
-    if ((st.st_mode & 077) != 0) {
-        return make_error(Exit::config,
-                          "database " + strip_control(path) + " is accessible by group or others",
-                          "run: chmod 600 " + strip_control(path));
-    }
-    return {};
-}
-
-UserRecord read_user(SQLite::Statement& q) {
-    UserRecord u;
-    u.id = q.getColumn(0).getInt64();
-    u.email = q.getColumn(1).getString();
-    u.name = q.getColumn(2).getString();
-    u.country_code = q.getColumn(3).getInt();
-    u.phone = q.getColumn(4).getString();
-    u.authy_id = q.getColumn(5).getInt64();
-    u.password_hash = q.getColumn(6).getString();
-    u.status = q.getColumn(7).getString();
-    u.failed_logins = q.getColumn(8).getInt();
-    u.locked_until = q.getColumn(9).getInt64();
-    u.created_at = q.getColumn(10).getInt64();
-    u.updated_at = q.getColumn(11).getInt64();
-    u.code_failures = q.getColumn(12).getInt();
-    u.code_locked_until = q.getColumn(13).getInt64();
-    return u;
-}
-
-SessionRecord read_session(SQLite::Statement& q) {
-    SessionRecord s;
-    s.id = q.getColumn(0).getInt64();
-    s.id_hash = q.getColumn(1).getString();
-    s.user_id = q.getColumn(2).getInt64();
-    s.method = q.getColumn(3).getString();
-    s.status = q.getColumn(4).getString();
-    s.approval_uuid = q.getColumn(5).getString(); // NULL reads as ""
-    s.attempts = q.getColumn(6).getInt();
-    s.sends = q.getColumn(7).getInt();
-    s.last_send_at = q.getColumn(8).getInt64();
-    s.created_at = q.getColumn(9).getInt64();
-    s.expires_at = q.getColumn(10).getInt64();
-    s.updated_at = q.getColumn(11).getInt64();
-    s.checks_in_flight = q.getColumn(12).getInt();
-    s.lease_until = q.getColumn(13).getInt64();
-    return s;
-}
-
-constexpr const char* k_session_columns =
-    "id, id_hash, user_id, method, status, approval_uuid, attempts, sends, last_send_at, "
-    "created_at, expires_at, updated_at, checks_in_flight, lease_until";
-
-// Binds a UUID, or NULL for none (the column is UNIQUE, and NULLs never collide).
-void bind_uuid(SQLite::Statement& q, int index, const std::string& uuid) {
-    if (uuid.empty()) {
+// Binds a challenge handle, or NULL for none (the column is UNIQUE, and NULLs never collide).
+void bind_challenge(SQLite::Statement& q, int index, const std::string& handle) {
+    if (handle.empty()) {
         q.bind(index);
     } else {
-        q.bind(index, uuid);
+        q.bind(index, handle);
     }
+}
+
+// The frequent queries, prepared once per connection.
+enum class Query {
+    update_user,
+    user_by_id,
+    session_by_hash,
+    session_by_challenge,
+    latest_session,
+    update_session,
+    audit
+};
+constexpr std::size_t k_queries = 7;
+
+std::string sql_of(Query query) {
+    const std::string sessions =
+        std::string("SELECT ") + k_session_columns + " FROM login_sessions WHERE ";
+    switch (query) {
+    case Query::update_user:
+        return "UPDATE users SET status = ?, failed_logins = ?, locked_until = ?, "
+               "password_hash = ?, updated_at = ?, code_failures = ?, code_locked_until = ? "
+               "WHERE id = ?";
+    case Query::user_by_id:
+        return std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?";
+    case Query::session_by_hash:
+        return sessions + "id_hash = ?";
+    case Query::session_by_challenge:
+        return sessions + "challenge = ? AND provider = ?";
+    case Query::latest_session:
+        return sessions + "user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1";
+    case Query::update_session:
+        return "UPDATE login_sessions SET method = ?, status = ?, challenge = ?, attempts = ?, "
+               "sends = ?, last_send_at = ?, expires_at = ?, updated_at = ?, "
+               "checks_in_flight = ?, lease_until = ? WHERE id = ?";
+    case Query::audit:
+        return "INSERT INTO audit_events (at, event, email, session, outcome, detail) "
+               "VALUES (?, ?, ?, ?, ?, ?)";
+    }
+    return {};
 }
 
 // A cached prepared statement, reset (and its bindings cleared) when the lease ends, so no
@@ -236,36 +82,42 @@ class Lease {
     SQLite::Statement& m_s;
 };
 
-constexpr const char* k_user_columns =
-    "id, email, name, country_code, phone, authy_id, password_hash, status, failed_logins, "
-    "locked_until, created_at, updated_at, code_failures, code_locked_until";
-
 class SqliteStore final : public Store {
   public:
     explicit SqliteStore(const std::string& path)
-        : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 5000) {
+        : m_path(path),
+          m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 5000) {
         apply_pragmas(m_db);
-        migrate(m_db, k_schema_version);
     }
+
+    // The schema up to date (a constructor cannot return an Error).
+    Status migrate_now() {
+        return guarded_status("cannot migrate", [&] { return migrate(m_db, k_schema_version); });
+    }
+
+    void publish_change() override { sqlite::publish_change(m_path); }
+    Result<std::unique_ptr<ChangeWaiter>> subscribe() override { return sqlite::subscribe(m_path); }
 
     Result<std::int64_t> insert_user(const UserRecord& u) override {
         return guarded<std::int64_t>("cannot add user", [&]() -> Result<std::int64_t> {
             SQLite::Statement q(m_db, "INSERT INTO users (email, name, country_code, phone, "
-                                      "authy_id, password_hash, status, created_at, updated_at) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                      "provider, provider_user, password_hash, status, "
+                                      "created_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                       "ON CONFLICT (email) DO NOTHING");
             q.bind(1, u.email);
             q.bind(2, u.name);
             q.bind(3, u.country_code);
             q.bind(4, u.phone);
-            q.bind(5, u.authy_id);
-            q.bind(6, u.password_hash);
-            q.bind(7, u.status);
-            q.bind(8, u.created_at);
-            q.bind(9, u.updated_at);
+            q.bind(5, u.provider);
+            q.bind(6, u.provider_user);
+            q.bind(7, u.password_hash);
+            q.bind(8, to_string(u.status));
+            q.bind(9, u.created_at);
+            q.bind(10, u.updated_at);
             if (q.exec() == 0) {
                 return make_error(Exit::conflict, "user " + u.email + " already exists",
-                                  "use --if-not-exists to accept that");
+                                  "an existing user is accepted only when asked to");
             }
             return static_cast<std::int64_t>(m_db.getLastInsertRowid());
         });
@@ -307,11 +159,9 @@ class SqliteStore final : public Store {
 
     Status update_user(const UserRecord& u) override {
         return guarded_status("cannot update user", [&]() -> Status {
-            Lease lease(cached("UPDATE users SET status = ?, failed_logins = ?, "
-                               "locked_until = ?, password_hash = ?, updated_at = ?, "
-                               "code_failures = ?, code_locked_until = ? WHERE id = ?"));
+            Lease lease(cached(Query::update_user));
             auto& q = *lease;
-            q.bind(1, u.status);
+            q.bind(1, to_string(u.status));
             q.bind(2, u.failed_logins);
             q.bind(3, u.locked_until);
             q.bind(4, u.password_hash);
@@ -330,8 +180,7 @@ class SqliteStore final : public Store {
     Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override {
         using R = std::optional<UserRecord>;
         return guarded<R>("cannot read user", [&]() -> Result<R> {
-            Lease lease(
-                cached(std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?"));
+            Lease lease(cached(Query::user_by_id));
             auto& q = *lease;
             q.bind(1, id);
             if (q.executeStep()) {
@@ -343,40 +192,41 @@ class SqliteStore final : public Store {
 
     Result<std::int64_t> insert_session(const SessionRecord& s) override {
         return guarded<std::int64_t>("cannot start a session", [&]() -> Result<std::int64_t> {
-            SQLite::Statement q(m_db, "INSERT INTO login_sessions (id_hash, user_id, method, "
-                                      "status, approval_uuid, attempts, sends, last_send_at, "
-                                      "created_at, expires_at, updated_at) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            SQLite::Statement q(m_db, "INSERT INTO login_sessions (id_hash, user_id, provider, "
+                                      "provider_user, method, status, challenge, attempts, "
+                                      "sends, last_send_at, created_at, expires_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
             q.bind(1, s.id_hash);
             q.bind(2, s.user_id);
-            q.bind(3, s.method);
-            q.bind(4, s.status);
-            bind_uuid(q, 5, s.approval_uuid);
-            q.bind(6, s.attempts);
-            q.bind(7, s.sends);
-            q.bind(8, s.last_send_at);
-            q.bind(9, s.created_at);
-            q.bind(10, s.expires_at);
-            q.bind(11, s.updated_at);
+            q.bind(3, s.provider);
+            q.bind(4, s.provider_user);
+            q.bind(5, to_string(s.method));
+            q.bind(6, to_string(s.status));
+            bind_challenge(q, 7, s.challenge);
+            q.bind(8, s.attempts);
+            q.bind(9, s.sends);
+            q.bind(10, s.last_send_at);
+            q.bind(11, s.created_at);
+            q.bind(12, s.expires_at);
+            q.bind(13, s.updated_at);
             q.exec();
             return static_cast<std::int64_t>(m_db.getLastInsertRowid());
         });
     }
 
     Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override {
-        return session_where("id_hash = ?", id_hash);
+        return session_where(Query::session_by_hash, id_hash, "");
     }
 
-    Result<std::optional<SessionRecord>> find_session_by_uuid(const std::string& uuid) override {
-        return session_where("approval_uuid = ?", uuid);
+    Result<std::optional<SessionRecord>>
+    find_session_by_challenge(const std::string& provider, const std::string& handle) override {
+        return session_where(Query::session_by_challenge, handle, provider);
     }
 
     Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override {
         using R = std::optional<SessionRecord>;
         return guarded<R>("cannot read sessions", [&]() -> Result<R> {
-            Lease lease(cached(std::string("SELECT ") + k_session_columns +
-                               " FROM login_sessions WHERE user_id = ? "
-                               "ORDER BY created_at DESC, id DESC LIMIT 1"));
+            Lease lease(cached(Query::latest_session));
             auto& q = *lease;
             q.bind(1, user_id);
             if (q.executeStep()) {
@@ -388,14 +238,11 @@ class SqliteStore final : public Store {
 
     Status update_session(const SessionRecord& s) override {
         return guarded_status("cannot update the session", [&]() -> Status {
-            Lease lease(cached("UPDATE login_sessions SET method = ?, status = ?, "
-                               "approval_uuid = ?, attempts = ?, sends = ?, "
-                               "last_send_at = ?, expires_at = ?, updated_at = ?, "
-                               "checks_in_flight = ?, lease_until = ? WHERE id = ?"));
+            Lease lease(cached(Query::update_session));
             auto& q = *lease;
-            q.bind(1, s.method);
-            q.bind(2, s.status);
-            bind_uuid(q, 3, s.approval_uuid);
+            q.bind(1, to_string(s.method));
+            q.bind(2, to_string(s.status));
+            bind_challenge(q, 3, s.challenge);
             q.bind(4, s.attempts);
             q.bind(5, s.sends);
             q.bind(6, s.last_send_at);
@@ -430,8 +277,7 @@ class SqliteStore final : public Store {
 
     Status audit(const AuditEvent& e) override {
         return guarded_status("cannot write the audit trail", [&]() -> Status {
-            Lease lease(cached("INSERT INTO audit_events (at, event, email, session, "
-                               "outcome, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+            Lease lease(cached(Query::audit));
             auto& q = *lease;
             q.bind(1, e.at);
             q.bind(2, e.event);
@@ -486,29 +332,32 @@ class SqliteStore final : public Store {
                 return make_error(Exit::store,
                                   "schema version " + std::to_string(version) + ", expected " +
                                       std::to_string(k_schema_version),
-                                  "run any twofa command to migrate");
+                                  "run a twofa command that writes (it migrates)");
             }
             return {};
         });
     }
 
   private:
-    // The prepared statement for this SQL, made on first use (callers hold m_mutex).
-    SQLite::Statement& cached(const std::string& sql) {
-        auto& slot = m_statements[sql];
+    // The prepared statement of a frequent query, made on first use (callers hold m_mutex).
+    SQLite::Statement& cached(Query query) {
+        auto& slot = m_statements[static_cast<std::size_t>(query)];
         if (!slot) {
-            slot = std::make_unique<SQLite::Statement>(m_db, sql);
+            slot = std::make_unique<SQLite::Statement>(m_db, sql_of(query));
         }
         return *slot;
     }
 
-    Result<std::optional<SessionRecord>> session_where(const char* where, const std::string& v) {
+    Result<std::optional<SessionRecord>> session_where(Query query, const std::string& v,
+                                                       const std::string& provider) {
         using R = std::optional<SessionRecord>;
         return guarded<R>("cannot read the session", [&]() -> Result<R> {
-            Lease lease(cached(std::string("SELECT ") + k_session_columns +
-                               " FROM login_sessions WHERE " + where));
+            Lease lease(cached(query));
             auto& q = *lease;
             q.bind(1, v);
+            if (!provider.empty()) {
+                q.bind(2, provider);
+            }
             if (q.executeStep()) {
                 return R(read_session(q));
             }
@@ -533,8 +382,9 @@ class SqliteStore final : public Store {
         }
     }
 
+    std::string m_path;
     SQLite::Database m_db;
-    std::map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
+    std::array<std::unique_ptr<SQLite::Statement>, k_queries> m_statements;
     // One connection shared by threads: a transaction holds the mutex until it ends, so
     // calls from other threads never land inside it.
     std::recursive_mutex m_mutex;
@@ -543,27 +393,28 @@ class SqliteStore final : public Store {
 } // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, StoreOpen mode) {
-    if (auto r = prepare_file(path, mode); !r.ok()) {
-        return r.error();
-    }
+    TRY(prepare_file(path, mode));
     try {
-        return std::unique_ptr<Store>(std::make_unique<SqliteStore>(path));
+        auto store = std::make_unique<SqliteStore>(path);
+        TRY(store->migrate_now());
+        return std::unique_ptr<Store>(std::move(store));
     } catch (const SQLite::Exception& e) {
-        return store_error("cannot open database " + path, e);
-    } catch (const Failure& f) {
-        return f.error();
+        return store_error("cannot open database " + strip_control(path), e);
     }
 }
 
-Status migrate_sqlite_file(const std::string& path, int version) {
-    try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
-        apply_pragmas(db);
-        migrate(db, version);
-        return {};
-    } catch (const SQLite::Exception& e) {
-        return store_error("cannot migrate " + path, e);
+Result<std::unique_ptr<Store>> open_store(const std::string& location, StoreOpen mode) {
+    constexpr std::string_view k_sqlite = "sqlite://";
+    std::string_view loc = location;
+    if (loc.rfind(k_sqlite, 0) == 0) {
+        return open_sqlite_store(std::string(loc.substr(k_sqlite.size())), mode);
     }
+    if (auto scheme = loc.find("://"); scheme != std::string_view::npos) {
+        return make_error(Exit::config,
+                          "no store backend for '" + strip_control(loc.substr(0, scheme)) + "://'",
+                          "use a path or sqlite:///path");
+    }
+    return open_sqlite_store(location, mode);
 }
 
 } // namespace twofa

@@ -1,0 +1,138 @@
+#include "prompter.hpp"
+#include "terminal.hpp"
+
+#include <twofa/validate.hpp>
+
+#include <iostream>
+
+namespace twofa::cli {
+
+// The status line while a push waits: spinner, countdown and the way out (on a terminal), or
+// one plain sentence (elsewhere).
+struct TerminalPrompter::Line {
+    bool fancy = false;
+    bool drawn = false;
+    bool said = false;
+    unsigned frame = 0;
+    TtyInput tty;
+};
+
+TerminalPrompter::TerminalPrompter(App& app, bool password_stdin)
+    : m_app(app), m_password_stdin(password_stdin), m_display(app.provider_info().display) {}
+
+TerminalPrompter::~TerminalPrompter() {
+    waiting_done();
+}
+
+Result<std::string> TerminalPrompter::password(const std::string& email) {
+    if (m_password_stdin) {
+        return read_stdin_line("password");
+    }
+    if (!stdin_is_tty()) {
+        return make_error(Exit::usage, "no terminal to ask for the password",
+                          "pipe it in with --password-stdin");
+    }
+    return read_secret("Password for " + strip_control(email) + ": ");
+}
+
+Result<std::string> TerminalPrompter::code(std::int64_t seconds_left) {
+    // Without a terminal (scripts, the demo), codes are the next lines of standard input.
+    if (!tty_available()) {
+        return read_stdin_line("code");
+    }
+    return read_tty_line("Code: ", static_cast<int>(std::max<std::int64_t>(seconds_left, 1)));
+}
+
+void TerminalPrompter::notice(const FlowEvent& e) {
+    clear_line();
+    const SessionView& v = e.view;
+    switch (e.notice) {
+    case Notice::code_sent:
+        std::cerr << "We sent a code to " << v.sent_to << ".\n";
+        break;
+    case Notice::calling:
+        std::cerr << "We are calling " << v.sent_to << ".\n";
+        break;
+    case Notice::app_code:
+        std::cerr << "Open the " << m_display << " app and type the code it shows for this "
+                  << "account.\n";
+        break;
+    case Notice::push_sent:
+        std::cerr << "Sent a login request to the " << m_display << " app on " << v.user.email
+                  << "'s phone.\n";
+        break;
+    case Notice::push_denied:
+        std::cerr << "The request was denied; sending a code by SMS instead.\n";
+        break;
+    case Notice::push_expired:
+        std::cerr << "The request expired; sending a code by SMS instead.\n";
+        break;
+    case Notice::bad_code_format:
+        std::cerr << "A code is 6 to 10 digits.\n";
+        break;
+    case Notice::wrong_code:
+        std::cerr << "Wrong code. " << v.attempts_left << " attempt"
+                  << (v.attempts_left == 1 ? "" : "s") << " left.\n";
+        break;
+    case Notice::factor_skipped:
+        std::cerr << "twofa: warning: " << m_display
+                  << " is unreachable and failmode = safe: the second factor was skipped for "
+                     "this login (the code was NOT checked; audited)\n";
+        break;
+    case Notice::provider_poll_failed:
+        std::cerr << "twofa: warning: " << strip_control(e.text) << "\n";
+        break;
+    }
+}
+
+void TerminalPrompter::waiting(std::int64_t seconds_left, bool can_switch) {
+    Line& l = line();
+    if (!l.fancy) {
+        if (!l.said) {
+            std::cerr << "Approve the request on your phone (expires in "
+                      << clock_text(seconds_left) << ").\n";
+            l.said = true;
+        }
+        return;
+    }
+    static const char* k_frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+    std::cout << "\r\x1b[2K" << k_frames[l.frame++ % 10]
+              << " Approve the request on your phone \xe2\x80\x94 expires in "
+              << clock_text(seconds_left)
+              << (can_switch ? " \xc2\xb7 press Enter to use a code instead" : "") << std::flush;
+    l.drawn = true;
+}
+
+TerminalPrompter::Line& TerminalPrompter::line() {
+    if (!m_line) {
+        m_line = std::make_unique<Line>();
+        m_line->fancy = m_app.fancy();
+        set_status_line_active(m_line->fancy);
+    }
+    return *m_line;
+}
+
+void TerminalPrompter::clear_line() {
+    if (m_line && m_line->drawn) {
+        std::cout << "\r\x1b[2K" << std::flush;
+        m_line->drawn = false;
+    }
+}
+
+void TerminalPrompter::waiting_done() {
+    clear_line();
+    if (m_line) {
+        set_status_line_active(false);
+        m_line.reset();
+    }
+}
+
+int TerminalPrompter::switch_fd() {
+    return line().tty.fd();
+}
+
+bool TerminalPrompter::switch_requested() {
+    return m_line && m_line->tty.enter_pressed();
+}
+
+} // namespace twofa::cli

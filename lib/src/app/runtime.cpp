@@ -1,0 +1,80 @@
+// The composition root (see runtime.hpp).
+#include <twofa/runtime.hpp>
+
+#include "providers/registry.hpp"
+
+#include <ctime>
+
+namespace twofa {
+
+std::int64_t system_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+Runtime::Runtime(Config config, bool may_create_store)
+    : m_config(std::move(config)), m_may_create(may_create_store) {}
+
+Runtime::~Runtime() = default;
+
+Result<const ProviderInfo*> Runtime::provider_info() const {
+    TRY_ASSIGN(const providers::Entry* entry, providers::find(m_config.provider));
+    return &entry->info();
+}
+
+Result<Store*> Runtime::store() {
+    if (!m_store) {
+        StoreOpen mode = !m_may_create          ? StoreOpen::existing
+                         : m_config.db_explicit ? StoreOpen::create
+                                                : StoreOpen::create_with_folders;
+        TRY_ASSIGN(m_store, open_store(m_config.db_path, mode));
+    }
+    return m_store.get();
+}
+
+Result<SecondFactor*> Runtime::provider() {
+    if (!m_provider) {
+        TRY_ASSIGN(m_provider, provider_factory()());
+    }
+    return m_provider.get();
+}
+
+ProviderFactory Runtime::provider_factory() const {
+    return [config = m_config]() -> Result<std::unique_ptr<SecondFactor>> {
+        TRY_ASSIGN(const providers::Entry* entry, providers::find(config.provider));
+        return entry->make(config);
+    };
+}
+
+Result<std::unique_ptr<CallbackVerifier>>
+Runtime::callback_verifier(CallbackSettings settings) const {
+    TRY_ASSIGN(const providers::Entry* entry, providers::find(m_config.provider));
+    return entry->verifier(m_config, std::move(settings));
+}
+
+LoginPolicy Runtime::login_policy() const {
+    const Config& c = m_config;
+    LoginPolicy policy;
+    policy.pending_ttl = c.login_pending_ttl;
+    policy.approved_ttl = c.login_approved_ttl;
+    policy.throttle.resend_interval = c.resend_interval;
+    policy.throttle.password_base_delay = c.password_backoff;
+    policy.throttle.user_code_failures = c.user_code_failures;
+    policy.throttle.user_lock_seconds = c.user_lock_seconds;
+    // Three tries of the provider call, their back-off and a capped Retry-After (5 s).
+    policy.check_lease = 3 * ((c.http_timeout_ms + 999) / 1000) + 6;
+    policy.failmode_safe = c.failmode_safe;
+    policy.push_message = c.onetouch_message;
+    policy.push_seconds = c.onetouch_seconds_to_expire;
+    return policy;
+}
+
+Result<Logins*> Runtime::logins() {
+    if (!m_logins) {
+        TRY_ASSIGN(Store * store, this->store());
+        m_logins = std::make_unique<Logins>(
+            *store, [this] { return provider(); }, login_policy(), system_now);
+    }
+    return m_logins.get();
+}
+
+} // namespace twofa

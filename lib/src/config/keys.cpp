@@ -1,0 +1,67 @@
+// The settings table: every configuration key with its environment variable, field, bounds
+// and help, in one place.
+#include <twofa/config.hpp>
+
+namespace twofa {
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys{
+        {"db", "TWOFA_DB", &Config::db_path, nullptr, 0, 0, nullptr,
+         "the store: a path or sqlite:///path (default $XDG_DATA_HOME/twofa/twofa.db)"},
+        {"provider", "TWOFA_PROVIDER", &Config::provider, nullptr, 0, 0, nullptr,
+         "the second-factor provider (authy)"},
+        {"failmode", nullptr, &Config::failmode, nullptr, 0, 0, "secure|safe",
+         "provider unreachable: refuse the login (secure) or let it through, audited (safe)"},
+        {"authy.url", "TWOFA_AUTHY_URL", &Config::authy_url, nullptr, 0, 0, nullptr,
+         "Authy API base URL (https, or http to loopback)"},
+        {"authy.api_key_file", "TWOFA_AUTHY_API_KEY_FILE", &Config::api_key_file, nullptr, 0, 0,
+         nullptr, "file holding the Authy API key (mode 0600)", true},
+        {"authy.timeout_ms", "TWOFA_AUTHY_TIMEOUT_MS", nullptr, &Config::http_timeout_ms, 100,
+         120000, nullptr, "milliseconds a provider call may take"},
+        {"authy.connect_timeout_ms", nullptr, nullptr, &Config::connect_timeout_ms, 100, 60000,
+         nullptr, "milliseconds to connect to the provider"},
+        {"callback.listen", "TWOFA_CALLBACK_LISTEN", &Config::callback_listen, nullptr, 0, 0,
+         nullptr, "HOST:PORT the callback listener binds (default 127.0.0.1:8080)"},
+        {"callback.public_url", "TWOFA_CALLBACK_PUBLIC_URL", &Config::callback_public_url, nullptr,
+         0, 0, nullptr,
+         "the exact callback URL the provider signs (default http://LISTEN/ + its path)"},
+        {"callback.tls_cert", nullptr, &Config::tls_cert, nullptr, 0, 0, nullptr,
+         "PEM certificate for HTTPS"},
+        {"callback.tls_key", nullptr, &Config::tls_key, nullptr, 0, 0, nullptr,
+         "PEM private key for HTTPS", true},
+        {"onetouch.message", nullptr, &Config::onetouch_message, nullptr, 0, 0, nullptr,
+         "the push's message on the phone"},
+        {"onetouch.seconds_to_expire", nullptr, nullptr, &Config::onetouch_seconds_to_expire, 1,
+         86400, nullptr, "seconds a push may wait for an answer"},
+        {"login.timeout", nullptr, nullptr, &Config::login_timeout, 1, 86400, nullptr,
+         "seconds twofa login waits for the push or the code (default: the expiry)"},
+        {"login.pending_ttl", nullptr, nullptr, &Config::login_pending_ttl, 1, 86400, nullptr,
+         "seconds a login may wait for its second factor"},
+        {"login.approved_ttl", nullptr, nullptr, &Config::login_approved_ttl, 60, 30L * 86400,
+         nullptr, "seconds an approved login stays approved"},
+        {"login.resend_interval", nullptr, nullptr, &Config::resend_interval, 0, 3600, nullptr,
+         "seconds between two codes sent for one login"},
+        {"login.password_backoff", nullptr, nullptr, &Config::password_backoff, 1, 900, nullptr,
+         "first wait after repeated wrong passwords, then doubled"},
+        {"login.user_code_failures", nullptr, nullptr, &Config::user_code_failures, 1, 1000,
+         nullptr, "wrong codes across a user's logins before the user is locked"},
+        {"login.user_lock_seconds", nullptr, nullptr, &Config::user_lock_seconds, 0, 30L * 86400,
+         nullptr, "how long that lock lasts; 0: until an administrator unlocks"},
+    };
+    return keys;
+}
+
+const ConfigKey* find_config_key(std::string_view key) {
+    for (const ConfigKey& k : config_keys()) {
+        if (key == k.key) {
+            return &k;
+        }
+    }
+    return nullptr;
+}
+
+std::string config_value(const Config& config, const ConfigKey& key) {
+    return key.text != nullptr ? config.*key.text : std::to_string(config.*key.number);
+}
+
+} // namespace twofa

@@ -1,0 +1,44 @@
+// The port's small shared pieces: channel and push-state names, the log line of a result.
+#include <twofa/provider.hpp>
+
+#include <array>
+
+namespace twofa {
+
+namespace {
+constexpr std::array<const char*, 4> k_channels{"onetouch", "sms", "call", "token"};
+} // namespace
+
+const char* to_string(Channel channel) noexcept {
+    return k_channels[static_cast<std::size_t>(channel)];
+}
+
+std::optional<Channel> parse_channel(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < k_channels.size(); ++i) {
+        if (name == k_channels[i]) {
+            return static_cast<Channel>(i);
+        }
+    }
+    return std::nullopt;
+}
+
+const char* to_string(PushState state) noexcept {
+    switch (state) {
+    case PushState::pending:
+        return "pending";
+    case PushState::approved:
+        return "approved";
+    case PushState::denied:
+        return "denied";
+    case PushState::expired:
+        return "expired";
+    }
+    return "pending";
+}
+
+std::string PushResult::describe() const {
+    return std::string(to_string(state)) + " challenge=" + handle + " user=" + user +
+           (test ? " (test)" : "");
+}
+
+} // namespace twofa

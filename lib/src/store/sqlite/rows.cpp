@@ -1,0 +1,65 @@
+// Rows of the SQLite store: the column lists, and reading a row into a record (names on disk,
+// enums at the API).
+#include "store/sqlite/sqlite.hpp"
+
+namespace twofa::sqlite {
+
+const char* const k_user_columns =
+    "id, email, name, country_code, phone, provider, provider_user, password_hash, status, "
+    "failed_logins, locked_until, created_at, updated_at, code_failures, code_locked_until";
+
+const char* const k_session_columns =
+    "id, id_hash, user_id, provider, provider_user, method, status, challenge, attempts, sends, "
+    "last_send_at, created_at, expires_at, updated_at, checks_in_flight, lease_until";
+
+namespace {
+
+// An unknown name (a newer twofa wrote it) reads as a state that lets nothing through.
+SessionState state_of(const std::string& name) {
+    return parse_state(name).value_or(SessionState::unverified);
+}
+
+} // namespace
+
+UserRecord read_user(SQLite::Statement& q) {
+    UserRecord u;
+    u.id = q.getColumn(0).getInt64();
+    u.email = q.getColumn(1).getString();
+    u.name = q.getColumn(2).getString();
+    u.country_code = q.getColumn(3).getInt();
+    u.phone = q.getColumn(4).getString();
+    u.provider = q.getColumn(5).getString();
+    u.provider_user = q.getColumn(6).getString();
+    u.password_hash = q.getColumn(7).getString();
+    u.status = state_of(q.getColumn(8).getString());
+    u.failed_logins = q.getColumn(9).getInt();
+    u.locked_until = q.getColumn(10).getInt64();
+    u.created_at = q.getColumn(11).getInt64();
+    u.updated_at = q.getColumn(12).getInt64();
+    u.code_failures = q.getColumn(13).getInt();
+    u.code_locked_until = q.getColumn(14).getInt64();
+    return u;
+}
+
+SessionRecord read_session(SQLite::Statement& q) {
+    SessionRecord s;
+    s.id = q.getColumn(0).getInt64();
+    s.id_hash = q.getColumn(1).getString();
+    s.user_id = q.getColumn(2).getInt64();
+    s.provider = q.getColumn(3).getString();
+    s.provider_user = q.getColumn(4).getString();
+    s.method = parse_channel(q.getColumn(5).getString()).value_or(Channel::sms);
+    s.status = state_of(q.getColumn(6).getString());
+    s.challenge = q.getColumn(7).getString(); // NULL reads as ""
+    s.attempts = q.getColumn(8).getInt();
+    s.sends = q.getColumn(9).getInt();
+    s.last_send_at = q.getColumn(10).getInt64();
+    s.created_at = q.getColumn(11).getInt64();
+    s.expires_at = q.getColumn(12).getInt64();
+    s.updated_at = q.getColumn(13).getInt64();
+    s.checks_in_flight = q.getColumn(14).getInt();
+    s.lease_until = q.getColumn(15).getInt64();
+    return s;
+}
+
+} // namespace twofa::sqlite
