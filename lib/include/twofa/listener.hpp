@@ -4,6 +4,7 @@
 // (its headers, freshness, shape, then the signature, then the decoding); verified results go
 // to a single writer that groups concurrent ones into one commit, and each is answered only
 // after its commit.
+#include <twofa/batch_writer.hpp>
 #include <twofa/http_server.hpp>
 #include <twofa/login.hpp>
 #include <twofa/provider.hpp>
@@ -23,9 +24,6 @@ struct ListenerOptions {
     std::string default_path = "/callback";
 };
 
-// Applies a batch of verified results in one transaction (Logins::apply_callbacks).
-using CallbackApplier =
-    std::function<Result<std::vector<CallbackOutcome>>(const std::vector<PushResult>&)>;
 // Receives one JSON log line per request (never a signature, key or code).
 using LogSink = std::function<void(const std::string& line)>;
 

@@ -90,7 +90,8 @@ class LoginFlow {
     Result<PushEnd> wait_for_push(const std::string& id, SessionView& view);
     Result<SessionView> push(const UserRecord& user, const SessionView& started);
     Result<SessionView> codes(const SessionView& started);
-    Status started(const SessionView& view);
+    Status started(const SessionView& view); // persists a new session, then announce()
+    void announce(const SessionView& view);  // tells the user how the factor comes
     std::int64_t limit_for(const SessionView& view) const;
 
     Logins& m_logins;

@@ -25,6 +25,11 @@ Status LoginFlow::started(const SessionView& view) {
     if (m_options.on_session) {
         TRY(m_options.on_session(view));
     }
+    announce(view);
+    return {};
+}
+
+void LoginFlow::announce(const SessionView& view) {
     if (view.failed_open) {
         m_prompter.notice({Notice::factor_skipped, view, {}});
     } else if (!view.sent_to.empty()) {
@@ -35,7 +40,6 @@ Status LoginFlow::started(const SessionView& view) {
     } else if (view.state == SessionState::onetouch) {
         m_prompter.notice({Notice::push_sent, view, {}});
     }
-    return {};
 }
 
 Result<SessionView> LoginFlow::begin(const UserRecord& user) {
@@ -69,7 +73,7 @@ Result<SessionView> LoginFlow::push(const UserRecord& user, const SessionView& s
     if (end == PushEnd::use_code) {
         TRY_ASSIGN(SessionView switched, m_logins.switch_to_code(started_view.id, Via::sms));
         switched.id = started_view.id;
-        TRY(started(switched));
+        announce(switched); // the same session: nothing new to persist
         return codes(switched);
     }
     view.id = started_view.id;

@@ -39,33 +39,34 @@ Result<SessionView> Logins::peek(const std::string& session_id) {
 }
 
 Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
-    TRY_ASSIGN(auto current, status(session_id));
+    // The session as stored, even when overdue: the provider decides whether the push was
+    // answered in time (it refuses answers after its own expiry).
+    TRY_ASSIGN(auto current, peek(session_id));
     if (current.state != SessionState::onetouch) {
-        return current;
+        return status(session_id);
     }
     TRY_ASSIGN(SecondFactor * provider, m_provider());
-    TRY_ASSIGN(PushState remote,
-               provider->poll(Challenge{Channel::push, current.record.challenge}));
-    if (remote == PushState::pending) {
-        return current;
-    }
+    auto remote = provider->poll(Challenge{Channel::push, current.record.challenge});
     detail::SessionOps ops{m_store, m_policy, m_clock()};
     const std::string& hash = current.record.id_hash;
     detail::Loaded loaded;
     TRY(m_store.transaction([&]() -> Status {
-        TRY_ASSIGN(loaded, ops.load(hash));
-        if (loaded.session.status != SessionState::onetouch) {
-            return {}; // a callback got there first
+        TRY_ASSIGN(loaded, ops.load(hash, false));
+        if (loaded.session.status != SessionState::onetouch || !remote.ok() ||
+            *remote == PushState::pending) {
+            TRY(ops.expire_if_due(loaded)); // a callback got there first, or no answer yet
+            return {};
         }
-        auto to = remote == PushState::approved ? SessionState::approved
-                  : remote == PushState::denied ? SessionState::denied
-                                                : SessionState::expired;
+        auto to = *remote == PushState::approved ? SessionState::approved
+                  : *remote == PushState::denied ? SessionState::denied
+                                                 : SessionState::expired;
         if (to == SessionState::approved && ops.user_refusal(loaded.user)) {
             to = SessionState::denied; // the user's lock holds for pushes too
         }
         TRY(ops.change(loaded, to));
-        return ops.audit("onetouch.poll", loaded.user.email, hash, to_string(remote));
+        return ops.audit("onetouch.poll", loaded.user.email, hash, to_string(*remote));
     }));
+    TRY(remote);
     return ops.view_of(loaded);
 }
 

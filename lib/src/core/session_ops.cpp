@@ -17,7 +17,7 @@ Status SessionOps::audit(const char* event, const std::string& email, const std:
     return store.audit({now, event, email, id_hash, outcome, detail});
 }
 
-Result<Loaded> SessionOps::load(const std::string& id_hash) {
+Result<Loaded> SessionOps::load(const std::string& id_hash, bool expire) {
     TRY_ASSIGN(auto session, store.find_session(id_hash));
     if (!session) {
         return cause(make_error(Exit::not_found, "no such login session",
@@ -30,7 +30,9 @@ Result<Loaded> SessionOps::load(const std::string& id_hash) {
                           "please report this bug");
     }
     Loaded loaded{*session, *user};
-    TRY(expire_if_due(loaded));
+    if (expire) {
+        TRY(expire_if_due(loaded));
+    }
     TRY(lapse_leases(loaded));
     return loaded;
 }

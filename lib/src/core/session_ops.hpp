@@ -23,8 +23,9 @@ struct SessionOps {
     std::int64_t now;
 
     // Inside a transaction: the session with this id hash and its user (Exit::not_found
-    // when there is none), marked expired first when it is overdue.
-    Result<Loaded> load(const std::string& id_hash);
+    // when there is none), marked expired first when it is overdue (unless expire is false:
+    // a provider's answer about an overdue push may still count).
+    Result<Loaded> load(const std::string& id_hash, bool expire = true);
     // Marks an overdue pending or approved session expired; true when it did.
     Result<bool> expire_if_due(Loaded& loaded);
     // Gives back the attempts of code checks whose lease lapsed (their process died before

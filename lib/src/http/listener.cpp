@@ -1,4 +1,5 @@
 // The callback listener: the routing of each request and the batching writer, on HttpServer.
+#include <twofa/batch_writer.hpp>
 #include <twofa/listener.hpp>
 #include <twofa/time_text.hpp>
 #include <twofa/validate.hpp>
@@ -6,10 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
 
 namespace twofa {
 
@@ -63,16 +60,7 @@ struct Listener::Impl {
     std::string path;
     std::unique_ptr<HttpServer> server;
 
-    // The single writer: verified results waiting to be committed, in groups.
-    struct Job {
-        PushResult callback;
-        HttpResponder respond;
-    };
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<Job> queue;
-    bool stopping = false;
-    std::thread writer;
+    std::unique_ptr<BatchWriter> writer; // from run() to its end
 
     Impl(ListenerOptions o, const CallbackVerifier& v, CallbackApplier a, LogSink l)
         : options(std::move(o)), verifier(v), apply(std::move(a)), log(std::move(l)),
@@ -82,51 +70,13 @@ struct Listener::Impl {
         }
     }
 
-    void writer_loop() {
-        std::unique_lock lock(mutex);
-        while (true) {
-            wake.wait(lock, [&] { return stopping || !queue.empty(); });
-            if (queue.empty()) {
-                return; // stopping, and nothing left
-            }
-            std::vector<Job> batch(std::make_move_iterator(queue.begin()),
-                                   std::make_move_iterator(queue.end()));
-            queue.clear();
-            lock.unlock();
-            std::vector<PushResult> callbacks;
-            callbacks.reserve(batch.size());
-            for (const Job& j : batch) {
-                callbacks.push_back(j.callback);
-            }
-            auto outcomes = apply(callbacks);
-            for (std::size_t i = 0; i < batch.size(); ++i) {
-                std::string detail = batch[i].callback.describe();
-                if (outcomes.ok()) {
-                    OutgoingReply r = reply(200, to_string((*outcomes)[i]), R"({"ok":true})");
-                    r.detail = detail;
-                    batch[i].respond(std::move(r));
-                } else {
-                    OutgoingReply r = reply(503, "store-error", R"({"error":"try again"})");
-                    r.detail = detail + " " + outcomes.error().message;
-                    r.headers.emplace_back("Retry-After", "1");
-                    batch[i].respond(std::move(r));
-                }
-            }
-            lock.lock();
-        }
-    }
-
     void handle(IncomingRequest&& req, HttpResponder respond) {
         Screened s = screen(req);
         if (!s.callback) {
             respond(std::move(s.reply));
             return;
         }
-        {
-            std::lock_guard lock(mutex);
-            queue.push_back(Job{std::move(*s.callback), std::move(respond)});
-        }
-        wake.notify_one();
+        writer->submit(std::move(*s.callback), std::move(respond));
     }
 
     Screened screen(const IncomingRequest& req) const {
@@ -210,14 +160,9 @@ const std::string& Listener::public_url() const {
 }
 
 void Listener::run() {
-    m_impl->writer = std::thread([this] { m_impl->writer_loop(); });
+    m_impl->writer = std::make_unique<BatchWriter>(m_impl->apply);
     m_impl->server->run();
-    {
-        std::lock_guard lock(m_impl->mutex);
-        m_impl->stopping = true;
-    }
-    m_impl->wake.notify_all();
-    m_impl->writer.join();
+    m_impl->writer->stop(); // the queued results are committed and answered first
 }
 
 void Listener::stop() {
