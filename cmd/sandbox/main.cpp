@@ -1,5 +1,6 @@
 // twofa-sandbox: parse flags, bind, print the address, serve until SIGINT/SIGTERM.
 #include <twofa/sandbox.hpp>
+#include <twofa/util.hpp>
 
 #include "harden.hpp"
 #include "stop_signals.hpp"
@@ -10,24 +11,6 @@
 #include <iostream>
 
 namespace {
-
-bool split_listen(const std::string& listen, std::string& host, int& port) {
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-        return false;
-    }
-    host = listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    try {
-        std::size_t used = 0;
-        port = std::stoi(listen.substr(colon + 1), &used);
-        return used == listen.size() - colon - 1 && port >= 0 && port <= 65535 && !host.empty();
-    } catch (const std::exception&) {
-        return false;
-    }
-}
 
 int fail(const twofa::Error& e) {
     std::cerr << "twofa-sandbox: error: " << e.text() << "\n";
@@ -64,10 +47,13 @@ int main(int argc, char** argv) {
         std::cerr << "twofa-sandbox: error: " << e.what() << " (see twofa-sandbox --help)\n";
         return 2;
     }
-    if (!split_listen(listen, o.host, o.port)) {
+    auto hp = twofa::parse_host_port(listen);
+    if (!hp.ok()) {
         return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT",
                                       "e.g. 127.0.0.1:8089"));
     }
+    o.host = hp->host;
+    o.port = hp->port;
     if (o.api_key.empty()) {
         for (const char* name : {"TWOFA_AUTHY_API_KEY", "AUTHY_API_KEY"}) {
             if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {

@@ -2,6 +2,7 @@
 #include "terminal.hpp"
 
 #include <twofa/time_text.hpp>
+#include <twofa/util.hpp>
 
 #include <iostream>
 #include <unistd.h>
@@ -41,7 +42,7 @@ Logins& App::logins() {
 }
 
 std::int64_t App::now() {
-    return system_now();
+    return unix_now();
 }
 
 void App::print_json(const nlohmann::json& doc) const {

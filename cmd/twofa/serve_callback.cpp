@@ -3,6 +3,7 @@
 #include "stop_signals.hpp"
 
 #include <twofa/listener.hpp>
+#include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
 #include <iostream>
@@ -12,32 +13,12 @@ namespace twofa::cli {
 
 namespace {
 
-void split_listen(const std::string& listen, HttpServerOptions& o) {
-    auto colon = listen.rfind(':');
-    int port = -1;
-    if (colon != std::string::npos) {
-        try {
-            port = std::stoi(listen.substr(colon + 1));
-        } catch (const std::exception&) {
-            port = -1;
-        }
-    }
-    if (port < 0 || port > 65535 || colon == 0) {
-        throw Failure(make_error(Exit::usage,
-                                 "listen address '" + strip_control(listen) + "' is not HOST:PORT",
-                                 "e.g. --listen 127.0.0.1:8080"));
-    }
-    o.host = listen.substr(0, colon);
-    if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') {
-        o.host = o.host.substr(1, o.host.size() - 2);
-    }
-    o.port = port;
-}
-
 int run_serve(App& app) {
     const Config& c = app.config();
     ListenerOptions o;
-    split_listen(c.callback_listen, o.http);
+    HostPort listen = unwrap(parse_host_port(c.callback_listen));
+    o.http.host = listen.host;
+    o.http.port = listen.port;
     o.public_url = c.callback_public_url;
     o.default_path = app.provider_info().callback_path;
     o.http.tls_cert = c.tls_cert;
@@ -58,7 +39,7 @@ int run_serve(App& app) {
     int port = unwrap(listener.bind());
     std::cout << strip_control("twofa serve-callback listening on " +
                                std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
-                               o.http.host + ":" + std::to_string(port) +
+                               host_port_text(o.http.host, port) +
                                unwrap(callback_path(listener.public_url())) +
                                " (signatures checked against " + listener.public_url() +
                                "; database " + c.db_path + ")")

@@ -1,6 +1,7 @@
 // The Authy codecs against the fixtures of authy-protocol.md §1.4, and the client's retries.
 #include <doctest/doctest.h>
 
+#include <twofa/authy/bodies.hpp>
 #include <twofa/authy/client.hpp>
 #include <twofa/authy/wire.hpp>
 

@@ -5,6 +5,7 @@
 
 #include "temp_dir.hpp"
 
+#include <twofa/authy/bodies.hpp>
 #include <twofa/authy/provider.hpp>
 #include <twofa/authy/wire.hpp>
 #include <twofa/login.hpp>

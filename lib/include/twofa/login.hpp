@@ -147,6 +147,10 @@ class Logins {
                                                int& ticket);
     Result<bool> record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid,
                               bool skipped, int ticket);
+    // resend's reservation, inside its transaction: the refusal, or nullopt with the session
+    // counted as sent (voice set) - or left alone when it is already approved.
+    Result<std::optional<Error>> reserve_send(detail::SessionOps& ops, detail::Loaded& loaded,
+                                              std::optional<Via> via, bool& voice);
 
     Store& m_store;
     ProviderGetter m_provider;

@@ -46,7 +46,4 @@ class Runtime {
     std::unique_ptr<Logins> m_logins;
 };
 
-// Unix seconds now: the one wall clock of the library.
-std::int64_t system_now();
-
 } // namespace twofa

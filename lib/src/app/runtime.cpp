@@ -1,15 +1,10 @@
 // The composition root (see runtime.hpp).
 #include <twofa/runtime.hpp>
+#include <twofa/util.hpp>
 
 #include "providers/registry.hpp"
 
-#include <ctime>
-
 namespace twofa {
-
-std::int64_t system_now() {
-    return static_cast<std::int64_t>(std::time(nullptr));
-}
 
 Runtime::Runtime(Config config, bool may_create_store)
     : m_config(std::move(config)), m_may_create(may_create_store) {}
@@ -72,7 +67,7 @@ Result<Logins*> Runtime::logins() {
     if (!m_logins) {
         TRY_ASSIGN(Store * store, this->store());
         m_logins = std::make_unique<Logins>(
-            *store, [this] { return provider(); }, login_policy(), system_now);
+            *store, [this] { return provider(); }, login_policy(), unix_now);
     }
     return m_logins.get();
 }

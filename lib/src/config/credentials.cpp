@@ -4,6 +4,7 @@
 
 #include "util/fs_util.hpp"
 
+#include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
 namespace twofa {
@@ -53,39 +54,18 @@ Status check_api_key(std::string_view key) {
     return {};
 }
 
-Status check_provider_url(const std::string& url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) {
-        return make_error(Exit::usage, "provider URL '" + strip_control(url) + "' has no scheme",
-                          "use https://...");
-    }
-    std::string scheme = url.substr(0, scheme_end);
-    std::string rest = url.substr(scheme_end + 3);
-    std::string host = rest.substr(0, rest.find_first_of("/?#"));
-    if (host.empty() || host.find('@') != std::string::npos) {
+Status check_provider_url(const std::string& text) {
+    TRY_ASSIGN(Url url, parse_url(text));
+    if (url.host.empty() || url.has_user_info) {
         return make_error(Exit::usage,
-                          "provider URL '" + strip_control(url) + "' has no usable host",
+                          "provider URL '" + strip_control(text) + "' has no usable host",
                           "use https://host");
     }
-    if (scheme == "https") {
-        return {};
-    }
-    if (scheme == "http") {
-        std::string name = host;
-        if (name.front() == '[') {
-            name = name.substr(0, name.find(']') + 1);
-        } else {
-            name = name.substr(0, name.find(':'));
-        }
-        if (name == "localhost" || name == "[::1]" || detail::is_ipv4_loopback(name)) {
-            return {};
-        }
+    if (url.scheme == "http" && !is_loopback_host(url.host)) {
         return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
-                          "use https:// for " + strip_control(name));
+                          "use https:// for " + strip_control(url.host));
     }
-    return make_error(Exit::usage,
-                      "provider URL scheme '" + strip_control(scheme) + "' is not supported",
-                      "use https://");
+    return {};
 }
 
 } // namespace twofa

@@ -195,6 +195,53 @@ Result<std::vector<ImportRow>> parse_import(const std::string& content) {
     return parse_csv(content);
 }
 
+namespace {
+
+// Rows whose email appeared on an earlier row: the first row of an email wins, by position in
+// the file, whatever order workers run in.
+std::vector<bool> later_duplicates(const std::vector<ImportRow>& rows) {
+    std::vector<bool> duplicate(rows.size(), false);
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        duplicate[i] = !seen.insert(lower(field(rows[i], "email"))).second;
+    }
+    return duplicate;
+}
+
+// One row: validated, then enrolled (or found enrolled) through the worker's provider.
+RowOutcome import_row(Store& store, const ImportRow& row, bool duplicate,
+                      const Result<std::unique_ptr<SecondFactor>>& provider, std::int64_t now) {
+    RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
+    auto user = validate_user_fields(
+        {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name")});
+    std::string hash = field(row, "password_hash");
+    Status hash_ok = hash.empty() ? Status{} : validate_password_hash(hash);
+    if (!user.ok() || !hash_ok.ok()) {
+        out.error = user.ok() ? hash_ok.error() : user.error();
+        return out;
+    }
+    out.email = user->email;
+    if (duplicate) {
+        out.error = make_error(Exit::usage, "email appears earlier in the file",
+                               "remove the duplicate row");
+        return out;
+    }
+    if (!provider.ok()) {
+        out.error = provider.error();
+        return out;
+    }
+    auto added = enroll_user(store, **provider, *user, hash, false, true, now);
+    if (!added.ok()) {
+        out.error = added.error();
+    } else {
+        out.provider_user = added->user.provider_user;
+        out.result = added->created ? "enrolled" : "exists";
+    }
+    return out;
+}
+
+} // namespace
+
 ImportSummary import_users(Store& store, const ProviderFactory& providers,
                            const std::vector<ImportRow>& rows, const ImportOptions& options,
                            std::int64_t now) {
@@ -203,14 +250,7 @@ ImportSummary import_users(Store& store, const ProviderFactory& providers,
     std::mutex report_mutex;
     std::size_t done = 0;
     std::size_t first_failed_line = 0;
-    // The first row of an email wins, by position in the file, whatever order workers run in.
-    std::vector<bool> duplicate(rows.size(), false);
-    {
-        std::set<std::string> seen;
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            duplicate[i] = !seen.insert(lower(field(rows[i], "email"))).second;
-        }
-    }
+    const std::vector<bool> duplicate = later_duplicates(rows);
     auto report = [&](const RowOutcome& out) {
         std::lock_guard lock(report_mutex);
         ++done;
@@ -229,42 +269,11 @@ ImportSummary import_users(Store& store, const ProviderFactory& providers,
             options.on_row(out, done, summary.total);
         }
     };
-    auto process = [&](std::size_t index, Result<std::unique_ptr<SecondFactor>>& client) {
-        const ImportRow& row = rows[index];
-        RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
-        auto user = validate_user_fields({field(row, "email"), field(row, "phone"),
-                                          field(row, "country_code"), field(row, "name")});
-        std::string hash = field(row, "password_hash");
-        Status hash_ok = hash.empty() ? Status{} : validate_password_hash(hash);
-        if (!user.ok() || !hash_ok.ok()) {
-            out.error = user.ok() ? hash_ok.error() : user.error();
-            return report(out);
-        }
-        out.email = user->email;
-        if (duplicate[index]) {
-            out.error = make_error(Exit::usage, "email appears earlier in the file",
-                                   "remove the duplicate row");
-            return report(out);
-        }
-        if (!client.ok()) {
-            out.error = client.error();
-            return report(out);
-        }
-        auto added = enroll_user(store, **client, *user, hash, false, true, now);
-        if (!added.ok()) {
-            out.error = added.error();
-        } else {
-            out.provider_user = added->user.provider_user;
-            out.result = added->created ? "enrolled" : "exists";
-        }
-        report(out);
-    };
-
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
-        Result<std::unique_ptr<SecondFactor>> client = providers();
+        auto provider = providers(); // one connection per worker
         for (std::size_t i = next++; i < rows.size(); i = next++) {
-            process(i, client);
+            report(import_row(store, rows[i], duplicate[i], provider, now));
         }
     };
     int jobs = std::max(

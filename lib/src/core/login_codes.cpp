@@ -120,6 +120,42 @@ Result<bool> Logins::record_check(detail::SessionOps& ops, detail::Loaded& loade
     return locked;
 }
 
+Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detail::Loaded& loaded,
+                                                  std::optional<Via> via, bool& voice) {
+    auto& s = loaded.session;
+    if (s.status == SessionState::approved) {
+        return std::optional<Error>(); // nothing to send
+    }
+    if (!is_pending(s.status)) {
+        return std::optional<Error>(ops.refusal_for(s.status));
+    }
+    auto decision = may_send(m_policy.throttle, s.sends, s.last_send_at, ops.now);
+    if (!decision.allowed) {
+        return std::optional<Error>(
+            decision.wait < 0
+                ? cause(make_error(Exit::locked,
+                                   "no more codes for this login (" +
+                                       std::to_string(m_policy.throttle.max_sends) + " sent)",
+                                   "log in again"),
+                        Cause::login_over)
+                : make_error(Exit::locked, "a code was sent moments ago",
+                             "wait " + std::to_string(decision.wait) +
+                                 " s before asking for another"));
+    }
+    voice = via ? *via == Via::call : s.method == Channel::call;
+    s.method = voice ? Channel::call : Channel::sms;
+    if (s.status == SessionState::onetouch) {
+        s.expires_at = ops.now + m_policy.pending_ttl; // a code gets a code's lifetime
+    }
+    s.status = SessionState::sms;
+    s.sends += 1;
+    s.last_send_at = ops.now;
+    s.updated_at = ops.now;
+    TRY(ops.mirror(loaded.user.id, s));
+    TRY(m_store.update_session(s));
+    return std::optional<Error>();
+}
+
 Result<SessionView> Logins::resend(const std::string& session_id, std::optional<Via> via) {
     if (via && *via != Via::sms && *via != Via::call) {
         return make_error(Exit::usage, "a code can be resent by sms or call only",
@@ -127,47 +163,15 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
     }
     TRY_ASSIGN(const std::string hash, detail::session_hash(session_id));
     detail::SessionOps ops{m_store, m_policy, m_clock()};
-    const std::int64_t now = ops.now;
     detail::Loaded loaded;
     SessionRecord before;
     std::optional<Error> refusal;
     bool voice = false;
     TRY(m_store.transaction([&]() -> Status {
         TRY_ASSIGN(loaded, ops.load(hash));
-        auto& s = loaded.session;
-        before = s;
-        if (s.status == SessionState::approved) {
-            return {}; // nothing to send
-        }
-        if (!is_pending(s.status)) {
-            refusal = ops.refusal_for(s.status);
-            return {};
-        }
-        auto decision = may_send(m_policy.throttle, s.sends, s.last_send_at, now);
-        if (!decision.allowed) {
-            refusal =
-                decision.wait < 0
-                    ? cause(make_error(Exit::locked,
-                                       "no more codes for this login (" +
-                                           std::to_string(m_policy.throttle.max_sends) + " sent)",
-                                       "log in again"),
-                            Cause::login_over)
-                    : make_error(Exit::locked, "a code was sent moments ago",
-                                 "wait " + std::to_string(decision.wait) +
-                                     " s before asking for another");
-            return {};
-        }
-        voice = via ? *via == Via::call : s.method == Channel::call;
-        s.method = voice ? Channel::call : Channel::sms;
-        if (s.status == SessionState::onetouch) {
-            s.expires_at = now + m_policy.pending_ttl; // a code gets a code's lifetime
-        }
-        s.status = SessionState::sms;
-        s.sends += 1;
-        s.last_send_at = now;
-        s.updated_at = now;
-        TRY(ops.mirror(loaded.user.id, s));
-        return m_store.update_session(s);
+        before = loaded.session;
+        TRY_ASSIGN(refusal, reserve_send(ops, loaded, via, voice));
+        return {};
     }));
     if (refusal) {
         TRY(ops.audit("code.send", loaded.user.email, hash, "refused", refusal->message));

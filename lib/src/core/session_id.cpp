@@ -1,5 +1,6 @@
 // Session ids and the current-session file.
 #include <twofa/login.hpp>
+#include <twofa/util.hpp>
 
 #include "util/fs_util.hpp"
 
@@ -37,14 +38,7 @@ std::string hash_session_id(const std::string& id) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int len = 0;
     EVP_Digest(id.data(), id.size(), digest.data(), &len, EVP_sha256(), nullptr);
-    static const char k_hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(std::size_t{len} * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        out.push_back(k_hex[digest[i] >> 4]);
-        out.push_back(k_hex[digest[i] & 0x0f]);
-    }
-    return out;
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), len));
 }
 
 Status validate_session_id(const std::string& id) {

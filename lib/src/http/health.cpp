@@ -1,25 +1,22 @@
 #include <twofa/health.hpp>
 #include <twofa/http.hpp>
+#include <twofa/util.hpp>
 
 #include <nlohmann/json.hpp>
 
 namespace twofa {
 
 Status probe_listener(const Config& config) {
-    std::string addr = config.callback_listen;
-    auto colon = addr.rfind(':');
-    if (colon == std::string::npos) {
-        return make_error(Exit::config, "callback.listen '" + addr + "' has no port",
-                          "use HOST:PORT");
+    const std::string& addr = config.callback_listen;
+    auto listen = parse_host_port(addr);
+    if (!listen.ok()) {
+        return make_error(Exit::config, listen.error().message, "set callback.listen to HOST:PORT");
     }
-    std::string host = addr.substr(0, colon);
-    if (host == "0.0.0.0" || host.empty()) {
-        host = "127.0.0.1";
-    } else if (host == "::" || host == "[::]") {
-        host = "[::1]";
-    }
+    std::string host = listen->host == "0.0.0.0" ? "127.0.0.1"
+                       : listen->host == "::"    ? "::1"
+                                                 : listen->host;
     std::string scheme = config.tls_cert.empty() ? "http" : "https";
-    std::string url = scheme + "://" + host + addr.substr(colon) + "/healthz";
+    std::string url = scheme + "://" + host_port_text(host, listen->port) + "/healthz";
     auto transport = make_curl_transport({2000, 3000});
     HttpResponse r = transport->send({"GET", url, {}, ""});
     if (r.status == 0) {

@@ -2,6 +2,7 @@
 #include <twofa/batch_writer.hpp>
 #include <twofa/listener.hpp>
 #include <twofa/time_text.hpp>
+#include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
 #include <nlohmann/json.hpp>
@@ -34,18 +35,19 @@ OutgoingReply reply(int status, const char* outcome, const char* body) {
 
 Result<std::string> callback_path(const std::string& url) {
     const std::string example = "e.g. https://login.example.com/twofa/callback";
-    auto scheme_end = url.find("://");
-    std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "https") {
+    auto parsed = parse_url(url);
+    if (!parsed.ok()) {
         return make_error(Exit::usage, "public URL '" + strip_control(url) + "' is not http(s)",
                           example);
     }
-    if (url.find_first_of("?#") != std::string::npos) {
+    if (parsed->has_query_or_fragment) {
         return make_error(Exit::usage, "the public URL must not have a query or fragment",
                           "the provider signs the URL without parameters");
     }
-    auto path_start = url.find('/', scheme_end + 3);
-    if (path_start == std::string::npos || path_start == scheme_end + 3) {
+    // The path exactly as written (the provider signs the URL as configured, unnormalised).
+    auto authority = url.find("://") + 3;
+    auto path_start = url.find('/', authority);
+    if (path_start == std::string::npos || path_start == authority) {
         return make_error(Exit::usage, "public URL '" + strip_control(url) + "' has no path",
                           example);
     }
@@ -148,9 +150,8 @@ Result<int> Listener::bind() {
     }
     if (o.public_url.empty()) {
         const std::string& h = o.http.host;
-        std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
-        o.public_url = (o.http.tls_cert.empty() ? "http://" : "https://") + host + ":" +
-                       std::to_string(*port) + m_impl->path;
+        o.public_url = (o.http.tls_cert.empty() ? "http://" : "https://") +
+                       host_port_text(h, *port) + m_impl->path;
     }
     return port;
 }

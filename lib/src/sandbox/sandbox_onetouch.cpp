@@ -1,5 +1,7 @@
 #include "sandbox/sandbox_onetouch.hpp"
 
+#include <twofa/util.hpp>
+
 #include <twofa/authy/signature.hpp>
 
 #include <httplib.h>
@@ -25,16 +27,9 @@ std::string new_uuid() {
     RAND_bytes(b, sizeof b);
     b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // variant
-    static const char k_hex[] = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out += '-';
-        }
-        out += k_hex[b[i] >> 4];
-        out += k_hex[b[i] & 0x0f];
-    }
-    return out;
+    std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+           hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 json pairs_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -108,8 +103,7 @@ ApprovalDesk::find(const std::string& uuid) {
         return std::nullopt;
     }
     auto facts = it->second.facts;
-    if (facts.status == "pending" && facts.expires_at > 0 &&
-        static_cast<std::int64_t>(std::time(nullptr)) >= facts.expires_at) {
+    if (facts.status == "pending" && facts.expires_at > 0 && unix_now() >= facts.expires_at) {
         facts.status = "expired";
     }
     return std::make_pair(facts, it->second.email);
@@ -123,7 +117,7 @@ std::optional<std::string> ApprovalDesk::answer(const std::string& uuid,
         if (it == m_requests.end()) {
             return std::string("unknown");
         }
-        auto now = static_cast<std::int64_t>(std::time(nullptr));
+        auto now = unix_now();
         auto& f = it->second.facts;
         if (f.status != "pending" || (f.expires_at > 0 && now >= f.expires_at)) {
             return f.status == "pending" ? std::string("expired") : f.status;
@@ -205,7 +199,7 @@ void ApprovalDesk::deliver(const std::string& body, Delivery& d) {
     std::string path = path_start == std::string::npos ? "/" : m_callback_url.substr(path_start);
     auto canonical = authy::canonical_json_params(body);
     for (int attempt = 1; attempt <= 3; ++attempt) {
-        std::string nonce = std::to_string(std::time(nullptr));
+        std::string nonce = std::to_string(unix_now());
         httplib::Client client(origin);
         client.set_connection_timeout(2);
         client.set_read_timeout(5);

@@ -1,7 +1,7 @@
 #pragma once
 // twofa-sandbox's OneTouch desk: approval requests, the simulated phone that answers them
 // (by phone-number scenario or through the control API), and Authy-style signed callbacks.
-#include <twofa/authy/wire.hpp>
+#include <twofa/authy/bodies.hpp>
 
 #include <nlohmann/json.hpp>
 

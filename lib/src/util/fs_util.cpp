@@ -96,25 +96,4 @@ Status write_private_file(const std::string& path, const std::string& content) {
     return {};
 }
 
-bool is_ipv4_loopback(const std::string& host) {
-    int parts = 0;
-    std::size_t i = 0;
-    while (i <= host.size()) {
-        auto end = host.find('.', i);
-        if (end == std::string::npos) {
-            end = host.size();
-        }
-        auto part = host.substr(i, end - i);
-        if (part.empty() || part.size() > 3 ||
-            part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255) {
-            return false;
-        }
-        if (parts == 0 && part != "127") {
-            return false;
-        }
-        ++parts;
-        i = end + 1;
-    }
-    return parts == 4;
-}
 } // namespace twofa::detail

@@ -18,7 +18,4 @@ Status write_private_file(const std::string& path, const std::string& content);
 // The folder part of a path ("." when there is none).
 std::string parent_dir(const std::string& path);
 
-// True for dotted-quad addresses in 127.0.0.0/8.
-bool is_ipv4_loopback(const std::string& host);
-
 } // namespace twofa::detail

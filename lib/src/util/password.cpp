@@ -1,4 +1,5 @@
 #include <twofa/password.hpp>
+#include <twofa/util.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -78,13 +79,9 @@ bool verify_werkzeug(std::string_view password, const Werkzeug& w) {
                           EVP_sha256(), sizeof dk, dk) != 1) {
         return false;
     }
-    static constexpr char k_hex[] = "0123456789abcdef";
-    char hex[64];
-    for (std::size_t i = 0; i < sizeof dk; ++i) {
-        hex[2 * i] = k_hex[dk[i] >> 4];
-        hex[2 * i + 1] = k_hex[dk[i] & 0xF];
-    }
-    return CRYPTO_memcmp(hex, w.hex.data(), sizeof hex) == 0;
+    std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(dk), sizeof dk));
+    sodium_memzero(dk, sizeof dk);
+    return equal_constant_time(hex, w.hex);
 }
 
 bool is_argon2id(std::string_view h) {

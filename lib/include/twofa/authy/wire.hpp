@@ -119,26 +119,6 @@ Error decode_error(const HttpResponse& response);
 // The error_code of a reply ("" when absent); accepts a JSON string or number.
 std::string error_code_of(const std::string& body);
 
-// --- server side (twofa-sandbox) ----------------------------------------------------------
-
-// {"message":..., "success":false, "errors":{"message":..., extra...}, "error_code":code}
-// with the extra fields also at the top level (as Authy's users/new 400 does).
-std::string error_body(const std::string& message, const std::string& code,
-                       const std::map<std::string, std::string>& extra = {});
-std::string user_created_body(std::int64_t id);
-std::string user_status_body(const UserStatus& status, const std::string& email);
-std::string user_deleted_body();
-std::string code_sent_body(bool voice, const std::string& masked_cellphone);
-std::string code_ignored_body(bool voice, const std::string& masked_cellphone);
-std::string token_valid_body();
-// 401 bodies: 60020 "Token is invalid", 60019 reused.
-std::string token_invalid_body(bool reused);
-std::string approval_created_body(const std::string& uuid);
-std::string approval_status_body(const CallbackFacts& facts, const std::string& email);
-std::string approval_not_found_body(const std::string& uuid);
-// The JSON body of a OneTouch callback, shaped like the real one (V4).
-std::string callback_body(const CallbackFacts& facts);
-
 // Flattens a JSON object into PHP-style keys ("user[email]") with string values, so a
 // request can be read the same way whatever its encoding. Fails on invalid JSON.
 Result<std::map<std::string, std::string>> flatten_json_params(const std::string& body);

@@ -4,8 +4,8 @@
 #include <twofa/authy/provider.hpp>
 #include <twofa/authy/signature.hpp>
 #include <twofa/authy/wire.hpp>
+#include <twofa/util.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 
@@ -39,17 +39,12 @@ bool is_json_type(std::string_view type) {
     return true;
 }
 
-double system_seconds() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 class AuthyCallbackVerifier final : public CallbackVerifier {
   public:
     AuthyCallbackVerifier(std::string key, CallbackSettings settings)
         : m_key(std::move(key)), m_settings(std::move(settings)) {
         if (!m_settings.clock) {
-            m_settings.clock = system_seconds;
+            m_settings.clock = unix_now_precise;
         }
     }
 

@@ -1,7 +1,7 @@
 #include <twofa/authy/signature.hpp>
+#include <twofa/util.hpp>
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -242,7 +242,7 @@ std::string sign_callback(std::string_view api_key, std::string_view nonce, std:
 }
 
 bool signatures_equal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+    return equal_constant_time(a, b);
 }
 
 } // namespace twofa::authy

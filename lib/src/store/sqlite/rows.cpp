@@ -1,5 +1,5 @@
-// Rows of the SQLite store: the column lists, and reading a row into a record (names on disk,
-// enums at the API).
+// Rows and queries of the SQLite store: the column lists, reading a row into a record (names
+// on disk, enums at the API), and the SQL of the frequent queries.
 #include "store/sqlite/sqlite.hpp"
 
 namespace twofa::sqlite {
@@ -60,6 +60,49 @@ SessionRecord read_session(SQLite::Statement& q) {
     s.checks_in_flight = q.getColumn(14).getInt();
     s.lease_until = q.getColumn(15).getInt64();
     return s;
+}
+
+void bind_challenge(SQLite::Statement& q, int index, const std::string& handle) {
+    if (handle.empty()) {
+        q.bind(index);
+    } else {
+        q.bind(index, handle);
+    }
+}
+
+std::string sql_of(Query query) {
+    const std::string sessions =
+        std::string("SELECT ") + k_session_columns + " FROM login_sessions WHERE ";
+    switch (query) {
+    case Query::update_user:
+        return "UPDATE users SET status = ?, failed_logins = ?, locked_until = ?, "
+               "password_hash = ?, updated_at = ?, code_failures = ?, code_locked_until = ? "
+               "WHERE id = ?";
+    case Query::user_by_id:
+        return std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?";
+    case Query::session_by_hash:
+        return sessions + "id_hash = ?";
+    case Query::session_by_challenge:
+        return sessions + "challenge = ? AND provider = ?";
+    case Query::latest_session:
+        return sessions + "user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1";
+    case Query::update_session:
+        return "UPDATE login_sessions SET method = ?, status = ?, challenge = ?, attempts = ?, "
+               "sends = ?, last_send_at = ?, expires_at = ?, updated_at = ?, "
+               "checks_in_flight = ?, lease_until = ? WHERE id = ?";
+    case Query::audit:
+        return "INSERT INTO audit_events (at, event, email, session, outcome, detail) "
+               "VALUES (?, ?, ?, ?, ?, ?)";
+    }
+    return {};
+}
+
+Lease::~Lease() {
+    try {
+        m_s.reset();
+        m_s.clearBindings();
+    } catch (const SQLite::Exception&) { // NOLINT(bugprone-empty-catch) the next use fails
+    }
 }
 
 } // namespace twofa::sqlite

@@ -25,10 +25,40 @@ Status prepare_file(const std::string& path, StoreOpen mode);
 void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
 
-// Rows: the column lists and their readers, in the same order.
+// Rows and queries (rows.cpp): the column lists and their readers, in the same order.
 extern const char* const k_user_columns;
 extern const char* const k_session_columns;
 UserRecord read_user(SQLite::Statement& q);
 SessionRecord read_session(SQLite::Statement& q);
+
+// Binds a challenge handle, or NULL for none (the column is UNIQUE, and NULLs never collide).
+void bind_challenge(SQLite::Statement& q, int index, const std::string& handle);
+
+// The frequent queries, prepared once per connection.
+enum class Query {
+    update_user,
+    user_by_id,
+    session_by_hash,
+    session_by_challenge,
+    latest_session,
+    update_session,
+    audit
+};
+inline constexpr std::size_t k_queries = 7;
+std::string sql_of(Query query);
+
+// A cached prepared statement, reset (and its bindings cleared) when the lease ends, so no
+// half-read SELECT keeps a read transaction open between calls.
+class Lease {
+  public:
+    explicit Lease(SQLite::Statement& s) : m_s(s) {}
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SQLite::Statement& operator*() { return m_s; }
+
+  private:
+    SQLite::Statement& m_s;
+};
 
 } // namespace twofa::sqlite

@@ -1,0 +1,47 @@
+#pragma once
+// One helper each for what several layers need: hex, constant-time comparison, URLs,
+// HOST:PORT and the wall clock.
+#include <twofa/result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace twofa {
+
+// Lower-case hex of raw bytes, and back (Exit::usage for odd length or a non-hex digit).
+std::string to_hex(std::string_view raw);
+Result<std::string> from_hex(std::string_view hex);
+
+// Equal contents, in time that depends only on the lengths (libsodium's sodium_memcmp).
+bool equal_constant_time(std::string_view a, std::string_view b) noexcept;
+
+// A URL's parts, as libcurl's URL parser reads it.
+struct Url {
+    std::string scheme; // lower case
+    std::string host;   // without brackets for IPv6
+    int port = 0;       // the explicit port, or the scheme's default
+    std::string path;   // "/" at least
+    bool has_query_or_fragment = false;
+    bool has_user_info = false;
+};
+// Exit::usage when it does not parse or the scheme is not http(s).
+Result<Url> parse_url(const std::string& url);
+
+// True for localhost, ::1 and 127.0.0.0/8.
+bool is_loopback_host(std::string_view host) noexcept;
+
+struct HostPort {
+    std::string host; // without brackets for IPv6
+    int port = 0;
+};
+// "HOST:PORT" or "[v6]:PORT" (port 0-65535). Exit::usage otherwise.
+Result<HostPort> parse_host_port(std::string_view text);
+// The text form again, brackets around an IPv6 host.
+std::string host_port_text(const std::string& host, int port);
+
+// Unix seconds now, and with fractions.
+std::int64_t unix_now() noexcept;
+double unix_now_precise() noexcept;
+
+} // namespace twofa

@@ -1,0 +1,129 @@
+#pragma once
+// twofa-sandbox's server state, shared by its files: state.cpp (users, codes, faults, the
+// state file), authy_routes.cpp (Authy's API), control.cpp (the control API for tests and
+// demos) and sandbox.cpp (routing, bind, run). cpp-httplib is used only in this folder.
+#include <twofa/authy/bodies.hpp>
+#include <twofa/sandbox.hpp>
+
+#include "sandbox/sandbox_onetouch.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+namespace twofa {
+
+namespace sandbox {
+
+struct SandboxUser {
+    std::int64_t id = 0;
+    std::string email;
+    std::string cellphone;
+    int country_code = 1;
+    std::string totp_key; // raw bytes of the simulated app's TOTP secret
+};
+
+// A code "sent" by SMS or voice call.
+struct SentCode {
+    std::int64_t authy_id = 0;
+    std::string via; // "sms" or "call"
+    std::string code;
+    std::int64_t at = 0;
+    bool used = false;
+};
+
+constexpr std::int64_t k_code_lifetime = 600; // SMS and voice codes: 10 minutes
+constexpr int k_code_digits = 7;              // Authy's codes are 7 digits
+constexpr int k_totp_step = 30;
+
+struct Fault {
+    std::string kind; // "429", "500", "503", "hang", "malformed"
+    int retry_after = 1;
+    int hang_ms = 15000;
+};
+
+std::string random_bytes(std::size_t n);
+
+// A random code of k_code_digits digits.
+std::string random_code();
+
+std::string suffix(const std::string& digits);
+
+// The app is installed for every scenario but "no app" (…2222).
+bool has_app(const SandboxUser& u);
+
+void send_json(httplib::Response& res, int status, const std::string& body);
+
+bool is_api_path(const std::string& path);
+
+} // namespace sandbox
+
+struct Sandbox::Impl {
+    using SandboxUser = sandbox::SandboxUser;
+    using SentCode = sandbox::SentCode;
+    using Fault = sandbox::Fault;
+    using json = nlohmann::json;
+
+    SandboxOptions options;
+    httplib::Server server;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::map<std::int64_t, SandboxUser> users;
+    std::int64_t next_id = 1001;
+    std::deque<Fault> faults;
+    std::vector<json> requests;  // API requests seen, for tests
+    std::vector<SentCode> codes; // every SMS / voice code "sent", oldest first
+    std::set<std::pair<std::int64_t, std::int64_t>> used_totp; // (authy_id, time step)
+    detail::ApprovalDesk desk;
+    explicit Impl(SandboxOptions o)
+        : options(std::move(o)),
+          desk(options.api_key, options.callback_url, options.approve_after) {
+        desk.on_change = [this] {
+            std::lock_guard lock(mutex);
+            save_locked();
+        };
+    }
+
+    // --- state and request plumbing (state.cpp) --------------------------------------------
+    Status load();
+    void save_locked();
+    // The request's parameters whatever the encoding: query string, form body or JSON body.
+    std::optional<std::map<std::string, std::string>> params(const httplib::Request& req);
+    bool key_ok(const httplib::Request& req);
+    // Faults, the request log and the API key, before any route runs.
+    httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
+    void apply_fault(const Fault& f, httplib::Response& res);
+    std::optional<SandboxUser> find_locked(const std::string& id_text);
+    void not_found(httplib::Response& res);
+
+    // --- Authy's API (authy_routes.cpp) -----------------------------------------------------
+    void users_new(const httplib::Request& req, httplib::Response& res);
+    void user_status(const httplib::Request& req, httplib::Response& res);
+    void user_delete(const httplib::Request& req, httplib::Response& res);
+    void send_code(const httplib::Request& req, httplib::Response& res);
+    // Valid: the latest unexpired SMS / voice code, or the app's TOTP code (one step either
+    // way). A code that was already accepted is "reused" (60019).
+    void verify(const httplib::Request& req, httplib::Response& res);
+    void app_details(httplib::Response& res);
+    void approval_create(const httplib::Request& req, httplib::Response& res);
+    void approval_status(const httplib::Request& req, httplib::Response& res);
+    void api_routes();
+
+    // --- the control API (control.cpp) ------------------------------------------------------
+    void messages(const httplib::Request& req, httplib::Response& res);
+    void app_token(const httplib::Request& req, httplib::Response& res);
+    void approval_answer(const httplib::Request& req, httplib::Response& res);
+    void add_faults(const httplib::Request& req, httplib::Response& res);
+    void control_routes();
+
+    void routes();
+};
+
+} // namespace twofa
