@@ -5,6 +5,7 @@
 #include <twofa/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <filesystem>
 #include <poll.h>
 #include <sys/stat.h>
 
@@ -177,8 +178,29 @@ TEST_CASE("the change feed wakes a subscriber only when a change is published") 
     waiter->drain();
     CHECK(::poll(&p, 1, 0) == 0);
     struct stat st {};
-    REQUIRE(::stat(dir.file("t.db-notify").c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(dir.file("t.db-notify.d").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    auto second = std::move(reader->subscribe().value()); // every waiter is woken
+    pollfd both[2] = {{waiter->fd(), POLLIN, 0}, {second->fd(), POLLIN, 0}};
+    writer->publish_change();
+    CHECK(::poll(both, 2, 1000) == 2);
+    second.reset(); // a waiter that leaves takes its FIFO with it
+    std::size_t fifos = 0;
+    for ([[maybe_unused]] const auto& e :
+         std::filesystem::directory_iterator(dir.file("t.db-notify.d"))) {
+        ++fifos;
+    }
+    CHECK(fifos == 1);
+}
+
+TEST_CASE("the change feed cleans up after a waiter that was killed") {
+    TempDir dir;
+    auto store = std::move(open_sqlite_store(dir.file("t.db")).value());
+    REQUIRE(::mkdir(dir.file("t.db-notify.d").c_str(), 0700) == 0);
+    REQUIRE(::mkfifo(dir.file("t.db-notify.d/w1-dead").c_str(), 0600) == 0); // no reader
+    store->publish_change();
+    struct stat st {};
+    CHECK(::stat(dir.file("t.db-notify.d/w1-dead").c_str(), &st) != 0);
 }
 
 TEST_CASE("only a store opened for writing may be created, and only in an existing folder") {

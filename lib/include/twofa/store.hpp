@@ -96,7 +96,7 @@ class Store {
 
     // The change feed. publish_change is called after a commit that a waiting login cares
     // about (the listener's writer, after each batch): it wakes every subscriber of this
-    // database, in any process. (SQLite: a notify file beside the database; PostgreSQL:
+    // database, in any process. (SQLite: a FIFO per waiter in <db>-notify.d/; PostgreSQL:
     // NOTIFY, delivered only after commit by the server itself.)
     virtual void publish_change() = 0;
     virtual Result<std::unique_ptr<ChangeWaiter>> subscribe() = 0;

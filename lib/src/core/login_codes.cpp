@@ -147,12 +147,14 @@ Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detai
     if (s.status == SessionState::onetouch) {
         s.expires_at = ops.now + m_policy.pending_ttl; // a code gets a code's lifetime
     }
-    s.status = SessionState::sms;
     s.sends += 1;
     s.last_send_at = ops.now;
-    s.updated_at = ops.now;
-    TRY(ops.mirror(loaded.user.id, s));
-    TRY(m_store.update_session(s));
+    if (s.status == SessionState::sms) {
+        s.updated_at = ops.now;
+        TRY(m_store.update_session(s)); // the counters only: no change of state
+    } else {
+        TRY(ops.change(loaded, SessionState::sms)); // writes the session, mirrors the user
+    }
     return std::optional<Error>();
 }
 

@@ -21,7 +21,7 @@ Status migrate(SQLite::Database& db, int target);
 // file that group or others can access. Folders: see StoreOpen.
 Status prepare_file(const std::string& path, StoreOpen mode);
 
-// The change feed of the database at `path`: a notify file beside it.
+// The change feed of the database at `path`: <path>-notify.d/, one FIFO per waiting process.
 void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
 
