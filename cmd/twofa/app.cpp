@@ -66,6 +66,19 @@ void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std
         flag, [&app, key](const std::string& v) { app.flags[key] = v; }, help);
 }
 
+std::string settings_help() {
+    std::string out = "Settings (flag > environment > config file > default; see twofa(1)):\n";
+    for (const ConfigKey& k : config_keys()) {
+        std::string left = "  " + std::string(k.key);
+        if (k.env != nullptr) {
+            left += " / $" + std::string(k.env);
+        }
+        left.resize(std::max<std::size_t>(left.size() + 1, 46), ' ');
+        out += left + k.help + "\n";
+    }
+    return out;
+}
+
 Error with_cli_hint(Error e) {
     switch (e.cause) {
     case Cause::user_locked:

@@ -83,7 +83,7 @@ void add_session_flag(CLI::App& cmd, std::optional<std::string>& target);
 nlohmann::json session_json(const SessionView& view, bool with_id = false);
 
 // The provider's user id as --json shows it, under ProviderInfo::user_id_key: a number when
-// the provider's ids are numbers ("authy_id": 1234).
+// the provider's ids are numbers.
 nlohmann::json provider_user_value(App& app, const std::string& id);
 
 // "9:32" for a number of seconds.
@@ -91,6 +91,9 @@ std::string clock_text(std::int64_t seconds);
 
 // Adds a flag that overrides a config key; its help is the key's, from the settings table.
 void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key);
+
+// The settings table as --help's footer: each key, its environment variable and its help.
+std::string settings_help();
 
 // The error with this command line's hint for its Cause (the library's hints name no command).
 Error with_cli_hint(Error error);

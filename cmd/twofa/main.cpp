@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     root.add_option_function<std::string>(
         "--config", [&app](const std::string& v) { app.config_path = v; },
         "config file (TOML; default $XDG_CONFIG_HOME/twofa/config.toml)");
+    root.footer(twofa::cli::settings_help());
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     twofa::cli::register_user(root, app);

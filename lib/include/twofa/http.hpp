@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP transport behind the Authy client. libcurl lives only in lib/src/http_curl.cpp.
+// The HTTP transport behind the providers' clients. libcurl lives in
+// lib/src/http/curl_transport.cpp (and its URL parser, curl_url, in lib/src/util/util.cpp).
 #include <memory>
 #include <string>
 #include <utility>

@@ -17,7 +17,7 @@ void global_init() {
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* out = static_cast<std::string*>(user);
-    constexpr std::size_t k_max_body = 1 << 20; // a reply larger than 1 MiB is not Authy's
+    constexpr std::size_t k_max_body = 1 << 20; // no provider's answer is larger than 1 MiB
     if (out->size() + size * n > k_max_body) {
         return 0;
     }

@@ -1,0 +1,69 @@
+"""The composition root as users meet it: the provider setting, the store chosen by the db
+setting's scheme, the key-file variable, the settings table in --help and status --health,
+and the command line's own hints on the library's errors."""
+import os
+import unittest
+
+from harness import API_KEY, PASSWORD, TwofaCase
+
+
+class CoreSettings(TwofaCase):
+    def test_provider_setting(self):
+        self.assertExit(self.add_user(), 0)
+        r = self.twofa("status", "--health", env={"TWOFA_PROVIDER": "nope"})
+        self.assertExit(r, 10)
+        self.assertIn("unknown provider 'nope'", r.stderr + r.stdout)
+        r = self.twofa("user", "list", env={"TWOFA_PROVIDER": "nope"})  # no provider needed
+        self.assertExit(r, 10)  # but the configuration is still wrong: said at once
+        self.assertExit(self.twofa("user", "list", env={"TWOFA_PROVIDER": "authy"}), 0)
+
+    def test_store_by_scheme(self):
+        db = os.path.join(self.home, "by-url.db")
+        os.makedirs(os.path.dirname(db), exist_ok=True)
+        self.assertExit(self.add_user("url@example.com", "555-123-0000", "1", "U", "--db", "sqlite://" + db), 0)
+        r, doc = self.twofa_json("user", "list", env={"TWOFA_DB": "sqlite://" + db})
+        self.assertExit(r, 0)
+        self.assertEqual([u["email"] for u in doc], ["url@example.com"])
+        self.assertFalse(os.path.exists(self.db))  # the default location was not touched
+        r = self.twofa("user", "list", "--db", "postgresql://db.example/twofa")
+        self.assertExit(r, 10)
+        self.assertIn("no store backend", r.stderr)
+
+    def test_api_key_file_from_the_environment(self):
+        key = os.path.join(self.home, "authy.key")
+        with open(key, "w") as f:
+            f.write(API_KEY + "\n")
+        os.chmod(key, 0o600)
+        env = {"AUTHY_API_KEY": None, "TWOFA_AUTHY_API_KEY_FILE": key}
+        r = self.twofa("user", "add", "--email", "k@example.com", "--phone", "5551230000",
+                       "--country-code", "1", "--password-stdin", input=PASSWORD + "\n", env=env)
+        self.assertExit(r, 0)
+        os.chmod(key, 0o644)
+        r = self.twofa("status", "--health", env=env)
+        self.assertExit(r, 10)
+        self.assertIn("chmod 600", r.stdout + r.stderr)
+
+    def test_settings_table_in_help_and_health(self):
+        r = self.twofa("--help")
+        self.assertExit(r, 0)
+        for key in ("login.user_lock_seconds", "TWOFA_AUTHY_API_KEY_FILE", "TWOFA_PROVIDER", "failmode"):
+            self.assertIn(key, r.stdout)
+        self.assertExit(self.add_user(), 0)
+        r, doc = self.twofa_json("status", "--health", env={"TWOFA_CALLBACK_LISTEN": None})
+        self.assertExit(r, 0)
+        s = doc["settings"]
+        self.assertEqual(s["provider"], {"value": "authy", "source": "default"})
+        self.assertEqual(s["authy.url"], {"value": self.sandbox.url, "source": "environment"})
+        self.assertEqual(s["authy.timeout_ms"]["value"], "1500")
+        self.assertNotIn(API_KEY, r.stdout)  # the key itself is no setting to show
+
+    def test_front_end_words_the_hints(self):
+        # The library says "log in again"; the command line names its command.
+        self.assertExit(self.add_user(), 0)
+        r = self.twofa("status", "--session", "A" * 32)
+        self.assertExit(r, 6)
+        self.assertIn("twofa login", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
