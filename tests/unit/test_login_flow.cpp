@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <functional>
+#include <poll.h>
 #include <unistd.h>
 
 using namespace twofa;
@@ -321,4 +322,19 @@ TEST_CASE("flow: the app's code, with no send") {
     CHECK(w.run().value().state == SessionState::approved);
     CHECK(has(w.prompter.notices, Notice::app_code));
     CHECK(w.provider.sends == 0);
+}
+
+TEST_CASE("callbacks wake waiting logins only when they changed a session") {
+    World w;
+    auto waiter = std::move(w.logins->watch_changes().value());
+    REQUIRE(waiter->fd() >= 0);
+    pollfd p{waiter->fd(), POLLIN, 0};
+    PushResult unknown{"fake", "u-1", "no-such-challenge", PushState::approved};
+    CHECK(w.logins->apply_callbacks({unknown}).value().at(0) == CallbackOutcome::unknown);
+    CHECK(::poll(&p, 1, 50) == 0);
+    LoginFlow flow(*w.logins, w.prompter, w.options, [&w] { return w.now; });
+    auto user = flow.authenticate(w.user.email).value();
+    REQUIRE(flow.begin(user).ok()); // a push is waiting now
+    w.callback(PushState::approved);
+    CHECK(::poll(&p, 1, 1000) == 1);
 }

@@ -133,7 +133,7 @@ class Logins {
     // Applies push results in one transaction (the listener groups concurrent ones): one
     // outcome per result, in order. A result changes only the session waiting on its
     // challenge, only if it belongs to the result's provider user and is still in onetouch.
-    // The store's change feed is published after the commit.
+    // The store's change feed is published after the commit when a session changed.
     Result<std::vector<CallbackOutcome>> apply_callbacks(const std::vector<PushResult>& results);
 
     // Subscribes to the store's change feed (a waiting login).

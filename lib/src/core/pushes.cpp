@@ -4,6 +4,8 @@
 
 #include "core/session_ops.hpp"
 
+#include <algorithm>
+
 namespace twofa {
 
 const char* to_string(CallbackOutcome outcome) noexcept {
@@ -107,7 +109,9 @@ Logins::apply_callbacks(const std::vector<PushResult>& results) {
         }
         return {};
     }));
-    m_store.publish_change(); // after the commit: a woken login reads the new state
+    if (std::find(out.begin(), out.end(), CallbackOutcome::applied) != out.end()) {
+        m_store.publish_change(); // after the commit: a woken login reads the new state
+    }
     return out;
 }
 

@@ -64,8 +64,8 @@ void BatchWriter::loop() {
         lock.unlock();
         std::vector<PushResult> batch;
         batch.reserve(jobs.size());
-        for (const Job& j : jobs) {
-            batch.push_back(j.result);
+        for (Job& j : jobs) {
+            batch.push_back(std::move(j.result)); // the reply needs only the responder
         }
         auto answers = replies(batch, m_apply(batch));
         for (std::size_t i = 0; i < jobs.size(); ++i) {

@@ -42,9 +42,9 @@ enum class Query {
     session_by_challenge,
     latest_session,
     update_session,
-    audit
+    audit // the last: k_queries counts up to it
 };
-inline constexpr std::size_t k_queries = 7;
+inline constexpr std::size_t k_queries = static_cast<std::size_t>(Query::audit) + 1;
 std::string sql_of(Query query);
 
 // A cached prepared statement, reset (and its bindings cleared) when the lease ends, so no
