@@ -33,8 +33,16 @@ SecondFactor& App::provider() {
     return *unwrap(runtime().provider());
 }
 
+SecondFactor& App::provider(std::string_view name) {
+    return *unwrap(runtime().provider(name));
+}
+
 const ProviderInfo& App::provider_info() {
     return *unwrap(runtime().provider_info());
+}
+
+const ProviderInfo& App::provider_info(std::string_view name) {
+    return *unwrap(Runtime::provider_info(name));
 }
 
 Logins& App::logins() {
@@ -150,8 +158,8 @@ nlohmann::json session_json(const SessionView& v, bool with_id) {
     return j;
 }
 
-nlohmann::json provider_user_value(App& app, const std::string& id) {
-    if (app.provider_info().numeric_user_id && !id.empty() && id.size() <= 18 &&
+nlohmann::json provider_user_value(const ProviderInfo& info, const std::string& id) {
+    if (info.numeric_user_id && !id.empty() && id.size() <= 18 &&
         id.find_first_not_of("0123456789") == std::string::npos) {
         return std::stoll(id);
     }

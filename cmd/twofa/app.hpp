@@ -48,9 +48,12 @@ class App {
     // The runtime, or why there is none (a bad configuration), without throwing.
     Result<Runtime*> try_runtime();
     Store& store();
+    // The configured provider (new users get it), or a user's own by name.
     SecondFactor& provider();
-    // The configured provider's description (no credentials needed).
+    SecondFactor& provider(std::string_view name);
+    // The configured provider's description (no credentials needed), or a user's.
     const ProviderInfo& provider_info();
+    static const ProviderInfo& provider_info(std::string_view name);
     Logins& logins();
     static std::int64_t now();
 
@@ -84,7 +87,23 @@ nlohmann::json session_json(const SessionView& view, bool with_id = false);
 
 // The provider's user id as --json shows it, under ProviderInfo::user_id_key: a number when
 // the provider's ids are numbers.
-nlohmann::json provider_user_value(App& app, const std::string& id);
+nlohmann::json provider_user_value(const ProviderInfo& info, const std::string& id);
+
+// A user as --json shows it: email, name, provider, the provider's id, phone (masked unless
+// full_phone), status.
+nlohmann::json user_json(const UserRecord& user, bool full_phone);
+
+// What an enrollment hands out once (TOTP): a QR code on a terminal (qr: auto, large,
+// compact or none), the secret, the key URI and the recovery codes; with --json, these keys
+// are added to doc instead.
+void show_app_secret(const AppSecret& secret, const std::string& email, const std::string& qr,
+                     nlohmann::json* doc);
+
+// The new password: one stdin line, or asked twice on the terminal; validated.
+std::string obtain_password(bool from_stdin, const std::string& email);
+
+// Adds --qr MODE to a command that shows an app secret.
+void add_qr_flag(CLI::App& cmd, std::string& target);
 
 // "9:32" for a number of seconds.
 std::string clock_text(std::int64_t seconds);
@@ -104,6 +123,7 @@ std::string iso_time(std::int64_t unix_seconds);
 // Registration of each command group.
 void register_user(CLI::App& root, App& app);
 void register_user_import(CLI::App& user_cmd, App& app);
+void register_user_totp(CLI::App& user_cmd, App& app);
 void register_login(CLI::App& root, App& app);
 void register_verify(CLI::App& root, App& app);
 void register_resend(CLI::App& root, App& app);

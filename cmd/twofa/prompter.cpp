@@ -18,7 +18,15 @@ struct TerminalPrompter::Line {
 };
 
 TerminalPrompter::TerminalPrompter(App& app, bool password_stdin)
-    : m_app(app), m_password_stdin(password_stdin), m_display(app.provider_info().display) {}
+    : m_app(app), m_password_stdin(password_stdin) {}
+
+namespace {
+// "the Authy app", "your authenticator app": where the user's codes and pushes come from.
+std::string app_name(const UserRecord& u) {
+    const ProviderInfo& info = App::provider_info(u.provider);
+    return info.offers(Channel::push) ? "the " + info.display + " app" : "your authenticator app";
+}
+} // namespace
 
 TerminalPrompter::~TerminalPrompter() {
     waiting_done();
@@ -54,11 +62,11 @@ void TerminalPrompter::notice(const FlowEvent& e) {
         std::cerr << "We are calling " << v.sent_to << ".\n";
         break;
     case Notice::app_code:
-        std::cerr << "Open the " << m_display << " app and type the code it shows for this "
+        std::cerr << "Open " << app_name(v.user) << " and type the code it shows for this "
                   << "account.\n";
         break;
     case Notice::push_sent:
-        std::cerr << "Sent a login request to the " << m_display << " app on " << v.user.email
+        std::cerr << "Sent a login request to " << app_name(v.user) << " on " << v.user.email
                   << "'s phone.\n";
         break;
     case Notice::push_denied:
@@ -74,8 +82,16 @@ void TerminalPrompter::notice(const FlowEvent& e) {
         std::cerr << "Wrong code. " << v.attempts_left << " attempt"
                   << (v.attempts_left == 1 ? "" : "s") << " left.\n";
         break;
+    case Notice::code_reused:
+        std::cerr << "That code was already used; wait for the next one. " << v.attempts_left
+                  << " attempt" << (v.attempts_left == 1 ? "" : "s") << " left.\n";
+        break;
+    case Notice::recovery_used:
+        std::cerr << "Logged in with a recovery code; it is used up now (twofa user show "
+                  << v.user.email << " --remote counts those left).\n";
+        break;
     case Notice::factor_skipped:
-        std::cerr << "twofa: warning: " << m_display
+        std::cerr << "twofa: warning: " << App::provider_info(v.user.provider).display
                   << " is unreachable and failmode = safe: the second factor was skipped for "
                      "this login (the code was NOT checked; audited)\n";
         break;

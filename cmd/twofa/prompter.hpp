@@ -32,7 +32,6 @@ class TerminalPrompter final : public Prompter {
     void clear_line(); // erases the status line, if drawn
     App& m_app;
     bool m_password_stdin;
-    std::string m_display; // the provider's name, as users know it
     std::unique_ptr<Line> m_line;
 };
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -134,6 +135,15 @@ bool stdin_is_tty() {
 }
 bool stderr_is_tty() {
     return ::isatty(STDERR_FILENO) == 1;
+}
+
+std::optional<std::pair<int, int>> stdout_terminal_size() {
+    struct winsize ws {};
+    if (::isatty(STDOUT_FILENO) != 1 || ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 ||
+        ws.ws_col == 0) {
+        return std::nullopt;
+    }
+    return std::make_pair(static_cast<int>(ws.ws_col), static_cast<int>(ws.ws_row));
 }
 
 Result<std::string> read_secret(const std::string& prompt) {

@@ -4,7 +4,9 @@
 #include <twofa/result.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace twofa::cli {
 
@@ -13,6 +15,8 @@ void install_interrupt_handler();
 
 bool stdin_is_tty();
 bool stderr_is_tty();
+// Columns and lines of the terminal on stdout; nullopt when stdout is not a terminal.
+std::optional<std::pair<int, int>> stdout_terminal_size();
 
 // Reads a line from /dev/tty with echo off. Exit::usage when there is no terminal.
 Result<std::string> read_secret(const std::string& prompt);

@@ -14,21 +14,33 @@ namespace {
 
 using nlohmann::json;
 
-json user_json(App& app, const UserRecord& u, bool full_phone) {
-    const ProviderInfo& info = app.provider_info();
-    return {{"email", u.email},
-            {"name", u.name},
-            {info.user_id_key, provider_user_value(app, u.provider_user)},
-            {"country_code", u.country_code},
-            {"phone", full_phone ? u.phone : mask_phone(u.country_code, u.phone)},
-            {"status", to_string(u.status)}};
+// The phone as shown: "" when the user has none (TOTP users need none).
+std::string phone_text(const UserRecord& u, bool full) {
+    if (u.phone.empty()) {
+        return "";
+    }
+    return full ? "+" + std::to_string(u.country_code) + " " + u.phone
+                : mask_phone(u.country_code, u.phone);
 }
 
 bool locked_now(const UserRecord& u) {
     return u.locked_until > App::now() || u.status == SessionState::locked;
 }
 
-// The new password: one stdin line, or asked twice on the terminal.
+} // namespace
+
+json user_json(const UserRecord& u, bool full_phone) {
+    const ProviderInfo& info = App::provider_info(u.provider);
+    return {
+        {"email", u.email},
+        {"name", u.name},
+        {"provider", u.provider},
+        {info.user_id_key, provider_user_value(info, u.provider_user)},
+        {"country_code", u.country_code},
+        {"phone", full_phone || u.phone.empty() ? u.phone : mask_phone(u.country_code, u.phone)},
+        {"status", to_string(u.status)}};
+}
+
 std::string obtain_password(bool from_stdin, const std::string& email) {
     std::string pw;
     if (from_stdin) {
@@ -47,15 +59,21 @@ std::string obtain_password(bool from_stdin, const std::string& email) {
     return pw;
 }
 
+namespace {
+
 struct AddOptions {
     NewUserFields fields;
+    std::string provider; // empty: the configured one
+    std::string qr = "auto";
     bool password_stdin = false;
     bool install_link = false;
     bool if_not_exists = false;
 };
 
 int run_add(App& app, const AddOptions& o) {
-    auto user = unwrap(validate_user_fields(o.fields));
+    const std::string& name = o.provider.empty() ? app.config().provider : o.provider;
+    const ProviderInfo& info = App::provider_info(name);
+    auto user = unwrap(validate_user_fields(o.fields, info.offers(Channel::sms)));
     Store& store = app.store();
     if (auto existing = unwrap(store.find_user(user.email))) {
         if (!o.if_not_exists) {
@@ -63,23 +81,28 @@ int run_add(App& app, const AddOptions& o) {
                                      "user " + existing->email + " is already enrolled",
                                      "use --if-not-exists to accept that"));
         }
-        app.json ? app.print_json(user_json(app, *existing, false))
+        app.json ? app.print_json(user_json(*existing, false))
                  : void(std::cout << "User " << existing->email << " is already enrolled.\n");
         return 0;
     }
-    SecondFactor& provider = app.provider(); // fails before the prompt without credentials
+    SecondFactor& provider = app.provider(name); // fails before the prompt without credentials
     std::string pw = obtain_password(o.password_stdin, user.email);
     std::string hash = unwrap(hash_password(pw));
     auto out = unwrap(
         enroll_user(store, provider, user, hash, o.install_link, o.if_not_exists, App::now()));
-    if (app.json) {
-        app.print_json(user_json(app, out.user, false));
-    } else if (out.created) {
-        std::cout << "Enrolled " << out.user.email << " (" << app.provider_info().display << " id "
-                  << out.user.provider_user << ", "
-                  << mask_phone(out.user.country_code, out.user.phone) << ").\n";
-    } else {
+    json doc = user_json(out.user, false);
+    if (!app.json && out.created) {
+        std::string phone = phone_text(out.user, false);
+        std::cout << "Enrolled " << out.user.email << " (" << info.display << " id "
+                  << out.user.provider_user << (phone.empty() ? "" : ", " + phone) << ").\n";
+    } else if (!app.json) {
         std::cout << "User " << out.user.email << " is already enrolled.\n";
+    }
+    if (out.secret) {
+        show_app_secret(*out.secret, out.user.email, o.qr, app.json ? &doc : nullptr);
+    }
+    if (app.json) {
+        app.print_json(doc);
     }
     return 0;
 }
@@ -89,7 +112,7 @@ int run_list(App& app) {
     if (app.json) {
         json arr = json::array();
         for (const auto& u : users) {
-            auto j = user_json(app, u, false);
+            auto j = user_json(u, false);
             j["locked"] = locked_now(u);
             j["created_at"] = iso_time(u.created_at);
             arr.push_back(j);
@@ -106,18 +129,19 @@ int run_list(App& app) {
     for (const auto& u : users) {
         width = std::max(width, u.email.size());
     }
-    std::string id_title = app.provider_info().display + " ID";
-    for (char& ch : id_title) {
-        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    std::size_t id_width = 10;
+    for (const auto& u : users) {
+        id_width = std::max(id_width, u.provider_user.size());
     }
     std::cout << std::left << std::setw(static_cast<int>(width) + 2) << "EMAIL" << std::setw(20)
-              << "PHONE" << std::setw(12) << id_title << std::setw(12) << "STATUS"
+              << "PHONE" << std::setw(10) << "PROVIDER" << std::setw(static_cast<int>(id_width) + 2)
+              << "ID" << std::setw(12) << "STATUS"
               << "NAME\n";
     for (const auto& u : users) {
         std::cout << std::setw(static_cast<int>(width) + 2) << u.email << std::setw(20)
-                  << mask_phone(u.country_code, u.phone) << std::setw(12) << u.provider_user
-                  << std::setw(12) << (locked_now(u) ? "locked" : to_string(u.status)) << u.name
-                  << "\n";
+                  << phone_text(u, false) << std::setw(10) << u.provider
+                  << std::setw(static_cast<int>(id_width) + 2) << u.provider_user << std::setw(12)
+                  << (locked_now(u) ? "locked" : to_string(u.status)) << u.name << "\n";
     }
     std::cout << users.size() << (users.size() == 1 ? " user\n" : " users\n");
     return 0;
@@ -132,7 +156,8 @@ std::string hash_kind(const std::string& h) {
 
 int run_show(App& app, const std::string& email, bool remote) {
     auto u = unwrap(get_user(app.store(), email));
-    json j = user_json(app, u, true);
+    const ProviderInfo& info = App::provider_info(u.provider);
+    json j = user_json(u, true);
     j["locked"] = locked_now(u);
     j["failed_logins"] = u.failed_logins;
     j["locked_until"] = iso_time(u.locked_until);
@@ -140,21 +165,25 @@ int run_show(App& app, const std::string& email, bool remote) {
     j["created_at"] = iso_time(u.created_at);
     j["updated_at"] = iso_time(u.updated_at);
     if (remote) {
-        auto d = unwrap(app.provider().devices(u.provider_user));
+        auto d = unwrap(app.provider(u.provider).devices(u.provider_user));
         j["remote"] = {{"registered", d.has_app},
                        {"confirmed", d.confirmed},
                        {"account_disabled", d.disabled},
                        {"devices", d.devices},
                        {"phone_number", d.phone}};
+        if (d.recovery_codes_left >= 0) {
+            j["remote"]["recovery_codes_left"] = d.recovery_codes_left;
+        }
     }
     if (app.json) {
         app.print_json(j);
         return 0;
     }
-    std::cout << "Email:        " << u.email << "\n"
+    std::cout << std::left << "Email:        " << u.email << "\n"
               << "Name:         " << u.name << "\n"
-              << "Phone:        +" << u.country_code << " " << u.phone << "\n"
-              << std::setw(14) << (app.provider_info().display + " id:") << u.provider_user << "\n"
+              << "Phone:        " << phone_text(u, true) << "\n"
+              << "Provider:     " << info.display << "\n"
+              << std::setw(14) << (info.display + " id:") << u.provider_user << "\n"
               << "Status:       " << to_string(u.status) << (locked_now(u) ? " (locked)" : "")
               << "\n"
               << "Password:     " << hash_kind(u.password_hash) << "\n"
@@ -163,10 +192,14 @@ int run_show(App& app, const std::string& email, bool remote) {
               << "Created:      " << iso_time(u.created_at) << "\n";
     if (remote) {
         const auto& r = j["remote"];
-        std::cout << std::setw(14) << (app.provider_info().display + " app:")
-                  << (r["registered"].get<bool>() ? "installed" : "not installed") << "\n"
+        std::cout << std::setw(14) << (info.display + " app:")
+                  << (r["registered"].get<bool>() ? "installed" : "not installed")
+                  << (r["confirmed"].get<bool>() ? "" : " (not confirmed)") << "\n"
                   << "Devices:      " << (r["devices"].empty() ? "none" : r["devices"].dump())
                   << "\n";
+        if (r.contains("recovery_codes_left")) {
+            std::cout << "Recovery codes left: " << r["recovery_codes_left"].get<int>() << "\n";
+        }
     }
     return 0;
 }
@@ -180,12 +213,12 @@ int run_remove(App& app, const std::string& email, bool yes) {
                                      "add --yes"));
         }
         auto answer = unwrap(read_tty_line("Remove " + u.email + " here and at " +
-                                           app.provider_info().display + "? [y/N] "));
+                                           App::provider_info(u.provider).display + "? [y/N] "));
         if (answer != "y" && answer != "Y" && answer != "yes") {
             throw Failure(make_error(Exit::usage, "not removed", "answer y to remove"));
         }
     }
-    unwrap(remove_user(app.store(), app.provider(), u.email, App::now()));
+    unwrap(remove_user(app.store(), app.runtime().providers(), u.email, App::now()));
     app.json ? app.print_json({{"email", u.email}, {"removed", true}})
              : void(std::cout << "Removed " << u.email << ".\n");
     return 0;
@@ -208,9 +241,13 @@ void register_user(CLI::App& root, App& app) {
     auto add = std::make_shared<AddOptions>();
     auto* cmd = user->add_subcommand("add", "register a user with the provider and store it");
     cmd->add_option("--email", add->fields.email, "email address (unique)")->required();
-    cmd->add_option("--phone", add->fields.phone, "mobile number without country code")->required();
-    cmd->add_option("--country-code", add->fields.country_code, "country calling code, 1-999")
-        ->required();
+    cmd->add_option("--phone", add->fields.phone,
+                    "mobile number without country code (not needed for totp)");
+    cmd->add_option("--country-code", add->fields.country_code, "country calling code, 1-999");
+    cmd->add_option("--provider", add->provider,
+                    "the user's second-factor provider (default: the provider setting)")
+        ->check(CLI::IsMember({"authy", "totp"}));
+    add_qr_flag(*cmd, add->qr);
     cmd->add_option("--name", add->fields.name, "full name");
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
     cmd->add_flag("--send-install-link", add->install_link,
@@ -246,6 +283,7 @@ void register_user(CLI::App& root, App& app) {
     cmd->callback([&app, email] { app.run = [&app, email] { return run_unlock(app, *email); }; });
 
     register_user_import(*user, app);
+    register_user_totp(*user, app);
 }
 
 } // namespace twofa::cli

@@ -2,6 +2,7 @@
 #include "app.hpp"
 #include "terminal.hpp"
 
+#include <twofa/password.hpp>
 #include <twofa/validate.hpp>
 
 #include <iostream>
@@ -13,7 +14,42 @@ namespace {
 struct ImportArgs {
     std::string file;
     int jobs = 8;
+    bool google_authenticator = false;
+    NewUserFields fields; // the one user a google-authenticator file belongs to
+    bool password_stdin = false;
 };
+
+// One user whose TOTP factor moves over from google-authenticator-libpam, keeping the app's
+// entry and the scratch codes.
+int run_adopt(App& app, const ImportArgs& a) {
+    if (a.fields.email.empty()) {
+        throw Failure(make_error(Exit::usage, "a google-authenticator file names no user",
+                                 "add --email EMAIL"));
+    }
+    auto user = unwrap(validate_user_fields(a.fields, false));
+    std::string file = unwrap(read_input_file(a.file, k_max_import_line));
+    std::string hash;
+    if (a.password_stdin) {
+        hash = unwrap(hash_password(obtain_password(true, user.email)));
+    }
+    auto out = unwrap(adopt_user(app.store(), app.provider("totp"), user, hash, file, App::now()));
+    if (app.json) {
+        auto doc = user_json(out.user, false);
+        doc["notes"] = out.notes;
+        app.print_json(doc);
+        return 0;
+    }
+    std::cout << "Imported " << out.user.email << " (TOTP id " << out.user.provider_user
+              << "): the app's entry keeps working.\n";
+    for (const auto& note : out.notes) {
+        std::cout << "  " << note << "\n";
+    }
+    if (hash.empty()) {
+        std::cout << "  no password: twofa login refuses the user until it is imported again "
+                     "with --password-stdin\n";
+    }
+    return 0;
+}
 
 void draw_progress(std::size_t done, std::size_t total) {
     constexpr std::size_t k_width = 30;
@@ -22,7 +58,21 @@ void draw_progress(std::size_t done, std::size_t total) {
               << done << "/" << total << std::flush;
 }
 
+void refuse_bulk_secrets(const ProviderInfo& info) {
+    if (info.shows_secret) {
+        throw Failure(make_error(
+            Exit::usage,
+            info.display + " users are not imported in bulk: each must see a secret once",
+            "enroll them with twofa user add, or import a ~/.google_authenticator file with "
+            "--google-authenticator"));
+    }
+}
+
 int run_import(App& app, const ImportArgs& a) {
+    if (a.google_authenticator) {
+        return run_adopt(app, a);
+    }
+    refuse_bulk_secrets(app.provider_info());
     auto rows = unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
     Store& store = app.store();
     const bool progress = !app.json && stderr_is_tty() && rows.size() > 1;
@@ -32,7 +82,8 @@ int run_import(App& app, const ImportArgs& a) {
         if (app.json) {
             nlohmann::json j = {{"line", r.line}, {"email", r.email}, {"result", r.result}};
             if (!r.provider_user.empty()) {
-                j[app.provider_info().user_id_key] = provider_user_value(app, r.provider_user);
+                j[app.provider_info().user_id_key] =
+                    provider_user_value(app.provider_info(), r.provider_user);
             }
             if (r.result == "failed") {
                 j["error"] = {{"code", static_cast<int>(r.error.code)},
@@ -84,6 +135,13 @@ void register_user_import(CLI::App& user_cmd, App& app) {
     cmd->add_option("--jobs,-j", a->jobs, "registrations in flight at once")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
+    cmd->add_flag("--google-authenticator", a->google_authenticator,
+                  "FILE is a ~/.google_authenticator: enroll --email as a totp user with its "
+                  "secret and scratch codes");
+    cmd->add_option("--email", a->fields.email, "with --google-authenticator: the user's email");
+    cmd->add_option("--name", a->fields.name, "with --google-authenticator: full name");
+    cmd->add_flag("--password-stdin", a->password_stdin,
+                  "with --google-authenticator: a password for twofa login, from one stdin line");
     cmd->callback([&app, a] {
         app.may_create_store = true;
         app.run = [&app, a] { return run_import(app, *a); };

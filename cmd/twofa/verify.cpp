@@ -48,6 +48,9 @@ int run_verify(App& app, const VerifyOptions& o) {
     if (app.json) {
         auto doc = session_json(v);
         doc["accepted"] = check.accepted;
+        if (check.recovery) {
+            doc["recovery_code"] = true;
+        }
         if (v.failed_open) {
             doc["second_factor"] = "skipped";
         }
@@ -67,7 +70,8 @@ int run_verify(App& app, const VerifyOptions& o) {
     }
     if (check.accepted) {
         if (!app.json) {
-            std::cout << "Approved: logged in as " << v.user.email << ".\n";
+            std::cout << "Approved: logged in as " << v.user.email
+                      << (check.recovery ? " with a recovery code (now used up)" : "") << ".\n";
         }
         return 0;
     }
@@ -81,8 +85,9 @@ int run_verify(App& app, const VerifyOptions& o) {
                      "twofa login)\n";
         return static_cast<int>(Exit::locked);
     }
-    std::cerr << "twofa: error: wrong code (" << v.attempts_left << " attempt"
-              << (v.attempts_left == 1 ? "" : "s") << " left)\n";
+    std::cerr << "twofa: error: " << (check.reused ? "that code was already used" : "wrong code")
+              << " (" << v.attempts_left << " attempt" << (v.attempts_left == 1 ? "" : "s")
+              << " left)\n";
     return static_cast<int>(Exit::denied);
 }
 

@@ -13,10 +13,14 @@ class CoreSettings(TwofaCase):
         r = self.twofa("status", "--health", env={"TWOFA_PROVIDER": "nope"})
         self.assertExit(r, 10)
         self.assertIn("unknown provider 'nope'", r.stderr + r.stdout)
-        # The listing shows the provider's id column, so the unknown name is reported there too.
-        r = self.twofa("user", "list", env={"TWOFA_PROVIDER": "nope"})
+        # New users get the setting's provider; a listing shows each user's own.
+        r = self.twofa("user", "add", "--email", "n@example.com", "--phone", "555-123-4567",
+                       "--country-code", "1", "--password-stdin", input="correct horse battery\n",
+                       env={"TWOFA_PROVIDER": "nope"})
         self.assertExit(r, 10)
-        self.assertExit(self.twofa("user", "list", env={"TWOFA_PROVIDER": "authy"}), 0)
+        r, doc = self.twofa_json("user", "list", env={"TWOFA_PROVIDER": "nope"})
+        self.assertExit(r, 0)
+        self.assertEqual([(u["provider"], "authy_id" in u) for u in doc], [("authy", True)])
 
     def test_store_by_scheme(self):
         db = os.path.join(self.home, "by-url.db")

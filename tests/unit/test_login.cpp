@@ -69,8 +69,8 @@ struct World {
         client = authy::make_provider(std::make_unique<AuthyClient>(
             "http://127.0.0.1:1", "KEY", std::move(t), RetryPolicy{1}, [](auto) {}));
         logins = std::make_unique<Logins>(
-            *store, [this]() -> Result<SecondFactor*> { return client.get(); }, policy,
-            [this] { return now; });
+            *store, [this](std::string_view) -> Result<SecondFactor*> { return client.get(); },
+            policy, [this] { return now; });
         user.email = "alice@example.com";
         user.country_code = 1;
         user.phone = "5551230000";
@@ -83,8 +83,8 @@ struct World {
     void set_policy(const LoginPolicy& p) {
         policy = p;
         logins = std::make_unique<Logins>(
-            *store, [this]() -> Result<SecondFactor*> { return client.get(); }, policy,
-            [this] { return now; });
+            *store, [this](std::string_view) -> Result<SecondFactor*> { return client.get(); },
+            policy, [this] { return now; });
     }
     std::string user_status() { return to_string(store->find_user(user.email).value()->status); }
 };
@@ -412,31 +412,6 @@ TEST_CASE("a werkzeug hash from the tutorial app is replaced by Argon2id at logi
     auto stored = w.store->find_user(w.user.email).value().value().password_hash;
     CHECK(stored.rfind("$argon2id$", 0) == 0);
     CHECK(verify_password("correct horse battery staple", stored));
-}
-
-TEST_CASE("HOTP and TOTP against RFC 4226 and RFC 6238") {
-    const std::string key = "12345678901234567890";
-    const char* hotps[] = {"755224", "287082", "359152", "969429", "338314",
-                           "254676", "287922", "162583", "399871", "520489"};
-    for (std::uint64_t i = 0; i < 10; ++i) {
-        CHECK(hotp(key, i, 6) == hotps[i]);
-    }
-    const std::string k256 = "12345678901234567890123456789012";
-    const std::string k512 = "1234567890123456789012345678901234567890123456789012345678901234";
-    struct Row {
-        std::int64_t t;
-        const char *sha1, *sha256, *sha512;
-    };
-    for (const Row& r : {Row{59, "94287082", "46119246", "90693936"},
-                         Row{1111111109, "07081804", "68084774", "25091201"},
-                         Row{1111111111, "14050471", "67062674", "99943326"},
-                         Row{1234567890, "89005924", "91819424", "93441116"},
-                         Row{2000000000, "69279037", "90698825", "38618901"},
-                         Row{20000000000, "65353130", "77737706", "47863826"}}) {
-        CHECK(totp(key, r.t, 8) == r.sha1);
-        CHECK(totp(k256, r.t, 8, 30, OtpHash::sha256) == r.sha256);
-        CHECK(totp(k512, r.t, 8, 30, OtpHash::sha512) == r.sha512);
-    }
 }
 
 TEST_CASE("verify and sms replies: only 200 with \"token\":\"is valid\" is valid") {

@@ -19,7 +19,10 @@ using namespace twofa;
 namespace {
 
 struct FakeProvider : SecondFactor {
-    ProviderInfo about{"fake", "Fake", "fake_id", false, "/fake/callback"};
+    ProviderInfo about{
+        "fake", "Fake",           "fake_id",
+        false,  "/fake/callback", {Channel::push, Channel::sms, Channel::call, Channel::app_code},
+        false};
     bool has_app = true;
     bool down = false; // every call fails as unreachable
     std::string good_code = "123456";
@@ -34,7 +37,7 @@ struct FakeProvider : SecondFactor {
         e.unreachable = true;
         return e;
     }
-    Result<std::string> enroll(const EnrollRequest&) override { return std::string("u-1"); }
+    Result<Enrollment> enroll(const EnrollRequest&) override { return Enrollment{"u-1", {}, {}}; }
     Result<bool> remove(const std::string&) override { return true; }
     Result<DeviceInfo> devices(const std::string&) override {
         if (down) {
@@ -145,7 +148,7 @@ struct World {
     }
     void make_logins() {
         logins = std::make_unique<Logins>(
-            *store, [this]() -> Result<SecondFactor*> { return &provider; }, policy,
+            *store, [this](std::string_view) -> Result<SecondFactor*> { return &provider; }, policy,
             [this] { return now; });
     }
     Result<SessionView> run() {

@@ -113,16 +113,23 @@ TEST_CASE("migration from every older version keeps the data") {
         REQUIRE(migrate_sqlite_file(path, from).ok());
         ::chmod(path.c_str(), 0600);
         CHECK(user_version(path) == from);
+        // Rows as that version's columns hold them (v4 renamed the Authy-specific ones).
         if (from >= 1) {
             SQLite::Database db(path, SQLite::OPEN_READWRITE);
-            db.exec("INSERT INTO users (email, country_code, phone, authy_id, created_at, "
-                    "updated_at) VALUES ('old@example.com', 44, '7700900000', 77, 1, 1)");
+            db.exec(from >= 4 ? "INSERT INTO users (email, country_code, phone, provider, "
+                                "provider_user, created_at, updated_at) VALUES "
+                                "('old@example.com', 44, '7700900000', 'authy', '77', 1, 1)"
+                              : "INSERT INTO users (email, country_code, phone, authy_id, "
+                                "created_at, updated_at) VALUES ('old@example.com', 44, "
+                                "'7700900000', 77, 1, 1)");
         }
         if (from >= 2) {
             SQLite::Database db(path, SQLite::OPEN_READWRITE);
-            db.exec("INSERT INTO login_sessions (id_hash, user_id, method, status, "
-                    "approval_uuid, created_at, expires_at, updated_at) VALUES ('h', 1, "
-                    "'onetouch', 'onetouch', 'uuid-1', 1, 9999999999, 1)");
+            db.exec(std::string("INSERT INTO login_sessions (id_hash, user_id, method, status, "
+                                "created_at, expires_at, updated_at, ") +
+                    (from >= 4 ? "challenge, provider_user) " : "approval_uuid) ") +
+                    "VALUES ('h', 1, 'onetouch', 'onetouch', 1, 9999999999, 1, 'uuid-1'" +
+                    (from >= 4 ? ", '77')" : ")"));
         }
         auto store = open_sqlite_store(path);
         REQUIRE(store.ok());
@@ -135,7 +142,9 @@ TEST_CASE("migration from every older version keeps the data") {
             CHECK((*u)->provider_user == "77");
             CHECK((*u)->status == SessionState::unverified);
         }
-        CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok()); // v2 table exists
+        CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok());    // v2 table exists
+        CHECK(!(*store)->find_app_factor("x").value().has_value()); // v5 tables exist
+        CHECK((*store)->recovery_codes_left("x").value() == 0);
         if (from >= 1) {
             auto u = (*store)->find_user("old@example.com").value().value();
             CHECK(u.code_failures == 0); // v3 columns, with their defaults

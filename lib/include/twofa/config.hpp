@@ -41,6 +41,13 @@ struct Config {
     int http_timeout_ms = 10000;
     int connect_timeout_ms = 5000;
     std::string state_dir; // $XDG_STATE_HOME/twofa; "" when neither it nor HOME is set
+    // Offline TOTP: the key that seals the secrets, and new factors' parameters.
+    std::string totp_key_file; // default $XDG_DATA_HOME/twofa/totp.key; "" without HOME
+    std::string totp_issuer = "twofa";
+    std::string totp_algorithm = "sha1";
+    int totp_digits = 6;
+    int totp_period = 30;
+    int totp_window = 1; // time steps accepted either side of now
 
     // Where the API key comes from: an environment value, or a key file path.
     std::optional<std::string> api_key_env;

@@ -51,8 +51,6 @@ const char* to_string(CallbackOutcome outcome) noexcept;
 
 // Unix seconds; injectable so tests control time.
 using Clock = std::function<std::int64_t()>;
-// The provider, created on first use (commands that never call it need no credentials).
-using ProviderGetter = std::function<Result<SecondFactor*>()>;
 
 // A session as the commands report it.
 struct SessionView {
@@ -70,6 +68,8 @@ struct CodeCheck {
     SessionView view;
     bool accepted = false;    // the provider said the code is right (never set by failmode)
     bool user_locked = false; // this wrong code locked the user's second factor
+    bool recovery = false;    // a single-use recovery code was accepted (and used up)
+    bool reused = false;      // the code was right but its time step was used before
 };
 
 // Counts for `twofa status --all`.

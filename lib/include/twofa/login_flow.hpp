@@ -23,6 +23,8 @@ enum class Notice {
     push_expired,         // the push expired unanswered; a code is sent instead
     bad_code_format,      // what was typed is not a code; asked again
     wrong_code,           // a wrong code; view.attempts_left
+    code_reused,          // the app's code of a time step already used; view.attempts_left
+    recovery_used,        // a recovery code let the login in (it is used up now)
     factor_skipped,       // failmode = safe let the login through unchecked (audited)
     provider_poll_failed, // asking the provider about the push failed; still waiting (text)
 };

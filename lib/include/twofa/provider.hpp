@@ -21,7 +21,9 @@ enum class Channel { push, sms, call, app_code };
 const char* to_string(Channel channel) noexcept; // "onetouch", "sms", "call", "token"
 std::optional<Channel> parse_channel(std::string_view name) noexcept; // inverse; nullopt if unknown
 
-enum class CodeVerdict { valid, invalid, reused };
+// recovery: not the code of the moment but one of the user's single-use recovery codes (now
+// used up).
+enum class CodeVerdict { valid, invalid, reused, recovery };
 enum class PushState { pending, approved, denied, expired };
 const char* to_string(PushState state) noexcept; // "pending", "approved", "denied", "expired"
 
@@ -32,6 +34,13 @@ struct ProviderInfo {
     std::string user_id_key; // the provider's user id in --json output: "authy_id"
     bool numeric_user_id = false;
     std::string callback_path; // the default path of the push callback URL
+    // How it reaches a user, in the order `--via auto` prefers (a push only when the user
+    // has the app).
+    std::vector<Channel> channels;
+    // Enrollment hands out a secret the user must see once (no bulk import).
+    bool shows_secret = false;
+
+    bool offers(Channel channel) const;
 };
 
 struct EnrollRequest {
@@ -49,6 +58,20 @@ struct PushRequest {
     int seconds_to_expire = 120;
 };
 
+// What an enrollment hands out once, when the factor is an app secret (TOTP): shown to the
+// user, never stored in the clear, never logged.
+struct AppSecret {
+    std::string uri;    // the otpauth:// key URI (for a QR code)
+    std::string secret; // Base32, for typing into the app
+    std::vector<std::string> recovery_codes;
+};
+
+struct Enrollment {
+    std::string user;                // the provider's user id (opaque, stable)
+    std::optional<AppSecret> secret; // set: the factor waits for a first code (confirm)
+    std::vector<std::string> notes;  // what an import kept, changed or ignored
+};
+
 // A started challenge: its channel and the provider's handle for it (a push request's id;
 // empty when the provider keeps none, as for Authy's codes).
 struct Challenge {
@@ -63,6 +86,7 @@ struct DeviceInfo {
     bool disabled = false;
     std::string phone; // as the provider masks it
     std::vector<std::string> devices;
+    int recovery_codes_left = -1; // -1: the provider has none
 };
 
 class SecondFactor {
@@ -70,8 +94,8 @@ class SecondFactor {
     virtual ~SecondFactor() = default;
     virtual const ProviderInfo& info() const = 0;
 
-    // Registers the user; the provider's user id (opaque, stable).
-    virtual Result<std::string> enroll(const EnrollRequest& request) = 0;
+    // Registers the user: the provider's user id, and the secret to show once if any.
+    virtual Result<Enrollment> enroll(const EnrollRequest& request) = 0;
     // Removes the user at the provider; false when the provider did not know it.
     virtual Result<bool> remove(const std::string& user) = 0;
     virtual Result<DeviceInfo> devices(const std::string& user) = 0;
@@ -87,7 +111,26 @@ class SecondFactor {
     virtual Result<PushState> poll(const Challenge& challenge) = 0;
     // The provider is reachable and accepts the credentials.
     virtual Status health() = 0;
+
+    // Factors that are an app secret (offline TOTP). The defaults answer Exit::usage: this
+    // provider has none.
+    // Activates a new (or reset) factor with a first code from the app.
+    virtual Result<CodeVerdict> confirm(const std::string& user, const std::string& code);
+    // A new secret and recovery codes; the factor waits for a first code again.
+    virtual Result<AppSecret> reset(const std::string& user, const std::string& email);
+    // New recovery codes (the old ones stop working).
+    virtual Result<std::vector<std::string>> new_recovery_codes(const std::string& user);
+    // The secret again (its recovery codes are not: they are kept only as hashes).
+    virtual Result<AppSecret> reveal(const std::string& user, const std::string& email);
+    // Takes over a factor another tool set up (for TOTP, a ~/.google_authenticator file), so
+    // the user keeps the app's entry; it counts at once.
+    virtual Result<Enrollment> adopt(const EnrollRequest& request, const std::string& file);
+    // Seals every secret under a new key; how many were sealed again.
+    virtual Result<int> rotate_key();
 };
+
+// Makes the provider a user is enrolled with (by ProviderInfo::name), on first use.
+using ProviderGetter = std::function<Result<SecondFactor*>(std::string_view name)>;
 
 // A push result as a verified callback states it.
 struct PushResult {

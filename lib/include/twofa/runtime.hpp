@@ -10,6 +10,7 @@
 #include <twofa/store.hpp>
 #include <twofa/users.hpp>
 
+#include <map>
 #include <memory>
 
 namespace twofa {
@@ -26,9 +27,15 @@ class Runtime {
     const Config& config() const { return m_config; }
     // The configured provider's description (Exit::config for an unknown provider).
     Result<const ProviderInfo*> provider_info() const;
+    // A provider's description by name (a user's provider).
+    static Result<const ProviderInfo*> provider_info(std::string_view name);
 
     Result<Store*> store();
+    // The configured provider: the one new users get.
     Result<SecondFactor*> provider();
+    // The provider of that name (a user's own), made on first use.
+    Result<SecondFactor*> provider(std::string_view name);
+    ProviderGetter providers();
     // Independent provider connections, for concurrent workers (import).
     ProviderFactory provider_factory() const;
     Result<Logins*> logins();
@@ -42,7 +49,7 @@ class Runtime {
     Config m_config;
     bool m_may_create;
     std::unique_ptr<Store> m_store;
-    std::unique_ptr<SecondFactor> m_provider;
+    std::map<std::string, std::unique_ptr<SecondFactor>, std::less<>> m_providers;
     std::unique_ptr<Logins> m_logins;
 };
 

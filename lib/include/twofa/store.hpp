@@ -76,8 +76,24 @@ struct AuditEvent {
     std::string detail;  // never a secret
 };
 
+// A factor set up with an app secret (offline TOTP), kept for its provider: the secret only
+// sealed, its parameters, and the last time step accepted.
+struct AppFactor {
+    std::string provider_user;
+    std::string sealed; // the secret, sealed with the provider's key (hex)
+    std::string key_id; // which key sealed it
+    std::string algorithm = "sha1";
+    int digits = 6;
+    int period = 30;
+    int window = 1;
+    bool confirmed = false;      // a first code was accepted: the factor counts
+    std::int64_t last_step = -1; // codes of this time step or an earlier one are refused
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+};
+
 // Newest schema version; PRAGMA user_version holds the version of a database.
-inline constexpr int k_schema_version = 4;
+inline constexpr int k_schema_version = 5;
 
 // A waiting login's subscription to the store's change feed: fd() becomes readable after a
 // writer published a change, and only once that change's commit is visible to readers.
@@ -125,6 +141,25 @@ class Store {
     virtual Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) = 0;
     // Writes method, status, challenge, counters and times of an existing session.
     virtual Status update_session(const SessionRecord& session) = 0;
+
+    // App factors (offline TOTP) and their recovery codes (keyed hashes), by provider user.
+    // Inserts or replaces the user's factor.
+    virtual Status put_app_factor(const AppFactor& factor) = 0;
+    virtual Result<std::optional<AppFactor>> find_app_factor(const std::string& provider_user) = 0;
+    // Every factor (key rotation).
+    virtual Result<std::vector<AppFactor>> list_app_factors() = 0;
+    // Deletes the factor and its recovery codes.
+    virtual Status delete_app_factor(const std::string& provider_user) = 0;
+    // Records time step `step` as used, in one statement: true when it is later than every
+    // step accepted before, false when it (or a later one) was (a reused code).
+    virtual Result<bool> claim_app_step(const std::string& provider_user, std::int64_t step) = 0;
+    // Replaces the user's recovery codes with these hashes.
+    virtual Status set_recovery_codes(const std::string& provider_user,
+                                      const std::vector<std::string>& hashes) = 0;
+    // Marks an unused code used, in one statement: true when there was one.
+    virtual Result<bool> use_recovery_code(const std::string& provider_user,
+                                           const std::string& hash, std::int64_t now) = 0;
+    virtual Result<int> recovery_codes_left(const std::string& provider_user) = 0;
 
     // Appends to the audit trail.
     virtual Status audit(const AuditEvent& event) = 0;

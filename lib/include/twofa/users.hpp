@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace twofa {
 
@@ -28,12 +29,16 @@ struct ValidUser {
     std::string name;
 };
 
-// Validates every field; the first problem as Exit::usage.
-Result<ValidUser> validate_user_fields(const NewUserFields& fields);
+// Validates every field; the first problem as Exit::usage. The phone may be left out (empty
+// phone and country code) when phone_needed is false: a provider that sends nothing.
+Result<ValidUser> validate_user_fields(const NewUserFields& fields, bool phone_needed = true);
 
 struct AddOutcome {
     UserRecord user;
     bool created = false; // false: it existed (only with if_not_exists)
+    // What the provider hands out once (TOTP: the key URI, the secret, recovery codes).
+    std::optional<AppSecret> secret;
+    std::vector<std::string> notes; // what an adopted factor kept, changed or ignored
 };
 
 // Registers the user with the provider and stores it with the given password hash (Argon2id
@@ -46,9 +51,27 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
 // A user by email; Exit::not_found when there is none.
 Result<UserRecord> get_user(Store& store, const std::string& email);
 
-// Deletes the user at the provider (an unknown user there counts as deleted), then locally.
-Status remove_user(Store& store, SecondFactor& provider, const std::string& email,
+// Enrolls a user with a factor another tool set up (SecondFactor::adopt: for TOTP, a
+// ~/.google_authenticator file), so the user keeps the app's entry.
+Result<AddOutcome> adopt_user(Store& store, SecondFactor& provider, const ValidUser& user,
+                              const std::string& password_hash, const std::string& file,
+                              std::int64_t now);
+
+// Deletes the user at its provider (an unknown user there counts as deleted), then locally.
+Status remove_user(Store& store, const ProviderGetter& providers, const std::string& email,
                    std::int64_t now);
+
+// App-secret factors (TOTP), each audited: the user's provider must have one (Exit::usage).
+enum class FactorChange { confirm, reset, recovery_codes, reveal };
+struct FactorOutcome {
+    UserRecord user;
+    CodeVerdict verdict = CodeVerdict::valid; // confirm: invalid for a wrong code
+    std::optional<AppSecret> secret;          // reset, reveal; recovery_codes: only the codes
+};
+// code: the first code, for confirm.
+Result<FactorOutcome> change_factor(Store& store, const ProviderGetter& providers,
+                                    const std::string& email, FactorChange change,
+                                    const std::string& code, std::int64_t now);
 
 // Clears failed-login counters and a lockout.
 Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int64_t now);

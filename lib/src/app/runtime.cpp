@@ -12,7 +12,11 @@ Runtime::Runtime(Config config, bool may_create_store)
 Runtime::~Runtime() = default;
 
 Result<const ProviderInfo*> Runtime::provider_info() const {
-    TRY_ASSIGN(const providers::Entry* entry, providers::find(m_config.provider));
+    return provider_info(m_config.provider);
+}
+
+Result<const ProviderInfo*> Runtime::provider_info(std::string_view name) {
+    TRY_ASSIGN(const providers::Entry* entry, providers::find(name));
     return &entry->info();
 }
 
@@ -27,16 +31,32 @@ Result<Store*> Runtime::store() {
 }
 
 Result<SecondFactor*> Runtime::provider() {
-    if (!m_provider) {
-        TRY_ASSIGN(m_provider, provider_factory()());
+    return provider(m_config.provider);
+}
+
+Result<SecondFactor*> Runtime::provider(std::string_view name) {
+    auto found = m_providers.find(name);
+    if (found == m_providers.end()) {
+        TRY_ASSIGN(const providers::Entry* entry, providers::find(name));
+        TRY_ASSIGN(auto made, entry->make(m_config, [this] { return store(); }));
+        found = m_providers.emplace(std::string(name), std::move(made)).first;
     }
-    return m_provider.get();
+    return found->second.get();
+}
+
+ProviderGetter Runtime::providers() {
+    return [this](std::string_view name) { return provider(name); };
 }
 
 ProviderFactory Runtime::provider_factory() const {
     return [config = m_config]() -> Result<std::unique_ptr<SecondFactor>> {
         TRY_ASSIGN(const providers::Entry* entry, providers::find(config.provider));
-        return entry->make(config);
+        // Workers run concurrently: they get no store (providers that need one, whose
+        // enrollment shows a secret, are not bulk-imported).
+        return entry->make(config, []() -> Result<Store*> {
+            return make_error(Exit::usage, "this provider's users are not imported in bulk",
+                              "enroll them one by one with twofa user add");
+        });
     };
 }
 
@@ -66,8 +86,7 @@ LoginPolicy Runtime::login_policy() const {
 Result<Logins*> Runtime::logins() {
     if (!m_logins) {
         TRY_ASSIGN(Store * store, this->store());
-        m_logins = std::make_unique<Logins>(
-            *store, [this] { return provider(); }, login_policy(), unix_now);
+        m_logins = std::make_unique<Logins>(*store, providers(), login_policy(), unix_now);
     }
     return m_logins.get();
 }

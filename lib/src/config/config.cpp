@@ -192,6 +192,9 @@ Status derive(Config& c, const EnvLookup& env) {
                             "set HOME, or give the db setting or TWOFA_DB");
     }
     c.failmode_safe = c.failmode == "safe";
+    if (c.totp_digits == 7) {
+        return config_error("totp.digits must be 6 or 8, not 7", "authenticator apps show 6 or 8");
+    }
     c.callback_configured =
         c.sources.count("callback.public_url") != 0U || c.sources.count("callback.listen") != 0U;
     if (c.connect_timeout_ms > c.http_timeout_ms) {
@@ -215,6 +218,7 @@ Result<Config> resolve_config(const FlagValues& flags,
     Sources s{flags, env, c.config_file.empty() ? nullptr : &table};
     if (auto data = home_relative(env, "XDG_DATA_HOME", ".local/share"); !data.empty()) {
         c.db_path = data + "/twofa/twofa.db";
+        c.totp_key_file = data + "/twofa/totp.key";
     }
     if (auto state = home_relative(env, "XDG_STATE_HOME", ".local/state"); !state.empty()) {
         c.state_dir = state + "/twofa";

@@ -26,7 +26,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         return *refusal;
     }
     // 2. Ask the provider, outside any transaction.
-    auto verdict = m_provider().and_then([&](SecondFactor* p) {
+    auto verdict = m_provider(loaded.session.provider).and_then([&](SecondFactor* p) {
         return p->check(loaded.session.provider_user,
                         Challenge{loaded.session.method, loaded.session.challenge}, code);
     });
@@ -35,7 +35,8 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         TRY(ops.release_attempt(hash, verdict.error()));
         return verdict.error();
     }
-    bool valid = verdict.ok() && *verdict == CodeVerdict::valid;
+    const bool recovery = verdict.ok() && *verdict == CodeVerdict::recovery;
+    bool valid = verdict.ok() && (*verdict == CodeVerdict::valid || recovery);
     // 3. Record the outcome.
     CodeCheck out;
     TRY(m_store.transaction([&]() -> Status {
@@ -52,8 +53,12 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
         }
         bool reused = verdict.ok() && *verdict == CodeVerdict::reused;
         return ops.audit("code.check", loaded.user.email, hash, outcome,
-                         reused ? "code already used" : "");
+                         reused     ? "code already used"
+                         : recovery ? "recovery code used"
+                                    : "");
     }));
+    out.recovery = recovery;
+    out.reused = verdict.ok() && *verdict == CodeVerdict::reused;
     out.view = ops.view_of(loaded);
     out.view.failed_open = failed_open;
     out.accepted = valid && out.view.state == SessionState::approved;
@@ -171,6 +176,12 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
     bool voice = false;
     TRY(m_store.transaction([&]() -> Status {
         TRY_ASSIGN(loaded, ops.load(hash));
+        TRY_ASSIGN(SecondFactor * p, m_provider(loaded.session.provider));
+        if (!p->info().offers(Channel::sms)) {
+            return make_error(Exit::usage,
+                              p->info().display + " sends no codes: the code is in the app",
+                              "enter the app's current code with twofa verify");
+        }
         before = loaded.session;
         TRY_ASSIGN(refusal, reserve_send(ops, loaded, via, voice));
         return {};

@@ -161,6 +161,9 @@ Result<SessionView> LoginFlow::codes(const SessionView& started_view) {
         if (check.view.failed_open) {
             m_prompter.notice({Notice::factor_skipped, check.view, {}});
         }
+        if (check.accepted && check.recovery) {
+            m_prompter.notice({Notice::recovery_used, check.view, {}});
+        }
         if (check.accepted || check.view.failed_open) {
             return check.view;
         }
@@ -176,7 +179,8 @@ Result<SessionView> LoginFlow::codes(const SessionView& started_view) {
                 make_error(Exit::locked, "wrong code; this login is now locked", "log in again"),
                 Cause::login_over);
         }
-        m_prompter.notice({Notice::wrong_code, check.view, {}});
+        m_prompter.notice(
+            {check.reused ? Notice::code_reused : Notice::wrong_code, check.view, {}});
     }
     return cause(make_error(Exit::denied, "wrong code", "try again, or ask for a new code"),
                  Cause::codes_used);

@@ -36,6 +36,41 @@ const char* to_string(PushState state) noexcept {
     return "pending";
 }
 
+bool ProviderInfo::offers(Channel channel) const {
+    for (Channel c : channels) {
+        if (c == channel) {
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+Error no_app_secret(const SecondFactor& p, const char* what) {
+    return make_error(Exit::usage, p.info().display + " users have no app secret to " + what,
+                      "this works for users of the totp provider");
+}
+} // namespace
+
+Result<CodeVerdict> SecondFactor::confirm(const std::string&, const std::string&) {
+    return no_app_secret(*this, "confirm");
+}
+Result<AppSecret> SecondFactor::reset(const std::string&, const std::string&) {
+    return no_app_secret(*this, "reset");
+}
+Result<std::vector<std::string>> SecondFactor::new_recovery_codes(const std::string&) {
+    return no_app_secret(*this, "back with recovery codes");
+}
+Result<AppSecret> SecondFactor::reveal(const std::string&, const std::string&) {
+    return no_app_secret(*this, "show");
+}
+Result<Enrollment> SecondFactor::adopt(const EnrollRequest&, const std::string&) {
+    return no_app_secret(*this, "import");
+}
+Result<int> SecondFactor::rotate_key() {
+    return no_app_secret(*this, "seal again");
+}
+
 std::string PushResult::describe() const {
     return std::string(to_string(state)) + " challenge=" + handle + " user=" + user +
            (test ? " (test)" : "");

@@ -47,7 +47,7 @@ Result<SessionView> Logins::refresh_approval(const std::string& session_id) {
     if (current.state != SessionState::onetouch) {
         return status(session_id);
     }
-    TRY_ASSIGN(SecondFactor * provider, m_provider());
+    TRY_ASSIGN(SecondFactor * provider, m_provider(current.record.provider));
     auto remote = provider->poll(Challenge{Channel::push, current.record.challenge});
     detail::SessionOps ops{m_store, m_policy, m_clock()};
     const std::string& hash = current.record.id_hash;

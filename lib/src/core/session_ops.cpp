@@ -176,7 +176,7 @@ SessionView SessionOps::view_of(const Loaded& loaded) const {
 
 Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,
                                           bool voice) {
-    TRY_ASSIGN(SecondFactor * p, provider());
+    TRY_ASSIGN(SecondFactor * p, provider(user.provider));
     TRY(p->start(user.provider_user, voice ? Channel::call : Channel::sms, {}));
     return mask_phone(user.country_code, user.phone);
 }
@@ -199,10 +199,13 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
     s.provider = user.provider;
     s.provider_user = user.provider_user;
     s.method = Channel::sms; // what failmode = safe records when the provider cannot be asked
-    TRY_ASSIGN(SecondFactor * p, provider());
-    if (via == Via::automatic) {
+    TRY_ASSIGN(SecondFactor * p, provider(user.provider));
+    const ProviderInfo& info = p->info();
+    if (via == Via::automatic && !info.offers(Channel::sms)) {
+        via = Via::token; // nothing to send: the code is in the app
+    } else if (via == Via::automatic) {
         TRY_ASSIGN(DeviceInfo d, p->devices(user.provider_user));
-        via = d.has_app ? Via::onetouch : Via::sms;
+        via = d.has_app && info.offers(Channel::push) ? Via::onetouch : Via::sms;
     }
     switch (via) {
     case Via::onetouch: {
@@ -223,6 +226,7 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
     case Via::token:
         s.method = Channel::app_code;
         s.status = SessionState::token;
+        TRY(p->start(user.provider_user, Channel::app_code, {})); // nothing sent
         return std::string();
     default: {
         bool voice = via == Via::call;

@@ -2,16 +2,27 @@
 #include <twofa/users.hpp>
 #include <twofa/validate.hpp>
 
+#include <array>
+
 namespace twofa {
 
-Result<ValidUser> validate_user_fields(const NewUserFields& f) {
+Result<ValidUser> validate_user_fields(const NewUserFields& f, bool phone_needed) {
     ValidUser u;
     TRY_ASSIGN(u.email, validate_email(f.email));
-    TRY_ASSIGN(u.phone, validate_phone(f.phone));
-    TRY_ASSIGN(u.country_code, validate_country_code(f.country_code));
+    if (phone_needed || !f.phone.empty() || !f.country_code.empty()) {
+        TRY_ASSIGN(u.phone, validate_phone(f.phone));
+        TRY_ASSIGN(u.country_code, validate_country_code(f.country_code));
+    } else {
+        u.country_code = 1; // no phone: nothing is ever sent to it
+    }
     TRY_ASSIGN(u.name, validate_name(f.name));
     return u;
 }
+
+// Stores a user the provider has enrolled; on failure, drops it at the provider again.
+Result<AddOutcome> store_user(Store& store, SecondFactor& provider, const ValidUser& user,
+                              const std::string& password_hash, Enrollment enrolled,
+                              bool if_not_exists, std::int64_t now);
 
 namespace {
 
@@ -29,15 +40,36 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
     TRY_ASSIGN(auto existing, store.find_user(user.email));
     if (existing) {
         if (if_not_exists) {
-            return AddOutcome{*existing, false};
+            return AddOutcome{*existing, false, {}, {}};
         }
         return make_error(Exit::conflict, "user " + user.email + " is already enrolled",
                           "an existing user is accepted only when asked to");
     }
+    TRY_ASSIGN(Enrollment enrolled,
+               provider.enroll({user.email, user.country_code, user.phone, send_install_link}));
+    return store_user(store, provider, user, password_hash, std::move(enrolled), if_not_exists,
+                      now);
+}
+
+Result<AddOutcome> adopt_user(Store& store, SecondFactor& provider, const ValidUser& user,
+                              const std::string& password_hash, const std::string& file,
+                              std::int64_t now) {
+    TRY_ASSIGN(auto existing, store.find_user(user.email));
+    if (existing) {
+        return make_error(Exit::conflict, "user " + user.email + " is already enrolled",
+                          "remove the user first to replace its second factor");
+    }
+    TRY_ASSIGN(Enrollment enrolled,
+               provider.adopt({user.email, user.country_code, user.phone, false}, file));
+    return store_user(store, provider, user, password_hash, std::move(enrolled), false, now);
+}
+
+Result<AddOutcome> store_user(Store& store, SecondFactor& provider, const ValidUser& user,
+                              const std::string& password_hash, Enrollment enrolled,
+                              bool if_not_exists, std::int64_t now) {
     const ProviderInfo& info = provider.info();
     UserRecord rec;
-    TRY_ASSIGN(rec.provider_user,
-               provider.enroll({user.email, user.country_code, user.phone, send_install_link}));
+    rec.provider_user = enrolled.user;
     rec.provider = info.name;
     rec.email = user.email;
     rec.name = user.name;
@@ -52,15 +84,21 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
             event(now, "user.add", rec.email, "ok", info.user_id_key + "=" + rec.provider_user));
     });
     if (!st.ok()) {
+        if (enrolled.secret) {
+            // A factor made for this call alone (a new secret): drop it. Not otherwise: a
+            // provider that answers the same id for the same email (Authy) may be holding the
+            // user a racing process has just stored.
+            (void)provider.remove(rec.provider_user).ok();
+        }
         if (st.error().code == Exit::conflict && if_not_exists) {
             auto again = get_user(store, user.email);
             if (again.ok()) {
-                return AddOutcome{*again, false};
+                return AddOutcome{*again, false, {}, {}};
             }
         }
         return st.error();
     }
-    return AddOutcome{rec, true};
+    return AddOutcome{rec, true, std::move(enrolled.secret), std::move(enrolled.notes)};
 }
 
 Result<UserRecord> get_user(Store& store, const std::string& email) {
@@ -72,11 +110,12 @@ Result<UserRecord> get_user(Store& store, const std::string& email) {
     return *u;
 }
 
-Status remove_user(Store& store, SecondFactor& provider, const std::string& email,
+Status remove_user(Store& store, const ProviderGetter& providers, const std::string& email,
                    std::int64_t now) {
     TRY_ASSIGN(UserRecord user, get_user(store, email));
-    const ProviderInfo& info = provider.info();
-    TRY_ASSIGN(bool known, provider.remove(user.provider_user));
+    TRY_ASSIGN(SecondFactor * provider, providers(user.provider));
+    const ProviderInfo& info = provider->info();
+    TRY_ASSIGN(bool known, provider->remove(user.provider_user));
     std::string detail = info.user_id_key + "=" + user.provider_user;
     if (!known) {
         detail += " (unknown at " + info.display + ")";
@@ -103,6 +142,48 @@ Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int6
     });
     TRY(st);
     return u;
+}
+
+} // namespace twofa
+
+namespace twofa {
+
+namespace {
+constexpr std::array<const char*, 4> k_factor_events{"totp.confirm", "totp.reset",
+                                                     "totp.recovery_codes", "totp.reveal"};
+} // namespace
+
+Result<FactorOutcome> change_factor(Store& store, const ProviderGetter& providers,
+                                    const std::string& email, FactorChange change,
+                                    const std::string& code, std::int64_t now) {
+    FactorOutcome out;
+    TRY_ASSIGN(out.user, get_user(store, email));
+    TRY_ASSIGN(SecondFactor * p, providers(out.user.provider));
+    const std::string& id = out.user.provider_user;
+    switch (change) {
+    case FactorChange::confirm: {
+        TRY(validate_code(code));
+        TRY_ASSIGN(out.verdict, p->confirm(id, code));
+        break;
+    }
+    case FactorChange::reset: {
+        TRY_ASSIGN(out.secret, p->reset(id, out.user.email));
+        break;
+    }
+    case FactorChange::recovery_codes: {
+        TRY_ASSIGN(auto codes, p->new_recovery_codes(id));
+        out.secret = AppSecret{"", "", std::move(codes)};
+        break;
+    }
+    case FactorChange::reveal: {
+        TRY_ASSIGN(out.secret, p->reveal(id, out.user.email));
+        break;
+    }
+    }
+    bool ok = out.verdict == CodeVerdict::valid;
+    TRY(store.audit(event(now, k_factor_events[static_cast<std::size_t>(change)], out.user.email,
+                          ok ? "ok" : "denied", ok ? "" : "wrong code")));
+    return out;
 }
 
 } // namespace twofa

@@ -1,6 +1,8 @@
 #include "providers/registry.hpp"
 
 #include <twofa/authy/provider.hpp>
+#include <twofa/totp/provider.hpp>
+#include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
 #include <array>
@@ -9,7 +11,8 @@ namespace twofa::providers {
 
 namespace {
 
-Result<std::unique_ptr<SecondFactor>> make_authy(const Config& config) {
+Result<std::unique_ptr<SecondFactor>> make_authy(const Config& config,
+                                                 const std::function<Result<Store*>()>& /*store*/) {
     return authy::make_client(config).transform(
         [](std::unique_ptr<AuthyClient> c) { return authy::make_provider(std::move(c)); });
 }
@@ -21,8 +24,20 @@ Result<std::unique_ptr<CallbackVerifier>> authy_verifier(const Config& config,
     });
 }
 
+Result<std::unique_ptr<SecondFactor>> make_totp(const Config& config,
+                                                const std::function<Result<Store*>()>& store) {
+    return totp_adapter::make_provider(config, store, unix_now);
+}
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param): the registry's signature
+Result<std::unique_ptr<CallbackVerifier>> no_verifier(const Config&, CallbackSettings) {
+    return make_error(Exit::usage, "TOTP sends no callbacks",
+                      "serve-callback serves the providers with pushes (authy)");
+}
+
 const std::array k_entries{
     Entry{authy::provider_info, make_authy, authy_verifier},
+    Entry{totp_adapter::provider_info, make_totp, no_verifier},
 };
 
 } // namespace

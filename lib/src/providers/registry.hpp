@@ -3,6 +3,9 @@
 // lib/src/providers/ plus one line in registry.cpp.
 #include <twofa/config.hpp>
 #include <twofa/provider.hpp>
+#include <twofa/store.hpp>
+
+#include <functional>
 
 #include <memory>
 #include <string_view>
@@ -11,7 +14,9 @@ namespace twofa::providers {
 
 struct Entry {
     const ProviderInfo& (*info)();
-    Result<std::unique_ptr<SecondFactor>> (*make)(const Config& config);
+    // store: the store, opened on first use (the providers that keep state there).
+    Result<std::unique_ptr<SecondFactor>> (*make)(const Config& config,
+                                                  const std::function<Result<Store*>()>& store);
     Result<std::unique_ptr<CallbackVerifier>> (*verifier)(const Config& config,
                                                           CallbackSettings settings);
 };

@@ -8,7 +8,10 @@
 namespace twofa::authy {
 
 const ProviderInfo& provider_info() {
-    static const ProviderInfo info{"authy", "Authy", "authy_id", true, "/authy/callback"};
+    static const ProviderInfo info{
+        "authy", "Authy",           "authy_id",
+        true,    "/authy/callback", {Channel::push, Channel::sms, Channel::call, Channel::app_code},
+        false};
     return info;
 }
 
@@ -39,9 +42,11 @@ class AuthyProvider final : public SecondFactor {
 
     const ProviderInfo& info() const override { return provider_info(); }
 
-    Result<std::string> enroll(const EnrollRequest& r) override {
+    Result<Enrollment> enroll(const EnrollRequest& r) override {
         return m_client->create_user({r.email, r.phone, r.country_code, r.send_install_link})
-            .transform([](std::int64_t id) { return std::to_string(id); });
+            .transform([](std::int64_t id) {
+                return Enrollment{std::to_string(id), {}, {}};
+            });
     }
 
     Result<bool> remove(const std::string& user) override {

@@ -80,6 +80,28 @@ UPDATE login_sessions SET provider_user =
     (SELECT users.provider_user FROM users WHERE users.id = login_sessions.user_id);
 ALTER TABLE login_sessions RENAME COLUMN approval_uuid TO challenge;
 )sql",
+    // 5: offline TOTP: sealed app secrets, the last time step accepted, recovery codes
+    R"sql(
+CREATE TABLE app_factors (
+    provider_user TEXT    PRIMARY KEY,
+    sealed        TEXT    NOT NULL,
+    key_id        TEXT    NOT NULL,
+    algorithm     TEXT    NOT NULL,
+    digits        INTEGER NOT NULL,
+    period        INTEGER NOT NULL,
+    window        INTEGER NOT NULL,
+    confirmed     INTEGER NOT NULL DEFAULT 0,
+    last_step     INTEGER NOT NULL DEFAULT -1,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE TABLE recovery_codes (
+    provider_user TEXT    NOT NULL,
+    hash          TEXT    NOT NULL,
+    used_at       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (provider_user, hash)
+);
+)sql",
 };
 
 } // namespace

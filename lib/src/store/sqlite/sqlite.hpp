@@ -31,6 +31,17 @@ extern const char* const k_session_columns;
 UserRecord read_user(SQLite::Statement& q);
 SessionRecord read_session(SQLite::Statement& q);
 
+// App factors and recovery codes (factors.cpp); the caller holds the store's lock.
+void put_factor(SQLite::Database& db, const AppFactor& factor);
+std::vector<AppFactor> factors_where(SQLite::Database& db, const std::string* provider_user);
+void delete_factor(SQLite::Database& db, const std::string& provider_user);
+bool claim_step(SQLite::Database& db, const std::string& provider_user, std::int64_t step);
+void set_codes(SQLite::Database& db, const std::string& provider_user,
+               const std::vector<std::string>& hashes);
+bool use_code(SQLite::Database& db, const std::string& provider_user, const std::string& hash,
+              std::int64_t now);
+int codes_left(SQLite::Database& db, const std::string& provider_user);
+
 // Binds a challenge handle, or NULL for none (the column is UNIQUE, and NULLs never collide).
 void bind_challenge(SQLite::Statement& q, int index, const std::string& handle);
 

@@ -238,6 +238,51 @@ class SqliteStore final : public Store {
         });
     }
 
+    Status put_app_factor(const AppFactor& f) override {
+        return guarded_status("cannot write the app factor", [&]() -> Status {
+            put_factor(m_db, f);
+            return {};
+        });
+    }
+    Result<std::optional<AppFactor>> find_app_factor(const std::string& user) override {
+        using R = std::optional<AppFactor>;
+        return guarded<R>("cannot read the app factor", [&]() -> Result<R> {
+            auto found = factors_where(m_db, &user);
+            return found.empty() ? R() : R(std::move(found.front()));
+        });
+    }
+    Result<std::vector<AppFactor>> list_app_factors() override {
+        using R = std::vector<AppFactor>;
+        return guarded<R>("cannot read the app factors",
+                          [&]() -> Result<R> { return factors_where(m_db, nullptr); });
+    }
+    Status delete_app_factor(const std::string& user) override {
+        return guarded_status("cannot remove the app factor", [&]() -> Status {
+            delete_factor(m_db, user);
+            return {};
+        });
+    }
+    Result<bool> claim_app_step(const std::string& user, std::int64_t step) override {
+        return guarded<bool>("cannot record the code",
+                             [&]() -> Result<bool> { return claim_step(m_db, user, step); });
+    }
+    Status set_recovery_codes(const std::string& user,
+                              const std::vector<std::string>& hashes) override {
+        return guarded_status("cannot write recovery codes", [&]() -> Status {
+            set_codes(m_db, user, hashes);
+            return {};
+        });
+    }
+    Result<bool> use_recovery_code(const std::string& user, const std::string& hash,
+                                   std::int64_t now) override {
+        return guarded<bool>("cannot record the recovery code",
+                             [&]() -> Result<bool> { return use_code(m_db, user, hash, now); });
+    }
+    Result<int> recovery_codes_left(const std::string& user) override {
+        return guarded<int>("cannot read recovery codes",
+                            [&]() -> Result<int> { return codes_left(m_db, user); });
+    }
+
     Status transaction(const std::function<Status()>& fn) override {
         std::lock_guard lock(m_mutex);
         try {

@@ -1,0 +1,111 @@
+// App factors (offline TOTP) and recovery codes in SQLite: the Store port's calls as SQL,
+// called by SqliteStore under its lock.
+#include "store/sqlite/sqlite.hpp"
+
+namespace twofa::sqlite {
+
+namespace {
+
+constexpr const char* k_factor_columns =
+    "provider_user, sealed, key_id, algorithm, digits, period, window, confirmed, last_step, "
+    "created_at, updated_at";
+
+AppFactor read_factor(SQLite::Statement& q) {
+    AppFactor f;
+    f.provider_user = q.getColumn(0).getString();
+    f.sealed = q.getColumn(1).getString();
+    f.key_id = q.getColumn(2).getString();
+    f.algorithm = q.getColumn(3).getString();
+    f.digits = q.getColumn(4).getInt();
+    f.period = q.getColumn(5).getInt();
+    f.window = q.getColumn(6).getInt();
+    f.confirmed = q.getColumn(7).getInt() != 0;
+    f.last_step = q.getColumn(8).getInt64();
+    f.created_at = q.getColumn(9).getInt64();
+    f.updated_at = q.getColumn(10).getInt64();
+    return f;
+}
+
+} // namespace
+
+void put_factor(SQLite::Database& db, const AppFactor& f) {
+    SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO app_factors (") + k_factor_columns +
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, f.provider_user);
+    q.bind(2, f.sealed);
+    q.bind(3, f.key_id);
+    q.bind(4, f.algorithm);
+    q.bind(5, f.digits);
+    q.bind(6, f.period);
+    q.bind(7, f.window);
+    q.bind(8, f.confirmed ? 1 : 0);
+    q.bind(9, f.last_step);
+    q.bind(10, f.created_at);
+    q.bind(11, f.updated_at);
+    q.exec();
+}
+
+std::vector<AppFactor> factors_where(SQLite::Database& db, const std::string* provider_user) {
+    SQLite::Statement q(db, std::string("SELECT ") + k_factor_columns + " FROM app_factors" +
+                                (provider_user != nullptr ? " WHERE provider_user = ?" : ""));
+    if (provider_user != nullptr) {
+        q.bind(1, *provider_user);
+    }
+    std::vector<AppFactor> out;
+    while (q.executeStep()) {
+        out.push_back(read_factor(q));
+    }
+    return out;
+}
+
+void delete_factor(SQLite::Database& db, const std::string& provider_user) {
+    for (const char* table : {"app_factors", "recovery_codes"}) {
+        SQLite::Statement q(db, std::string("DELETE FROM ") + table + " WHERE provider_user = ?");
+        q.bind(1, provider_user);
+        q.exec();
+    }
+}
+
+bool claim_step(SQLite::Database& db, const std::string& provider_user, std::int64_t step) {
+    SQLite::Statement q(db, "UPDATE app_factors SET last_step = ? "
+                            "WHERE provider_user = ? AND last_step < ?");
+    q.bind(1, step);
+    q.bind(2, provider_user);
+    q.bind(3, step);
+    return q.exec() > 0;
+}
+
+void set_codes(SQLite::Database& db, const std::string& provider_user,
+               const std::vector<std::string>& hashes) {
+    SQLite::Statement del(db, "DELETE FROM recovery_codes WHERE provider_user = ?");
+    del.bind(1, provider_user);
+    del.exec();
+    SQLite::Statement ins(db, "INSERT OR IGNORE INTO recovery_codes (provider_user, hash) "
+                              "VALUES (?, ?)");
+    for (const auto& h : hashes) {
+        ins.bind(1, provider_user);
+        ins.bind(2, h);
+        ins.exec();
+        ins.reset();
+    }
+}
+
+bool use_code(SQLite::Database& db, const std::string& provider_user, const std::string& hash,
+              std::int64_t now) {
+    SQLite::Statement q(db, "UPDATE recovery_codes SET used_at = ? "
+                            "WHERE provider_user = ? AND hash = ? AND used_at = 0");
+    q.bind(1, now);
+    q.bind(2, provider_user);
+    q.bind(3, hash);
+    return q.exec() > 0;
+}
+
+int codes_left(SQLite::Database& db, const std::string& provider_user) {
+    SQLite::Statement q(db, "SELECT count(*) FROM recovery_codes "
+                            "WHERE provider_user = ? AND used_at = 0");
+    q.bind(1, provider_user);
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+} // namespace twofa::sqlite
