@@ -43,11 +43,34 @@ std::string describe(const SessionView& v) {
     return "not logged in";
 }
 
+// Recovery codes left, for users whose factor has them (TOTP: a local count); -1 otherwise.
+int recovery_codes_left(App& app, const UserRecord& u) {
+    if (u.provider.empty() || !App::provider_info(u.provider).shows_secret) {
+        return -1;
+    }
+    auto d = app.runtime().provider(u.provider).and_then([&](SecondFactor* p) {
+        return p->devices(u.provider_user);
+    });
+    return d.ok() ? d->recovery_codes_left : -1;
+}
+
 int report_one(App& app, const SessionView& v) {
+    int left = recovery_codes_left(app, v.user);
     if (app.json) {
-        app.print_json(session_json(v));
+        auto doc = session_json(v);
+        if (left >= 0) {
+            doc["recovery_codes_left"] = left;
+        }
+        app.print_json(doc);
     } else {
         std::cout << v.user.email << ": " << to_string(v.state) << " - " << describe(v) << "\n";
+        if (left >= 0) {
+            std::cout << left << " recovery code" << (left == 1 ? "" : "s") << " left"
+                      << (left < 3
+                              ? " (make new ones: twofa user recovery-codes " + v.user.email + ")"
+                              : "")
+                      << "\n";
+        }
     }
     return static_cast<int>(exit_for(v.state));
 }

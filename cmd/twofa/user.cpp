@@ -248,6 +248,10 @@ void register_user(CLI::App& root, App& app) {
                     "the user's second-factor provider (default: the provider setting)")
         ->check(CLI::IsMember({"authy", "totp"}));
     add_qr_flag(*cmd, add->qr);
+    add_config_flag(*cmd, app, "--totp-algorithm", "totp.algorithm");
+    add_config_flag(*cmd, app, "--totp-digits", "totp.digits");
+    add_config_flag(*cmd, app, "--totp-period", "totp.period");
+    add_config_flag(*cmd, app, "--totp-window", "totp.window");
     cmd->add_option("--name", add->fields.name, "full name");
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
     cmd->add_flag("--send-install-link", add->install_link,

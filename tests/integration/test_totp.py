@@ -15,8 +15,8 @@ from harness import PASSWORD, TWOFA, TwofaCase
 TOTP_ENV = {"TWOFA_PROVIDER": "totp"}
 
 
-def oathtool(secret, at=None, digits=6):
-    args = ["oathtool", "--totp", "-b", f"--digits={digits}", secret]
+def oathtool(secret, at=None, digits=6, algorithm="sha1", period=30):
+    args = ["oathtool", f"--totp={algorithm}", "-b", f"--digits={digits}", f"--time-step-size={period}s", secret]
     if at is not None:
         args.insert(1, f"--now=@{int(at)}")
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
@@ -136,6 +136,18 @@ class Totp(TwofaCase):
         self.assertExit(self.twofa(*confirm, oathtool(doc0["secret"], time.time() + 30)), 1)
         self.assertExit(self.twofa(*confirm, oathtool(doc0["secret"])), 0)
 
+    def test_per_user_algorithm_digits_and_period(self):
+        doc = self.add_totp("eight@example.com", "--totp-algorithm", "sha256", "--totp-digits", "8",
+                            "--totp-period", "60")
+        self.assertIn("&algorithm=SHA256&digits=8&period=60", doc["otpauth_uri"])
+        away_from_step_edge(period=60, margin=8)
+        confirm = ("user", "totp", "confirm", "eight@example.com")
+        self.assertExit(self.twofa(*confirm, oathtool(doc["secret"])), 1)  # SHA-1, 6 digits
+        self.assertExit(self.twofa(*confirm, oathtool(doc["secret"], digits=8, algorithm="sha256",
+                                                      period=60)), 0)
+        self.assertExit(self.twofa("user", "add", "--email", "x@example.com", "--provider", "totp",
+                                   "--totp-digits", "7", "--password-stdin", input=PASSWORD + "\n"), 2)
+
     def test_recovery_codes_work_once_and_can_be_replaced(self):
         doc = self.add_totp()
         self.confirm("tina@example.com", doc["secret"])
@@ -144,10 +156,15 @@ class Totp(TwofaCase):
         self.assertExit(r, 0)
         self.assertTrue(d["recovery_code"])
         self.assertExit(self.verify(rc, self.start())[0], 1)
-        self.assertIn(("code.check", "ok", "recovery code used"),
+        self.assertIn(("code.check", "recovery", "recovery code used"),
                       self.query("SELECT event, outcome, detail FROM audit_events"))
         r, d = self.twofa_json("user", "show", "tina@example.com", "--remote")
         self.assertEqual(d["remote"]["recovery_codes_left"], 9)
+        r, d = self.twofa_json("status", "tina@example.com")
+        self.assertEqual(d["recovery_codes_left"], 9)
+        self.assertIn("9 recovery codes left", self.twofa("status", "tina@example.com").stdout)
+        r, d = self.twofa_json("status", "--all")
+        self.assertIn({"event": "code.check", "outcome": "recovery", "count": 1}, d["audit_24h"])
         self.assertExit(self.twofa("user", "recovery-codes", "tina@example.com"), 2)  # asks first
         r, fresh = self.twofa_json("user", "recovery-codes", "tina@example.com", "--yes")
         self.assertExit(r, 0)

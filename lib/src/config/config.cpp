@@ -193,7 +193,12 @@ Status derive(Config& c, const EnvLookup& env) {
     }
     c.failmode_safe = c.failmode == "safe";
     if (c.totp_digits == 7) {
-        return config_error("totp.digits must be 6 or 8, not 7", "authenticator apps show 6 or 8");
+        Error e =
+            config_error("totp.digits must be 6 or 8, not 7", "authenticator apps show 6 or 8");
+        if (c.sources["totp.digits"] == "flag") {
+            e.code = Exit::usage; // a bad flag is a usage error, as for every setting
+        }
+        return e;
     }
     c.callback_configured =
         c.sources.count("callback.public_url") != 0U || c.sources.count("callback.listen") != 0U;

@@ -47,7 +47,10 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
                           "provider unreachable (" + verdict.error().message +
                               "); second factor skipped, code not checked"));
         }
-        std::string outcome = failed_open ? "skipped" : valid ? "ok" : "wrong";
+        std::string outcome = failed_open ? "skipped"
+                              : recovery  ? "recovery"
+                              : valid     ? "ok"
+                                          : "wrong";
         if (!valid && !failed_open && loaded.session.status == SessionState::locked) {
             outcome = "locked";
         }
