@@ -187,6 +187,7 @@ int run_show(App& app, const std::string& email, bool remote) {
               << "Status:       " << to_string(u.status) << (locked_now(u) ? " (locked)" : "")
               << "\n"
               << "Password:     " << hash_kind(u.password_hash) << "\n"
+              << "Unix user:    " << (u.unix_user.empty() ? "(none)" : u.unix_user) << "\n"
               << "Failed logins:"
               << " " << u.failed_logins << "\n"
               << "Created:      " << iso_time(u.created_at) << "\n";
@@ -224,6 +225,16 @@ int run_remove(App& app, const std::string& email, bool yes) {
     return 0;
 }
 
+int run_set(App& app, const std::string& email, const std::string& unix_user) {
+    auto u = unwrap(set_unix_user(app.store(), email, unix_user, App::now()));
+    app.json ? app.print_json(user_json(u, false))
+             : void(std::cout << (u.unix_user.empty() ? "Cleared the Unix user of " + u.email
+                                                      : "Unix user " + u.unix_user + " is guarded by " +
+                                                            u.email)
+                              << ".\n");
+    return 0;
+}
+
 int run_unlock(App& app, const std::string& email) {
     auto u = unwrap(unlock_user(app.store(), email, App::now()));
     app.json
@@ -253,6 +264,8 @@ void register_user(CLI::App& root, App& app) {
     add_config_flag(*cmd, app, "--totp-period", "totp.period");
     add_config_flag(*cmd, app, "--totp-window", "totp.window");
     cmd->add_option("--name", add->fields.name, "full name");
+    cmd->add_option("--unix-user", add->fields.unix_user,
+                    "the Unix account whose logins (pam_twofa, twofa gate) this user guards");
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
     cmd->add_flag("--send-install-link", add->install_link,
                   "have the provider text an app install link");
@@ -280,6 +293,14 @@ void register_user(CLI::App& root, App& app) {
     cmd->add_flag("--yes,-y", *yes, "do not ask for confirmation");
     cmd->callback([&app, email, yes] {
         app.run = [&app, email, yes] { return run_remove(app, *email, *yes); };
+    });
+
+    auto unix_user = std::make_shared<std::string>();
+    cmd = user->add_subcommand("set", "change a user's settings (the Unix user it guards)");
+    cmd->add_option("email", *email, "the user's email")->required();
+    cmd->add_option("--unix-user", *unix_user, "Unix account name; '' clears it")->required();
+    cmd->callback([&app, email, unix_user] {
+        app.run = [&app, email, unix_user] { return run_set(app, *email, *unix_user); };
     });
 
     cmd = user->add_subcommand("unlock", "clear a user's lockout and failed-login count");

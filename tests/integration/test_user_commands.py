@@ -13,7 +13,7 @@ class UserCommands(TwofaCase):
                                  "--country-code", "1", "--name", "Alice A", "--password-stdin",
                                  input=PASSWORD + "\n")
         self.assertExit(r, 0)
-        self.assertEqual(set(doc), {"email", "name", "provider", "authy_id", "country_code", "phone", "status"})
+        self.assertEqual(set(doc), {"email", "name", "provider", "authy_id", "country_code", "phone", "status", "unix_user"})
         self.assertEqual(doc["email"], "alice@example.com")
         self.assertEqual(doc["phone"], "+1 ***-***-0000")
         self.assertEqual(doc["status"], "unverified")

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <twofa/users.hpp>
+#include <twofa/validate.hpp>
 
 using namespace twofa;
 
@@ -54,10 +55,15 @@ TEST_CASE("JSON lines") {
 }
 
 TEST_CASE("user fields are validated together") {
-    CHECK(validate_user_fields({"a@b.co", "555 123 0000", "1", "A"}).ok());
-    CHECK(validate_user_fields({"a@b.co", "12", "1", ""}).error().message.find("phone") !=
+    CHECK(validate_user_fields({"a@b.co", "555 123 0000", "1", "A", ""}).ok());
+    CHECK(validate_user_fields({"a@b.co", "12", "1", "", ""}).error().message.find("phone") !=
           std::string::npos);
-    CHECK(validate_user_fields({"a@b.co", "5551230000", "0", ""}).error().message.find("country") !=
+    CHECK(validate_user_fields({"a@b.co", "5551230000", "0", "", ""}).error().message.find("country") !=
           std::string::npos);
-    CHECK(validate_user_fields({"nope", "5551230000", "1", ""}).error().code == Exit::usage);
+    CHECK(validate_user_fields({"nope", "5551230000", "1", "", ""}).error().code == Exit::usage);
+    CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", "alice"}).value().unix_user == "alice");
+    for (const char* bad : {"Alice", "1abc", "a b", "a/b", "-x", "abcdefghijklmnopqrstuvwxyz0123456789"}) {
+        CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", bad}).error().code == Exit::usage);
+    }
+    CHECK(validate_unix_user("_svc-1$").ok());
 }

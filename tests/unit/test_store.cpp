@@ -145,6 +145,7 @@ TEST_CASE("migration from every older version keeps the data") {
         CHECK((*store)->audit({1, "e", "", "", "ok", ""}).ok());    // v2 table exists
         CHECK(!(*store)->find_app_factor("x").value().has_value()); // v5 tables exist
         CHECK((*store)->recovery_codes_left("x").value() == 0);
+        CHECK(!(*store)->find_user_by_unix("root").value().has_value()); // v6
         if (from >= 1) {
             auto u = (*store)->find_user("old@example.com").value().value();
             CHECK(u.code_failures == 0); // v3 columns, with their defaults

@@ -35,6 +35,9 @@ struct UserRecord {
     // No code is checked and no login started before this (unix seconds): back-off, or a
     // lock (k_locked_for_good until an administrator unlocks).
     std::int64_t code_locked_until = 0;
+    // The Unix account whose logins (PAM, twofa gate) this user's second factor guards; ""
+    // for none. Unique.
+    std::string unix_user;
 };
 
 // code_locked_until of a user locked until an administrator unlocks it.
@@ -93,7 +96,7 @@ struct AppFactor {
 };
 
 // Newest schema version; PRAGMA user_version holds the version of a database.
-inline constexpr int k_schema_version = 5;
+inline constexpr int k_schema_version = 6;
 
 // A waiting login's subscription to the store's change feed: fd() becomes readable after a
 // writer published a change, and only once that change's commit is visible to readers.
@@ -125,7 +128,10 @@ class Store {
     virtual Result<std::vector<UserRecord>> list_users() = 0;
     // Deletes a user and its sessions; false when there was none.
     virtual Result<bool> delete_user(const std::string& email) = 0;
-    // Writes status, lockout fields, password hash and updated_at of an existing user.
+    // The user guarding this Unix account, or nullopt.
+    virtual Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) = 0;
+    // Writes status, lockout fields, password hash, Unix user and updated_at of an existing
+    // user (Exit::conflict when another user has that Unix user).
     virtual Status update_user(const UserRecord& user) = 0;
     // The user with this row id, or nullopt.
     virtual Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) = 0;

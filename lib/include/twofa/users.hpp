@@ -19,6 +19,7 @@ struct NewUserFields {
     std::string phone;
     std::string country_code;
     std::string name;
+    std::string unix_user; // may be empty
 };
 
 // The same fields, validated and normalised.
@@ -27,6 +28,7 @@ struct ValidUser {
     std::string phone; // digits only
     int country_code = 0;
     std::string name;
+    std::string unix_user; // "" for none
 };
 
 // Validates every field; the first problem as Exit::usage. The phone may be left out (empty
@@ -72,6 +74,11 @@ struct FactorOutcome {
 Result<FactorOutcome> change_factor(Store& store, const ProviderGetter& providers,
                                     const std::string& email, FactorChange change,
                                     const std::string& code, std::int64_t now);
+
+// Sets (or with "" clears) the Unix account the user's second factor guards; audited.
+// Exit::conflict when another user guards it.
+Result<UserRecord> set_unix_user(Store& store, const std::string& email,
+                                 const std::string& unix_user, std::int64_t now);
 
 // Clears failed-login counters and a lockout.
 Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int64_t now);

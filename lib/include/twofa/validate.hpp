@@ -23,6 +23,10 @@ Result<std::string> validate_name(std::string_view name);
 // A new password: 8-128 characters, not a common password, not the email itself.
 Status validate_new_password(std::string_view password, std::string_view email);
 
+// A Unix account name as useradd accepts it: 1-32 characters of [a-z0-9_-] starting with a
+// letter or '_' (a trailing '$' allowed). Exit::usage otherwise.
+Result<std::string> validate_unix_user(std::string_view name);
+
 // A one-time code: 6-10 ASCII digits, nothing else (no trimming). Checked before any request,
 // so a code can never steer a URL path (the 2015 "../sms" bypass).
 Result<std::string> validate_code(std::string_view code);

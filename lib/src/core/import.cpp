@@ -14,7 +14,8 @@ namespace twofa {
 
 namespace {
 
-const std::set<std::string> k_columns{"email", "phone", "country_code", "name", "password_hash"};
+const std::set<std::string> k_columns{"email", "phone",         "country_code",
+                                      "name",  "password_hash", "unix_user"};
 const std::set<std::string> k_required{"email", "phone", "country_code"};
 
 Error bad_input(std::size_t line, const std::string& what) {
@@ -213,7 +214,8 @@ RowOutcome import_row(Store& store, const ImportRow& row, bool duplicate,
                       const Result<std::unique_ptr<SecondFactor>>& provider, std::int64_t now) {
     RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
     auto user = validate_user_fields(
-        {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name")});
+        {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name"),
+         field(row, "unix_user")});
     std::string hash = field(row, "password_hash");
     Status hash_ok = hash.empty() ? Status{} : validate_password_hash(hash);
     if (!user.ok() || !hash_ok.ok()) {

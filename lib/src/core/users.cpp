@@ -16,6 +16,9 @@ Result<ValidUser> validate_user_fields(const NewUserFields& f, bool phone_needed
         u.country_code = 1; // no phone: nothing is ever sent to it
     }
     TRY_ASSIGN(u.name, validate_name(f.name));
+    if (!f.unix_user.empty()) {
+        TRY_ASSIGN(u.unix_user, validate_unix_user(f.unix_user));
+    }
     return u;
 }
 
@@ -25,6 +28,20 @@ Result<AddOutcome> store_user(Store& store, SecondFactor& provider, const ValidU
                               bool if_not_exists, std::int64_t now);
 
 namespace {
+
+Status unix_user_free(Store& store, const std::string& unix_user, const std::string& email) {
+    if (unix_user.empty()) {
+        return {};
+    }
+    TRY_ASSIGN(auto holder, store.find_user_by_unix(unix_user));
+    if (holder && lower(holder->email) != lower(email)) {
+        return make_error(Exit::conflict,
+                          "Unix user " + unix_user + " is already guarded by " + holder->email,
+                          "clear it there first: twofa user set " + holder->email +
+                              " --unix-user ''");
+    }
+    return {};
+}
 
 AuditEvent event(std::int64_t now, std::string name, std::string email, std::string outcome,
                  std::string detail = {}) {
@@ -45,6 +62,7 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
         return make_error(Exit::conflict, "user " + user.email + " is already enrolled",
                           "an existing user is accepted only when asked to");
     }
+    TRY(unix_user_free(store, user.unix_user, user.email));
     TRY_ASSIGN(Enrollment enrolled,
                provider.enroll({user.email, user.country_code, user.phone, send_install_link}));
     return store_user(store, provider, user, password_hash, std::move(enrolled), if_not_exists,
@@ -76,6 +94,7 @@ Result<AddOutcome> store_user(Store& store, SecondFactor& provider, const ValidU
     rec.country_code = user.country_code;
     rec.phone = user.phone;
     rec.password_hash = password_hash;
+    rec.unix_user = user.unix_user;
     rec.created_at = now;
     rec.updated_at = now;
     Status st = store.transaction([&]() -> Status {
@@ -124,6 +143,25 @@ Status remove_user(Store& store, const ProviderGetter& providers, const std::str
         TRY(store.delete_user(user.email));
         return store.audit(event(now, "user.remove", user.email, "ok", detail));
     });
+}
+
+
+Result<UserRecord> set_unix_user(Store& store, const std::string& email,
+                                 const std::string& unix_user, std::int64_t now) {
+    if (!unix_user.empty()) {
+        TRY(validate_unix_user(unix_user));
+    }
+    UserRecord u;
+    TRY(store.transaction([&]() -> Status {
+        TRY_ASSIGN(u, get_user(store, email));
+        TRY(unix_user_free(store, unix_user, u.email));
+        u.unix_user = unix_user;
+        u.updated_at = now;
+        TRY(store.update_user(u));
+        return store.audit(event(now, "user.set", u.email, "ok",
+                                 "unix_user=" + (unix_user.empty() ? "(none)" : unix_user)));
+    }));
+    return u;
 }
 
 Result<UserRecord> unlock_user(Store& store, const std::string& email, std::int64_t now) {

@@ -260,4 +260,24 @@ std::string mask_phone(int country_code, std::string_view digits) {
     return "+" + std::to_string(country_code) + " ***-***-" + last;
 }
 
+Result<std::string> validate_unix_user(std::string_view name) {
+    auto bad = [&] {
+        return make_error(Exit::usage, "'" + strip_control(name) + "' is not a Unix user name",
+                          "1-32 of a-z, 0-9, '_' and '-', starting with a letter or '_'");
+    };
+    std::string_view body = name;
+    if (!body.empty() && body.back() == '$') {
+        body.remove_suffix(1);
+    }
+    if (body.empty() || name.size() > 32 || !((body[0] >= 'a' && body[0] <= 'z') || body[0] == '_')) {
+        return bad();
+    }
+    for (char c : body) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return bad();
+        }
+    }
+    return std::string(name);
+}
+
 } // namespace twofa

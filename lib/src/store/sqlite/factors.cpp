@@ -1,6 +1,6 @@
 // App factors (offline TOTP) and recovery codes in SQLite: the Store port's calls as SQL,
 // called by SqliteStore under its lock.
-#include "store/sqlite/sqlite.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace twofa::sqlite {
 
@@ -106,6 +106,64 @@ int codes_left(SQLite::Database& db, const std::string& provider_user) {
     q.bind(1, provider_user);
     q.executeStep();
     return q.getColumn(0).getInt();
+}
+
+Status SqliteStore::put_app_factor(const AppFactor& f) {
+    return guarded_status("cannot write the app factor", [&]() -> Status {
+        put_factor(m_db, f);
+        return {};
+    });
+}
+Result<std::optional<AppFactor>> SqliteStore::find_app_factor(const std::string& user) {
+    using R = std::optional<AppFactor>;
+    return guarded<R>("cannot read the app factor", [&]() -> Result<R> {
+        auto found = factors_where(m_db, &user);
+        return found.empty() ? R() : R(std::move(found.front()));
+    });
+}
+Result<std::vector<AppFactor>> SqliteStore::list_app_factors() {
+    using R = std::vector<AppFactor>;
+    return guarded<R>("cannot read the app factors",
+                      [&]() -> Result<R> { return factors_where(m_db, nullptr); });
+}
+Status SqliteStore::delete_app_factor(const std::string& user) {
+    return guarded_status("cannot remove the app factor", [&]() -> Status {
+        delete_factor(m_db, user);
+        return {};
+    });
+}
+Result<bool> SqliteStore::claim_app_step(const std::string& user, std::int64_t step) {
+    return guarded<bool>("cannot record the code",
+                         [&]() -> Result<bool> { return claim_step(m_db, user, step); });
+}
+Status SqliteStore::set_recovery_codes(const std::string& user,
+                                   const std::vector<std::string>& hashes) {
+    return guarded_status("cannot write recovery codes", [&]() -> Status {
+        set_codes(m_db, user, hashes);
+        return {};
+    });
+}
+Result<bool> SqliteStore::use_recovery_code(const std::string& user, const std::string& hash,
+                                        std::int64_t now) {
+    return guarded<bool>("cannot record the recovery code",
+                         [&]() -> Result<bool> { return use_code(m_db, user, hash, now); });
+}
+Result<int> SqliteStore::recovery_codes_left(const std::string& user) {
+    return guarded<int>("cannot read recovery codes",
+                        [&]() -> Result<int> { return codes_left(m_db, user); });
+}
+
+Result<std::optional<UserRecord>> SqliteStore::find_user_by_unix(const std::string& unix_user) {
+    using R = std::optional<UserRecord>;
+    return guarded<R>("cannot read user", [&]() -> Result<R> {
+        SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                      " FROM users WHERE unix_user = ?");
+        q.bind(1, unix_user);
+        if (q.executeStep()) {
+            return R(read_user(q));
+        }
+        return R();
+    });
 }
 
 } // namespace twofa::sqlite

@@ -6,7 +6,8 @@ namespace twofa::sqlite {
 
 const char* const k_user_columns =
     "id, email, name, country_code, phone, provider, provider_user, password_hash, status, "
-    "failed_logins, locked_until, created_at, updated_at, code_failures, code_locked_until";
+    "failed_logins, locked_until, created_at, updated_at, code_failures, code_locked_until, "
+    "unix_user";
 
 const char* const k_session_columns =
     "id, id_hash, user_id, provider, provider_user, method, status, challenge, attempts, sends, "
@@ -38,6 +39,7 @@ UserRecord read_user(SQLite::Statement& q) {
     u.updated_at = q.getColumn(12).getInt64();
     u.code_failures = q.getColumn(13).getInt();
     u.code_locked_until = q.getColumn(14).getInt64();
+    u.unix_user = q.getColumn(15).getString(); // NULL reads as ""
     return u;
 }
 
@@ -76,8 +78,8 @@ std::string sql_of(Query query) {
     switch (query) {
     case Query::update_user:
         return "UPDATE users SET status = ?, failed_logins = ?, locked_until = ?, "
-               "password_hash = ?, updated_at = ?, code_failures = ?, code_locked_until = ? "
-               "WHERE id = ?";
+               "password_hash = ?, updated_at = ?, code_failures = ?, code_locked_until = ?, "
+               "unix_user = ? WHERE id = ?";
     case Query::user_by_id:
         return std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?";
     case Query::session_by_hash:

@@ -102,6 +102,11 @@ CREATE TABLE recovery_codes (
     PRIMARY KEY (provider_user, hash)
 );
 )sql",
+    // 6: the Unix account a user's second factor guards (PAM, twofa gate)
+    R"sql(
+ALTER TABLE users ADD COLUMN unix_user TEXT;
+CREATE UNIQUE INDEX users_unix_user ON users (unix_user);
+)sql",
 };
 
 } // namespace
@@ -111,6 +116,10 @@ Error store_error(const std::string& what, const SQLite::Exception& e) {
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
         return make_error(Exit::store, what + ": the database is busy",
                           "another twofa process holds it; try again");
+    }
+    if (code == SQLITE_CONSTRAINT) {
+        return make_error(Exit::conflict, what + ": it would clash with an existing row",
+                          "a unique value is taken; choose another");
     }
     if (code == SQLITE_READONLY) {
         return make_error(Exit::store, what + ": the database is read-only", "check permissions");

@@ -42,7 +42,8 @@ bool use_code(SQLite::Database& db, const std::string& provider_user, const std:
               std::int64_t now);
 int codes_left(SQLite::Database& db, const std::string& provider_user);
 
-// Binds a challenge handle, or NULL for none (the column is UNIQUE, and NULLs never collide).
+// Binds a text, or NULL for an empty one (for UNIQUE columns, where NULLs never collide: a
+// challenge handle, a Unix user).
 void bind_challenge(SQLite::Statement& q, int index, const std::string& handle);
 
 // The frequent queries, prepared once per connection.

@@ -1,0 +1,338 @@
+#pragma once
+// The SQLite store's class: the Store port over one SQLite connection. Its calls are defined
+// here and in factors.cpp (app factors, recovery codes, Unix users); open_store is in
+// store.cpp, the migrations in schema.cpp.
+#include "store/sqlite/sqlite.hpp"
+
+#include <twofa/validate.hpp>
+
+#include <array>
+#include <memory>
+#include <mutex>
+
+namespace twofa::sqlite {
+
+class SqliteStore final : public Store {
+  public:
+    explicit SqliteStore(const std::string& path)
+        : m_path(path),
+          m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 5000) {
+        apply_pragmas(m_db);
+    }
+
+    // The schema up to date (a constructor cannot return an Error).
+    Status migrate_now() {
+        return guarded_status("cannot migrate", [&] { return migrate(m_db, k_schema_version); });
+    }
+
+    void publish_change() override { sqlite::publish_change(m_path); }
+    Result<std::unique_ptr<ChangeWaiter>> subscribe() override { return sqlite::subscribe(m_path); }
+
+    Result<std::int64_t> insert_user(const UserRecord& u) override {
+        return guarded<std::int64_t>("cannot add user", [&]() -> Result<std::int64_t> {
+            SQLite::Statement q(m_db, "INSERT INTO users (email, name, country_code, phone, "
+                                      "provider, provider_user, password_hash, status, "
+                                      "created_at, updated_at, unix_user) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                      "ON CONFLICT (email) DO NOTHING");
+            q.bind(1, u.email);
+            q.bind(2, u.name);
+            q.bind(3, u.country_code);
+            q.bind(4, u.phone);
+            q.bind(5, u.provider);
+            q.bind(6, u.provider_user);
+            q.bind(7, u.password_hash);
+            q.bind(8, to_string(u.status));
+            q.bind(9, u.created_at);
+            q.bind(10, u.updated_at);
+            bind_challenge(q, 11, u.unix_user); // NULL for none: the column is UNIQUE
+            if (q.exec() == 0) {
+                return make_error(Exit::conflict, "user " + u.email + " already exists",
+                                  "an existing user is accepted only when asked to");
+            }
+            return static_cast<std::int64_t>(m_db.getLastInsertRowid());
+        });
+    }
+
+    Result<std::optional<UserRecord>> find_user(const std::string& email) override {
+        using R = std::optional<UserRecord>;
+        return guarded<R>("cannot read user", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users WHERE email = ?");
+            q.bind(1, email);
+            if (q.executeStep()) {
+                return R(read_user(q));
+            }
+            return R();
+        });
+    }
+
+    Result<std::vector<UserRecord>> list_users() override {
+        using R = std::vector<UserRecord>;
+        return guarded<R>("cannot list users", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users ORDER BY email");
+            R out;
+            while (q.executeStep()) {
+                out.push_back(read_user(q));
+            }
+            return out;
+        });
+    }
+
+    Result<bool> delete_user(const std::string& email) override {
+        return guarded<bool>("cannot remove user", [&]() -> Result<bool> {
+            SQLite::Statement q(m_db, "DELETE FROM users WHERE email = ?");
+            q.bind(1, email);
+            return q.exec() > 0;
+        });
+    }
+
+    Status update_user(const UserRecord& u) override {
+        return guarded_status("cannot update user", [&]() -> Status {
+            Lease lease(cached(Query::update_user));
+            auto& q = *lease;
+            q.bind(1, to_string(u.status));
+            q.bind(2, u.failed_logins);
+            q.bind(3, u.locked_until);
+            q.bind(4, u.password_hash);
+            q.bind(5, u.updated_at);
+            q.bind(6, u.code_failures);
+            q.bind(7, u.code_locked_until);
+            bind_challenge(q, 8, u.unix_user);
+            q.bind(9, u.id);
+            if (q.exec() == 0) {
+                return make_error(Exit::not_found, "user " + u.email + " no longer exists",
+                                  "run twofa user list");
+            }
+            return {};
+        });
+    }
+
+    Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override {
+        using R = std::optional<UserRecord>;
+        return guarded<R>("cannot read user", [&]() -> Result<R> {
+            Lease lease(cached(Query::user_by_id));
+            auto& q = *lease;
+            q.bind(1, id);
+            if (q.executeStep()) {
+                return R(read_user(q));
+            }
+            return R();
+        });
+    }
+
+    Result<std::int64_t> insert_session(const SessionRecord& s) override {
+        return guarded<std::int64_t>("cannot start a session", [&]() -> Result<std::int64_t> {
+            SQLite::Statement q(m_db, "INSERT INTO login_sessions (id_hash, user_id, provider, "
+                                      "provider_user, method, status, challenge, attempts, "
+                                      "sends, last_send_at, created_at, expires_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            q.bind(1, s.id_hash);
+            q.bind(2, s.user_id);
+            q.bind(3, s.provider);
+            q.bind(4, s.provider_user);
+            q.bind(5, to_string(s.method));
+            q.bind(6, to_string(s.status));
+            bind_challenge(q, 7, s.challenge);
+            q.bind(8, s.attempts);
+            q.bind(9, s.sends);
+            q.bind(10, s.last_send_at);
+            q.bind(11, s.created_at);
+            q.bind(12, s.expires_at);
+            q.bind(13, s.updated_at);
+            q.exec();
+            return static_cast<std::int64_t>(m_db.getLastInsertRowid());
+        });
+    }
+
+    Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override {
+        return session_where(Query::session_by_hash, id_hash, "");
+    }
+
+    Result<std::optional<SessionRecord>>
+    find_session_by_challenge(const std::string& provider, const std::string& handle) override {
+        return session_where(Query::session_by_challenge, handle, provider);
+    }
+
+    Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override {
+        using R = std::optional<SessionRecord>;
+        return guarded<R>("cannot read sessions", [&]() -> Result<R> {
+            Lease lease(cached(Query::latest_session));
+            auto& q = *lease;
+            q.bind(1, user_id);
+            if (q.executeStep()) {
+                return R(read_session(q));
+            }
+            return R();
+        });
+    }
+
+    Status update_session(const SessionRecord& s) override {
+        return guarded_status("cannot update the session", [&]() -> Status {
+            Lease lease(cached(Query::update_session));
+            auto& q = *lease;
+            q.bind(1, to_string(s.method));
+            q.bind(2, to_string(s.status));
+            bind_challenge(q, 3, s.challenge);
+            q.bind(4, s.attempts);
+            q.bind(5, s.sends);
+            q.bind(6, s.last_send_at);
+            q.bind(7, s.expires_at);
+            q.bind(8, s.updated_at);
+            q.bind(9, s.checks_in_flight);
+            q.bind(10, s.lease_until);
+            q.bind(11, s.id);
+            if (q.exec() == 0) {
+                return make_error(Exit::not_found, "the login session no longer exists",
+                                  "run twofa login again");
+            }
+            return {};
+        });
+    }
+
+    Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override {
+        using R = std::vector<AuditCount>;
+        return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, "SELECT event, outcome, COUNT(*) FROM audit_events "
+                                      "WHERE at >= ? GROUP BY event, outcome "
+                                      "ORDER BY event, outcome");
+            q.bind(1, since);
+            R out;
+            while (q.executeStep()) {
+                out.push_back(AuditCount{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                                         q.getColumn(2).getInt64()});
+            }
+            return out;
+        });
+    }
+
+    Status audit(const AuditEvent& e) override {
+        return guarded_status("cannot write the audit trail", [&]() -> Status {
+            Lease lease(cached(Query::audit));
+            auto& q = *lease;
+            q.bind(1, e.at);
+            q.bind(2, e.event);
+            q.bind(3, e.email);
+            q.bind(4, e.session);
+            q.bind(5, e.outcome);
+            q.bind(6, e.detail);
+            q.exec();
+            return {};
+        });
+    }
+
+    Result<std::vector<AuditEvent>> recent_audit(int limit) override {
+        using R = std::vector<AuditEvent>;
+        return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, "SELECT at, event, email, session, outcome, detail FROM "
+                                      "audit_events ORDER BY id DESC LIMIT ?");
+            q.bind(1, limit);
+            R out;
+            while (q.executeStep()) {
+                out.push_back(AuditEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                         q.getColumn(2).getString(), q.getColumn(3).getString(),
+                                         q.getColumn(4).getString(), q.getColumn(5).getString()});
+            }
+            return out;
+        });
+    }
+
+    // App factors, recovery codes and Unix users (factors.cpp).
+    Status put_app_factor(const AppFactor& f) override;
+    Result<std::optional<AppFactor>> find_app_factor(const std::string& user) override;
+    Result<std::vector<AppFactor>> list_app_factors() override;
+    Status delete_app_factor(const std::string& user) override;
+    Result<bool> claim_app_step(const std::string& user, std::int64_t step) override;
+    Status set_recovery_codes(const std::string& user,
+                              const std::vector<std::string>& hashes) override;
+    Result<bool> use_recovery_code(const std::string& user, const std::string& hash,
+                                   std::int64_t now) override;
+    Result<int> recovery_codes_left(const std::string& user) override;
+    Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) override;
+
+    Status transaction(const std::function<Status()>& fn) override {
+        std::lock_guard lock(m_mutex);
+        try {
+            SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+            Status r = fn();
+            if (r.ok()) {
+                tx.commit();
+            }
+            return r; // the destructor rolls back when not committed
+        } catch (const SQLite::Exception& e) {
+            return store_error("transaction failed", e);
+        }
+    }
+
+    Status check_health() override {
+        return guarded_status("health check failed", [&]() -> Status {
+            auto check = m_db.execAndGet("PRAGMA quick_check").getString();
+            if (check != "ok") {
+                return make_error(Exit::store, "database integrity check failed: " + check,
+                                  "restore it from a backup");
+            }
+            int version = m_db.execAndGet("PRAGMA user_version").getInt();
+            if (version != k_schema_version) {
+                return make_error(Exit::store,
+                                  "schema version " + std::to_string(version) + ", expected " +
+                                      std::to_string(k_schema_version),
+                                  "run a twofa command that writes (it migrates)");
+            }
+            return {};
+        });
+    }
+
+  private:
+    // The prepared statement of a frequent query, made on first use (callers hold m_mutex).
+    SQLite::Statement& cached(Query query) {
+        auto& slot = m_statements[static_cast<std::size_t>(query)];
+        if (!slot) {
+            slot = std::make_unique<SQLite::Statement>(m_db, sql_of(query));
+        }
+        return *slot;
+    }
+
+    Result<std::optional<SessionRecord>> session_where(Query query, const std::string& v,
+                                                       const std::string& provider) {
+        using R = std::optional<SessionRecord>;
+        return guarded<R>("cannot read the session", [&]() -> Result<R> {
+            Lease lease(cached(query));
+            auto& q = *lease;
+            q.bind(1, v);
+            if (!provider.empty()) {
+                q.bind(2, provider);
+            }
+            if (q.executeStep()) {
+                return R(read_session(q));
+            }
+            return R();
+        });
+    }
+
+    template <class T, class F> Result<T> guarded(const std::string& what, F&& fn) {
+        std::lock_guard lock(m_mutex);
+        try {
+            return fn();
+        } catch (const SQLite::Exception& e) {
+            return store_error(what, e);
+        }
+    }
+    template <class F> Status guarded_status(const std::string& what, F&& fn) {
+        std::lock_guard lock(m_mutex);
+        try {
+            return fn();
+        } catch (const SQLite::Exception& e) {
+            return store_error(what, e);
+        }
+    }
+
+    std::string m_path;
+    SQLite::Database m_db;
+    std::array<std::unique_ptr<SQLite::Statement>, k_queries> m_statements;
+    // One connection shared by threads: a transaction holds the mutex until it ends, so
+    // calls from other threads never land inside it.
+    std::recursive_mutex m_mutex;
+};
+
+} // namespace twofa::sqlite
