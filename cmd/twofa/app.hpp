@@ -130,5 +130,6 @@ void register_resend(CLI::App& root, App& app);
 void register_logout(CLI::App& root, App& app);
 void register_status(CLI::App& root, App& app);
 void register_serve_callback(CLI::App& root, App& app);
+void register_pam_helper(CLI::App& root, App& app);
 
 } // namespace twofa::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     twofa::cli::register_logout(root, app);
     twofa::cli::register_status(root, app);
     twofa::cli::register_serve_callback(root, app);
+    twofa::cli::register_pam_helper(root, app);
     try {
         try {
             root.parse(argc, argv);

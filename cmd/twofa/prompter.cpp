@@ -4,6 +4,7 @@
 #include <twofa/validate.hpp>
 
 #include <iostream>
+#include <sstream>
 
 namespace twofa::cli {
 
@@ -51,54 +52,60 @@ Result<std::string> TerminalPrompter::code(std::int64_t seconds_left) {
     return read_tty_line("Code: ", static_cast<int>(std::max<std::int64_t>(seconds_left, 1)));
 }
 
-void TerminalPrompter::notice(const FlowEvent& e) {
-    clear_line();
+std::string notice_text(const FlowEvent& e) {
     const SessionView& v = e.view;
+    std::ostringstream out;
     switch (e.notice) {
     case Notice::code_sent:
-        std::cerr << "We sent a code to " << v.sent_to << ".\n";
+        out << "We sent a code to " << v.sent_to << ".";
         break;
     case Notice::calling:
-        std::cerr << "We are calling " << v.sent_to << ".\n";
+        out << "We are calling " << v.sent_to << ".";
         break;
     case Notice::app_code:
-        std::cerr << "Open " << app_name(v.user) << " and type the code it shows for this "
-                  << "account.\n";
+        out << "Open " << app_name(v.user) << " and type the code it shows for this "
+                  << "account.";
         break;
     case Notice::push_sent:
-        std::cerr << "Sent a login request to " << app_name(v.user) << " on " << v.user.email
-                  << "'s phone.\n";
+        out << "Sent a login request to " << app_name(v.user) << " on " << v.user.email
+                  << "'s phone.";
         break;
     case Notice::push_denied:
-        std::cerr << "The request was denied; sending a code by SMS instead.\n";
+        out << "The request was denied; sending a code by SMS instead.";
         break;
     case Notice::push_expired:
-        std::cerr << "The request expired; sending a code by SMS instead.\n";
+        out << "The request expired; sending a code by SMS instead.";
         break;
     case Notice::bad_code_format:
-        std::cerr << "A code is 6 to 10 digits.\n";
+        out << "A code is 6 to 10 digits.";
         break;
     case Notice::wrong_code:
-        std::cerr << "Wrong code. " << v.attempts_left << " attempt"
-                  << (v.attempts_left == 1 ? "" : "s") << " left.\n";
+        out << "Wrong code. " << v.attempts_left << " attempt"
+                  << (v.attempts_left == 1 ? "" : "s") << " left.";
         break;
     case Notice::code_reused:
-        std::cerr << "That code was already used; wait for the next one. " << v.attempts_left
-                  << " attempt" << (v.attempts_left == 1 ? "" : "s") << " left.\n";
+        out << "That code was already used; wait for the next one. " << v.attempts_left
+                  << " attempt" << (v.attempts_left == 1 ? "" : "s") << " left.";
         break;
     case Notice::recovery_used:
-        std::cerr << "Logged in with a recovery code; it is used up now (twofa user show "
-                  << v.user.email << " --remote counts those left).\n";
+        out << "Logged in with a recovery code; it is used up now (twofa user show "
+                  << v.user.email << " --remote counts those left).";
         break;
     case Notice::factor_skipped:
-        std::cerr << "twofa: warning: " << App::provider_info(v.user.provider).display
+        out << "twofa: warning: " << App::provider_info(v.user.provider).display
                   << " is unreachable and failmode = safe: the second factor was skipped for "
                      "this login (the code was NOT checked; audited)\n";
         break;
     case Notice::provider_poll_failed:
-        std::cerr << "twofa: warning: " << strip_control(e.text) << "\n";
+        out << "twofa: warning: " << strip_control(e.text);
         break;
     }
+    return out.str();
+}
+
+void TerminalPrompter::notice(const FlowEvent& e) {
+    clear_line();
+    std::cerr << notice_text(e) << "\n";
 }
 
 void TerminalPrompter::waiting(std::int64_t seconds_left, bool can_switch) {

@@ -10,6 +10,10 @@
 
 namespace twofa::cli {
 
+// What the user is told for a flow event, one line without its newline (the terminal, and a
+// PAM conversation, say the same).
+std::string notice_text(const FlowEvent& event);
+
 class TerminalPrompter final : public Prompter {
   public:
     // password_stdin: read the password from one stdin line instead of the terminal.

@@ -49,6 +49,9 @@ enum class CallbackOutcome {
 };
 const char* to_string(CallbackOutcome outcome) noexcept;
 
+// Lines a push shows the user, name and value.
+using PushDetails = std::vector<std::pair<std::string, std::string>>;
+
 // Unix seconds; injectable so tests control time.
 using Clock = std::function<std::int64_t()>;
 
@@ -89,7 +92,8 @@ class Logins {
 
     // Starts a session for an authenticated user and sends the code (SMS or call; nothing for
     // token). Nothing is stored when sending fails (Exit::unavailable / rejected).
-    Result<SessionView> start(const UserRecord& user, Via via);
+    // extra: more lines for a push's details (what is being approved: service, host, ...).
+    Result<SessionView> start(const UserRecord& user, Via via, const PushDetails& extra = {});
 
     // Checks a code. Exit::usage for a malformed code or id (nothing sent), not_found for no
     // such session or one ended by logout, expired / denied / locked for a finished session,

@@ -65,6 +65,8 @@ struct FlowOptions {
     // when no callback arrives.
     std::chrono::milliseconds frame{100};
     std::chrono::milliseconds provider_poll{3000};
+    // More lines for a push's details (a gated login: service, remote host, command).
+    PushDetails push_details;
     // Called with each session the flow starts (the first, and a fallback's), to persist it.
     std::function<Status(const SessionView&)> on_session;
 };

@@ -108,7 +108,7 @@ Result<UserRecord> Logins::check_password(const std::string& email, const std::s
     return u;
 }
 
-Result<SessionView> Logins::start(const UserRecord& user, Via via) {
+Result<SessionView> Logins::start(const UserRecord& user, Via via, const PushDetails& extra) {
     const std::int64_t now = m_clock();
     detail::SessionOps ops{m_store, m_policy, now};
     TRY_ASSIGN(auto fresh, m_store.find_user_by_id(user.id));
@@ -123,7 +123,7 @@ Result<SessionView> Logins::start(const UserRecord& user, Via via) {
     s.user_id = user.id;
     s.created_at = now;
     s.updated_at = now;
-    auto delivered = ops.deliver(m_provider, user, via, s);
+    auto delivered = ops.deliver(m_provider, user, via, s, extra);
     if (!delivered.ok()) {
         if (!ops.may_fail_open(delivered.error())) {
             TRY(ops.audit("login.start", user.email, s.id_hash, "failed",

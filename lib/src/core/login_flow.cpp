@@ -43,7 +43,7 @@ void LoginFlow::announce(const SessionView& view) {
 }
 
 Result<SessionView> LoginFlow::begin(const UserRecord& user) {
-    TRY_ASSIGN(SessionView view, m_logins.start(user, m_options.via));
+    TRY_ASSIGN(SessionView view, m_logins.start(user, m_options.via, m_options.push_details));
     TRY(started(view));
     return view;
 }

@@ -194,7 +194,7 @@ std::string host_name() {
 } // namespace
 
 Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const UserRecord& user,
-                                        Via via, SessionRecord& s) {
+                                        Via via, SessionRecord& s, const PushDetails& extra) {
     s.expires_at = now + policy.pending_ttl;
     s.provider = user.provider;
     s.provider_user = user.provider_user;
@@ -216,6 +216,7 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
         req.details = {{"Email", user.email},
                        {"Host", host_name()},
                        {"Time", utc_text(now, "%Y-%m-%d %H:%M:%S UTC")}};
+        req.details.insert(req.details.end(), extra.begin(), extra.end());
         req.hidden_details = {{"session", s.id_hash.substr(0, 16)}};
         req.seconds_to_expire = policy.push_seconds;
         TRY_ASSIGN(Challenge c, p->start(user.provider_user, Channel::push, req));

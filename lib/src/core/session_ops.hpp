@@ -56,7 +56,7 @@ struct SessionOps {
     // challenge and sends. auto asks the provider whether the user has the app. The masked
     // phone a code went to, or "".
     Result<std::string> deliver(const ProviderGetter& provider, const UserRecord& user, Via via,
-                                SessionRecord& session);
+                                SessionRecord& session, const PushDetails& extra = {});
     // Inside a transaction: one push result's effect (see Logins::apply_callbacks), audited.
     Result<CallbackOutcome> apply_callback(const PushResult& result);
 
