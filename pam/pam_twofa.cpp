@@ -150,8 +150,8 @@ pid_t spawn(const Options& o, const std::vector<std::string>& args, int sock) {
     argv.push_back(nullptr);
     // A fixed environment: nothing from the user being gated reaches the helper.
     char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                    const_cast<char*>("XDG_DATA_HOME=/var/lib"),
-                    const_cast<char*>("NO_COLOR=1"), nullptr};
+                    const_cast<char*>("XDG_DATA_HOME=/var/lib"), const_cast<char*>("NO_COLOR=1"),
+                    nullptr};
     execve(o.helper.c_str(), argv.data(), envp);
     _exit(127);
 }
@@ -242,9 +242,9 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     if (!in_groups(user, o.groups)) {
         return PAM_IGNORE;
     }
-    std::vector<std::string> args{o.helper, "--config", o.config, "pam-helper", "--user", user,
-                                  "--service", item(pamh, PAM_SERVICE), "--prompts", o.prompts,
-                                  "--timeout", std::to_string(o.timeout)};
+    std::vector<std::string> args{o.helper,    "--config", o.config,    "pam-helper",
+                                  "--user",    user,       "--service", item(pamh, PAM_SERVICE),
+                                  "--prompts", o.prompts,  "--timeout", std::to_string(o.timeout)};
     if (std::string rhost = item(pamh, PAM_RHOST); !rhost.empty()) {
         args.insert(args.end(), {"--rhost", rhost});
     }
@@ -262,7 +262,8 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SYSTEM_ERR;
     }
     // sshd may ignore SIGCHLD; waitpid needs the default.
-    struct sigaction old {}, dfl {};
+    struct sigaction old {
+    }, dfl{};
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &old);
     pid_t pid = spawn(o, args, sv[1]);
@@ -295,9 +296,13 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/, int argc, 
     return authenticate(pamh, argc, argv);
 }
 
-PAM_EXTERN int pam_sm_setcred(pam_handle_t*, int, int, const char**) { return PAM_SUCCESS; }
+PAM_EXTERN int pam_sm_setcred(pam_handle_t*, int, int, const char**) {
+    return PAM_SUCCESS;
+}
 
 // The account facility: the second factor is checked in auth; here nothing more is needed.
-PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t*, int, int, const char**) { return PAM_SUCCESS; }
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t*, int, int, const char**) {
+    return PAM_SUCCESS;
+}
 
 } // extern "C"

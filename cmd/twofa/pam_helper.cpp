@@ -70,9 +70,8 @@ class ConversationPrompter final : public Prompter {
         return answer(seconds_left);
     }
     void notice(const FlowEvent& e) override {
-        say(e.notice == Notice::factor_skipped || e.notice == Notice::provider_poll_failed
-                ? "error"
-                : "info",
+        say(e.notice == Notice::factor_skipped || e.notice == Notice::provider_poll_failed ? "error"
+                                                                                           : "info",
             notice_text(e));
     }
     void waiting(std::int64_t seconds_left, bool) override {

@@ -64,11 +64,11 @@ std::string notice_text(const FlowEvent& e) {
         break;
     case Notice::app_code:
         out << "Open " << app_name(v.user) << " and type the code it shows for this "
-                  << "account.";
+            << "account.";
         break;
     case Notice::push_sent:
         out << "Sent a login request to " << app_name(v.user) << " on " << v.user.email
-                  << "'s phone.";
+            << "'s phone.";
         break;
     case Notice::push_denied:
         out << "The request was denied; sending a code by SMS instead.";
@@ -80,21 +80,21 @@ std::string notice_text(const FlowEvent& e) {
         out << "A code is 6 to 10 digits.";
         break;
     case Notice::wrong_code:
-        out << "Wrong code. " << v.attempts_left << " attempt"
-                  << (v.attempts_left == 1 ? "" : "s") << " left.";
+        out << "Wrong code. " << v.attempts_left << " attempt" << (v.attempts_left == 1 ? "" : "s")
+            << " left.";
         break;
     case Notice::code_reused:
         out << "That code was already used; wait for the next one. " << v.attempts_left
-                  << " attempt" << (v.attempts_left == 1 ? "" : "s") << " left.";
+            << " attempt" << (v.attempts_left == 1 ? "" : "s") << " left.";
         break;
     case Notice::recovery_used:
-        out << "Logged in with a recovery code; it is used up now (twofa user show "
-                  << v.user.email << " --remote counts those left).";
+        out << "Logged in with a recovery code; it is used up now (twofa user show " << v.user.email
+            << " --remote counts those left).";
         break;
     case Notice::factor_skipped:
         out << "twofa: warning: " << App::provider_info(v.user.provider).display
-                  << " is unreachable and failmode = safe: the second factor was skipped for "
-                     "this login (the code was NOT checked; audited)\n";
+            << " is unreachable and failmode = safe: the second factor was skipped for "
+               "this login (the code was NOT checked; audited)\n";
         break;
     case Notice::provider_poll_failed:
         out << "twofa: warning: " << strip_control(e.text);

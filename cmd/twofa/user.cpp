@@ -228,9 +228,9 @@ int run_remove(App& app, const std::string& email, bool yes) {
 int run_set(App& app, const std::string& email, const std::string& unix_user) {
     auto u = unwrap(set_unix_user(app.store(), email, unix_user, App::now()));
     app.json ? app.print_json(user_json(u, false))
-             : void(std::cout << (u.unix_user.empty() ? "Cleared the Unix user of " + u.email
-                                                      : "Unix user " + u.unix_user + " is guarded by " +
-                                                            u.email)
+             : void(std::cout << (u.unix_user.empty()
+                                      ? "Cleared the Unix user of " + u.email
+                                      : "Unix user " + u.unix_user + " is guarded by " + u.email)
                               << ".\n");
     return 0;
 }
@@ -243,14 +243,9 @@ int run_unlock(App& app, const std::string& email) {
     return 0;
 }
 
-} // namespace
-
-void register_user(CLI::App& root, App& app) {
-    auto* user = root.add_subcommand("user", "enroll and manage users");
-    user->require_subcommand(1);
-
+void register_user_add(CLI::App& user, App& app) {
     auto add = std::make_shared<AddOptions>();
-    auto* cmd = user->add_subcommand("add", "register a user with the provider and store it");
+    auto* cmd = user.add_subcommand("add", "register a user with the provider and store it");
     cmd->add_option("--email", add->fields.email, "email address (unique)")->required();
     cmd->add_option("--phone", add->fields.phone,
                     "mobile number without country code (not needed for totp)");
@@ -265,7 +260,7 @@ void register_user(CLI::App& root, App& app) {
     add_config_flag(*cmd, app, "--totp-window", "totp.window");
     cmd->add_option("--name", add->fields.name, "full name");
     cmd->add_option("--unix-user", add->fields.unix_user,
-                    "the Unix account whose logins (pam_twofa, twofa gate) this user guards");
+                    "the Unix account whose logins (pam_twofa) this user guards");
     cmd->add_flag("--password-stdin", add->password_stdin, "read the password from one stdin line");
     cmd->add_flag("--send-install-link", add->install_link,
                   "have the provider text an app install link");
@@ -274,8 +269,17 @@ void register_user(CLI::App& root, App& app) {
         app.may_create_store = true;
         app.run = [&app, add] { return run_add(app, *add); };
     });
+}
 
-    cmd = user->add_subcommand("list", "list enrolled users");
+} // namespace
+
+void register_user(CLI::App& root, App& app) {
+    auto* user = root.add_subcommand("user", "enroll and manage users");
+    user->require_subcommand(1);
+
+    register_user_add(*user, app);
+
+    auto* cmd = user->add_subcommand("list", "list enrolled users");
     cmd->callback([&app] { app.run = [&app] { return run_list(app); }; });
 
     auto email = std::make_shared<std::string>();

@@ -58,12 +58,16 @@ TEST_CASE("user fields are validated together") {
     CHECK(validate_user_fields({"a@b.co", "555 123 0000", "1", "A", ""}).ok());
     CHECK(validate_user_fields({"a@b.co", "12", "1", "", ""}).error().message.find("phone") !=
           std::string::npos);
-    CHECK(validate_user_fields({"a@b.co", "5551230000", "0", "", ""}).error().message.find("country") !=
-          std::string::npos);
+    CHECK(validate_user_fields({"a@b.co", "5551230000", "0", "", ""})
+              .error()
+              .message.find("country") != std::string::npos);
     CHECK(validate_user_fields({"nope", "5551230000", "1", "", ""}).error().code == Exit::usage);
-    CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", "alice"}).value().unix_user == "alice");
-    for (const char* bad : {"Alice", "1abc", "a b", "a/b", "-x", "abcdefghijklmnopqrstuvwxyz0123456789"}) {
-        CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", bad}).error().code == Exit::usage);
+    CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", "alice"}).value().unix_user ==
+          "alice");
+    for (const char* bad :
+         {"Alice", "1abc", "a b", "a/b", "-x", "abcdefghijklmnopqrstuvwxyz0123456789"}) {
+        CHECK(validate_user_fields({"a@b.co", "5551230000", "1", "", bad}).error().code ==
+              Exit::usage);
     }
     CHECK(validate_unix_user("_svc-1$").ok());
 }

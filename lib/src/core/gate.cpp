@@ -54,14 +54,13 @@ GateOutcome Gate::run(const GateRequest& request, Prompter& prompter, FlowOption
     auto guard = guard_of(request.unix_user);
     if (!guard.ok()) {
         out.error = guard.error();
-        out.verdict = guard.error().code == Exit::usage ? GateVerdict::unknown
-                                                        : GateVerdict::unavailable;
+        out.verdict =
+            guard.error().code == Exit::usage ? GateVerdict::unknown : GateVerdict::unavailable;
     } else if (!*guard) {
         out.verdict = m_options.nullok ? GateVerdict::ignored : GateVerdict::unknown;
-        out.error = make_error(Exit::not_found,
-                               "no twofa user guards the Unix account " + request.unix_user,
-                               "an administrator runs: twofa user set EMAIL --unix-user " +
-                                   request.unix_user);
+        out.error = make_error(
+            Exit::not_found, "no twofa user guards the Unix account " + request.unix_user,
+            "an administrator runs: twofa user set EMAIL --unix-user " + request.unix_user);
     } else {
         return finish(request, **guard, prompter, std::move(flow));
     }
@@ -110,7 +109,8 @@ void Gate::audit(const GateRequest& r, const GateOutcome& out) {
     // An audit failure cannot change the verdict: the store's own error was reported already.
     (void)m_store
         .transaction([&]() -> Status {
-            return m_store.audit({m_clock(), "gate", out.email, "", to_string(out.verdict), detail});
+            return m_store.audit(
+                {m_clock(), "gate", out.email, "", to_string(out.verdict), detail});
         })
         .ok();
 }

@@ -213,9 +213,9 @@ std::vector<bool> later_duplicates(const std::vector<ImportRow>& rows) {
 RowOutcome import_row(Store& store, const ImportRow& row, bool duplicate,
                       const Result<std::unique_ptr<SecondFactor>>& provider, std::int64_t now) {
     RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
-    auto user = validate_user_fields(
-        {field(row, "email"), field(row, "phone"), field(row, "country_code"), field(row, "name"),
-         field(row, "unix_user")});
+    auto user =
+        validate_user_fields({field(row, "email"), field(row, "phone"), field(row, "country_code"),
+                              field(row, "name"), field(row, "unix_user")});
     std::string hash = field(row, "password_hash");
     Status hash_ok = hash.empty() ? Status{} : validate_password_hash(hash);
     if (!user.ok() || !hash_ok.ok()) {

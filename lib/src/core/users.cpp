@@ -35,10 +35,9 @@ Status unix_user_free(Store& store, const std::string& unix_user, const std::str
     }
     TRY_ASSIGN(auto holder, store.find_user_by_unix(unix_user));
     if (holder && lower(holder->email) != lower(email)) {
-        return make_error(Exit::conflict,
-                          "Unix user " + unix_user + " is already guarded by " + holder->email,
-                          "clear it there first: twofa user set " + holder->email +
-                              " --unix-user ''");
+        return make_error(
+            Exit::conflict, "Unix user " + unix_user + " is already guarded by " + holder->email,
+            "clear it there first: twofa user set " + holder->email + " --unix-user ''");
     }
     return {};
 }
@@ -144,7 +143,6 @@ Status remove_user(Store& store, const ProviderGetter& providers, const std::str
         return store.audit(event(now, "user.remove", user.email, "ok", detail));
     });
 }
-
 
 Result<UserRecord> set_unix_user(Store& store, const std::string& email,
                                  const std::string& unix_user, std::int64_t now) {

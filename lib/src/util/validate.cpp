@@ -269,7 +269,8 @@ Result<std::string> validate_unix_user(std::string_view name) {
     if (!body.empty() && body.back() == '$') {
         body.remove_suffix(1);
     }
-    if (body.empty() || name.size() > 32 || !((body[0] >= 'a' && body[0] <= 'z') || body[0] == '_')) {
+    if (body.empty() || name.size() > 32 ||
+        !((body[0] >= 'a' && body[0] <= 'z') || body[0] == '_')) {
         return bad();
     }
     for (char c : body) {

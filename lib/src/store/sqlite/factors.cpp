@@ -137,14 +137,14 @@ Result<bool> SqliteStore::claim_app_step(const std::string& user, std::int64_t s
                          [&]() -> Result<bool> { return claim_step(m_db, user, step); });
 }
 Status SqliteStore::set_recovery_codes(const std::string& user,
-                                   const std::vector<std::string>& hashes) {
+                                       const std::vector<std::string>& hashes) {
     return guarded_status("cannot write recovery codes", [&]() -> Status {
         set_codes(m_db, user, hashes);
         return {};
     });
 }
 Result<bool> SqliteStore::use_recovery_code(const std::string& user, const std::string& hash,
-                                        std::int64_t now) {
+                                            std::int64_t now) {
     return guarded<bool>("cannot record the recovery code",
                          [&]() -> Result<bool> { return use_code(m_db, user, hash, now); });
 }
