@@ -14,8 +14,8 @@ from test_totp import away_from_step_edge, oathtool
 MODULE = os.environ.get("TWOFA_PAM_MODULE", "")
 
 
-@unittest.skipUnless(os.geteuid() == 0 and MODULE, "writes /etc/pam.d: needs root and the built module")
-class Pam(ot.OneTouchCase):
+class PamSetup(ot.OneTouchCase):
+    """A system config, a throw-away PAM service and helpers; no tests of its own."""
     approve_after = "0.3"
 
     def setUp(self):
@@ -66,6 +66,10 @@ class Pam(ot.OneTouchCase):
     def gate_audit(self):
         return [tuple(r) for r in self.query("SELECT email, outcome, detail FROM audit_events WHERE event = 'gate'")]
 
+
+
+@unittest.skipUnless(os.geteuid() == 0 and MODULE, "writes /etc/pam.d: needs root and the built module")
+class Pam(PamSetup):
     def test_totp_codes_and_every_refusal(self):
         secret = self.add_totp("tina@example.com", "tina")
         code, out = self.pamtester("tina", oathtool(secret) + "\n")
