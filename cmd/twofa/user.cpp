@@ -38,7 +38,8 @@ json user_json(const UserRecord& u, bool full_phone) {
         {info.user_id_key, provider_user_value(info, u.provider_user)},
         {"country_code", u.country_code},
         {"phone", full_phone || u.phone.empty() ? u.phone : mask_phone(u.country_code, u.phone)},
-        {"status", to_string(u.status)}};
+        {"status", to_string(u.status)},
+        {"unix_user", u.unix_user}};
 }
 
 std::string obtain_password(bool from_stdin, const std::string& email) {

@@ -22,9 +22,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-@unittest.skipUnless(os.geteuid() == 0 and test_pam.MODULE and os.path.exists("/usr/sbin/sshd"),
-                     "needs root, sshd and the module")
-class Sshd(test_pam.PamSetup):
+HAVE_SSHD = os.geteuid() == 0 and bool(test_pam.MODULE) and os.path.exists("/usr/sbin/sshd")
+
+
+class SshdSetup(test_pam.PamSetup):
+    """sshd on a free loopback port for a throw-away Unix user; no tests of its own."""
+    sshd_extra = ""  # more sshd_config lines
+    methods = "publickey,keyboard-interactive"
+
     def setUp(self):
         super().setUp()
         self.unix = "twofa-t" + uuid.uuid4().hex[:6]
@@ -51,9 +56,10 @@ UsePAM yes
 KbdInteractiveAuthentication yes
 PasswordAuthentication no
 PubkeyAuthentication yes
-AuthenticationMethods publickey,keyboard-interactive
+AuthenticationMethods {self.methods}
 StrictModes no
 PrintMotd no
+{self.sshd_extra_config()}
 """)
         # sshd names its PAM service after its program name.
         os.makedirs("/run/sshd", exist_ok=True)
@@ -70,6 +76,9 @@ PrintMotd no
                 time.sleep(0.05)
         self.ssh_stack("")
 
+    def sshd_extra_config(self):
+        return self.sshd_extra
+
     def stop_sshd(self):
         self.sshd.terminate()
         self.sshd.wait(timeout=10)
@@ -80,12 +89,13 @@ PrintMotd no
             f.write(f"auth required {test_pam.MODULE} config={self.config} helper={TWOFA} timeout=20 {options}\n"
                     "account required pam_permit.so\nsession required pam_permit.so\n")
 
-    def ssh(self, *command, tty=True):
-        argv = ["ssh", "-p", str(self.port), "-i", self.key, "-o", "StrictHostKeyChecking=no",
+    def ssh(self, *words, tty=True, opts=(), command=None):
+        words = (command,) if command is not None else words
+        argv = ["ssh", *opts, "-p", str(self.port), "-i", self.key, "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                 "-o", "PreferredAuthentications=publickey,keyboard-interactive",
                 "-o", "NumberOfPasswordPrompts=1",
-                f"{self.unix}@127.0.0.1", *command]
+                f"{self.unix}@127.0.0.1", *words]
         if tty:
             s = PtySession(argv, {"PATH": os.environ["PATH"], "HOME": self.home})
             self.addCleanup(s.close)
@@ -93,6 +103,10 @@ PrintMotd no
         return subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                               env={"PATH": os.environ["PATH"], "HOME": self.home})
 
+
+
+@unittest.skipUnless(HAVE_SSHD, "needs root, sshd and the module")
+class Sshd(SshdSetup):
     def test_totp_code_then_a_shell_command(self):
         secret = self.add_totp("tina@example.com", self.unix)
         s = self.ssh("id -un")
