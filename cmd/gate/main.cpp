@@ -110,7 +110,7 @@ bool drop_to(const passwd& pw) {
 
 int run(App& app, const GateArgs& a, const passwd& pw, const std::vector<std::string>& env,
         const std::string& command, const std::string& rhost, bool tty) {
-    GateOptions options{a.nullok, true, ""};
+    GateOptions options{a.nullok, true, app.config().gate_user_map};
     Gate gate(app.logins(), app.store(), options, &App::now);
     FlowOptions flow;
     // On a terminal a push can be left for a code (Enter); without one, only a push can work.

@@ -122,7 +122,7 @@ void log_to_syslog(const PamArgs& a, const GateOutcome& out) {
 
 int run_pam(App& app, const PamArgs& a) {
     Logins& logins = app.logins();
-    GateOptions gate_options{a.nullok, a.pushinfo, ""};
+    GateOptions gate_options{a.nullok, a.pushinfo, app.config().gate_user_map};
     Gate gate(logins, app.store(), gate_options, &App::now);
     FlowOptions flow;
     flow.via = Via::automatic;

@@ -94,6 +94,20 @@ class GatePush(GateSetup):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "pushed-ok")
         self.assertEqual(self.gate_audit()[-1][1], "allowed")
+        # scp runs its remote end as SSH_ORIGINAL_COMMAND (the legacy protocol, -O) or as the
+        # sftp subsystem (the default): after a push each, the copy works.
+        for n, legacy in enumerate(([], ["-O"])):
+            src = os.path.join(self.home, f"payload{n}.txt")
+            with open(src, "w") as f:
+                f.write("copied through the gate\n")
+            r = subprocess.run(["scp", *legacy, "-P", str(self.port), "-i", self.key,
+                                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                "-o", "LogLevel=ERROR", src, f"{self.unix}@127.0.0.1:payload{n}.txt"],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join("/home", self.unix, f"payload{n}.txt")) as f:
+                self.assertEqual(f.read(), "copied through the gate\n")
+        self.assertEqual([o for _, o, _ in self.gate_audit()].count("allowed"), 3)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from oathtool, pushes approved and denied by the sandbox's phone, nullok, groups, failmode
 with the provider down, the helper's fixed environment, the timeout, the audit trail."""
 import os
+import socket
 import subprocess
 import time
 import unittest
@@ -12,6 +13,36 @@ from harness import API_KEY, PASSWORD, TWOFA
 from test_totp import away_from_step_edge, oathtool
 
 MODULE = os.environ.get("TWOFA_PAM_MODULE", "")
+
+
+class SyslogCatcher:
+    """Listens on /dev/log (there is no syslog daemon in the test machine) for the lines the
+    helper logs; refuses to replace a real one."""
+
+    def __enter__(self):
+        if os.path.exists("/dev/log"):
+            raise unittest.SkipTest("a syslog daemon owns /dev/log")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("/dev/log")
+        self.sock.settimeout(0.2)
+        self.lines = []
+        return self
+
+    def wait_for(self, needle, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for l in self.lines:
+                if needle in l:
+                    return l
+            try:
+                self.lines.append(self.sock.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                pass
+        raise AssertionError(f"no syslog line with {needle!r}: {self.lines}")
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        os.unlink("/dev/log")
 
 
 class PamSetup(ot.OneTouchCase):
@@ -93,6 +124,22 @@ class Pam(PamSetup):
         self.assertIn("locked", outcomes)
         self.assertEqual(outcomes[-1], "unknown")
         self.assertTrue(all(f"service={self.service}" in d for _, _, d in self.gate_audit()))
+
+    def test_a_mapping_rule_and_syslog(self):
+        # gate.user_map names the twofa user of accounts nobody set with --unix-user.
+        self.write_system_config('[gate]\nuser_map = "{user}@example.com"\n')
+        r, doc = self.twofa_json("user", "add", "--email", "ruled@example.com", "--provider", "totp",
+                                 "--password-stdin", input=PASSWORD + "\n")
+        away_from_step_edge(margin=10)
+        self.assertExit(self.twofa("user", "totp", "confirm", "ruled@example.com",
+                                   oathtool(doc["secret"], time.time() - 30)), 0)
+        with SyslogCatcher() as log:
+            code, out = self.pamtester("ruled", oathtool(doc["secret"]) + "\n")
+            self.assertEqual(code, 0, out)
+            line = log.wait_for("gate allowed")
+        self.assertTrue(line.startswith(f"<{10 * 8 + 5}>"), line)  # authpriv.notice
+        self.assertIn("unix_user=ruled user=ruled@example.com", line)
+        self.assertEqual(self.gate_audit()[-1][:2], ("ruled@example.com", "allowed"))
 
     def test_nullok_and_groups(self):
         # nullok: an account nobody guards is ignored, so the rest of the stack decides.

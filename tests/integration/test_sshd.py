@@ -59,6 +59,7 @@ PubkeyAuthentication yes
 AuthenticationMethods {self.methods}
 StrictModes no
 PrintMotd no
+Subsystem sftp /usr/lib/openssh/sftp-server
 {self.sshd_extra_config()}
 """)
         # sshd names its PAM service after its program name.

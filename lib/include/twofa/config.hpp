@@ -48,6 +48,8 @@ struct Config {
     int totp_digits = 6;
     int totp_period = 30;
     int totp_window = 1; // time steps accepted either side of now
+    // Gated Unix logins: the email of an account no user names ("{user}@example.com").
+    std::string gate_user_map;
 
     // Where the API key comes from: an environment value, or a key file path.
     std::optional<std::string> api_key_env;

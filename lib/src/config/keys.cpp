@@ -33,6 +33,8 @@ const std::vector<ConfigKey>& config_keys() {
          "seconds per TOTP time step of new factors"},
         {"totp.window", nullptr, nullptr, &Config::totp_window, 0, 2, nullptr,
          "TOTP time steps accepted either side of now"},
+        {"gate.user_map", nullptr, &Config::gate_user_map, nullptr, 0, 0, nullptr,
+         "pam_twofa/twofa-gate: email of an account no user names, e.g. {user}@example.com"},
         {"callback.listen", "TWOFA_CALLBACK_LISTEN", &Config::callback_listen, nullptr, 0, 0,
          nullptr, "HOST:PORT the callback listener binds (default 127.0.0.1:8080)"},
         {"callback.public_url", "TWOFA_CALLBACK_PUBLIC_URL", &Config::callback_public_url, nullptr,
