@@ -64,7 +64,8 @@ Status check_config(const std::string& path) {
         if (p.empty() || ::stat(p.c_str(), &st) != 0 || st.st_uid != 0 || (st.st_mode & 022) != 0) {
             return make_error(Exit::config,
                               "twofa-gate reads only a configuration that root owns and nobody "
-                              "else can change: " + strip_control(p),
+                              "else can change: " +
+                                  strip_control(p),
                               "chown root and chmod go-w it, or use " +
                                   std::string(k_system_config));
         }
@@ -86,6 +87,7 @@ bool drop_to(const passwd& pw) {
     ::closefrom(3);
     std::string shell = pw.pw_shell != nullptr && *pw.pw_shell != '\0' ? pw.pw_shell : "/bin/sh";
     std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
     for (const auto& e : env) {
         envp.push_back(const_cast<char*>(e.c_str()));
     }
@@ -118,9 +120,9 @@ int run(App& app, const GateArgs& a, const passwd& pw, const std::vector<std::st
     flow.code_prompts = a.prompts;
     flow.wait_limit = a.timeout;
     if (!tty && a.non_tty != "push") {
-        throw Failure(make_error(Exit::denied,
-                                 "no terminal for the second factor (scp, sftp, a command without -t)",
-                                 "use ssh -t, or ask for twofa-gate --non-tty push"));
+        throw Failure(make_error(
+            Exit::denied, "no terminal for the second factor (scp, sftp, a command without -t)",
+            "use ssh -t, or ask for twofa-gate --non-tty push"));
     }
     TerminalPrompter prompter(app, false);
     GateRequest request{pw.pw_name, "twofa-gate", rhost, command};
@@ -136,8 +138,8 @@ int run(App& app, const GateArgs& a, const passwd& pw, const std::vector<std::st
                           : out.error);
     }
     if (!drop_to(pw)) {
-        throw Failure(make_error(Exit::internal, "cannot give up root for " +
-                                                     std::string(pw.pw_name),
+        throw Failure(make_error(Exit::internal,
+                                 "cannot give up root for " + std::string(pw.pw_name),
                                  "check the account"));
     }
     exec_session(pw, env, command);

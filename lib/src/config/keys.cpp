@@ -4,8 +4,11 @@
 
 namespace twofa {
 
-const std::vector<ConfigKey>& config_keys() {
-    static const std::vector<ConfigKey> keys{
+namespace {
+
+// The store, the provider and its own settings.
+std::vector<ConfigKey> provider_keys() {
+    return {
         {"db", "TWOFA_DB", &Config::db_path, nullptr, 0, 0, nullptr,
          "the store: a path or sqlite:///path (default $XDG_DATA_HOME/twofa/twofa.db)"},
         {"provider", "TWOFA_PROVIDER", &Config::provider, nullptr, 0, 0, nullptr,
@@ -35,6 +38,12 @@ const std::vector<ConfigKey>& config_keys() {
          "TOTP time steps accepted either side of now"},
         {"gate.user_map", nullptr, &Config::gate_user_map, nullptr, 0, 0, nullptr,
          "pam_twofa/twofa-gate: email of an account no user names, e.g. {user}@example.com"},
+    };
+}
+
+// The callback listener and the login policy.
+std::vector<ConfigKey> listener_and_login_keys() {
+    return {
         {"callback.listen", "TWOFA_CALLBACK_LISTEN", &Config::callback_listen, nullptr, 0, 0,
          nullptr, "HOST:PORT the callback listener binds (default 127.0.0.1:8080)"},
         {"callback.public_url", "TWOFA_CALLBACK_PUBLIC_URL", &Config::callback_public_url, nullptr,
@@ -63,6 +72,17 @@ const std::vector<ConfigKey>& config_keys() {
         {"login.user_lock_seconds", nullptr, nullptr, &Config::user_lock_seconds, 0, 30L * 86400,
          nullptr, "how long that lock lasts; 0: until an administrator unlocks"},
     };
+}
+
+} // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys = [] {
+        std::vector<ConfigKey> all = provider_keys();
+        auto rest = listener_and_login_keys();
+        all.insert(all.end(), rest.begin(), rest.end());
+        return all;
+    }();
     return keys;
 }
 
