@@ -25,17 +25,17 @@ std::string key_id(const std::string& key) {
     return to_hex(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
 }
 
-std::string random_bytes(std::size_t n) {
-    std::string out(n, '\0');
-    randombytes_buf(out.data(), n);
-    return out;
-}
-
 std::string ad_of(const std::string& user) {
     return "twofa-totp:" + user;
 }
 
 } // namespace
+
+std::string random_bytes(std::size_t n) {
+    std::string out(n, '\0');
+    randombytes_buf(out.data(), n);
+    return out;
+}
 
 Result<std::optional<SealKey>> load_key(const std::string& path) {
     struct stat st {};

@@ -21,6 +21,9 @@ Result<std::optional<SealKey>> load_key(const std::string& path);
 // folder (0700), else it must exist (Exit::config).
 Result<SealKey> create_key(const std::string& path, bool create_folder);
 
+// n bytes from the OS random source.
+std::string random_bytes(std::size_t n);
+
 std::string seal(const SealKey& key, const std::string& user, const std::string& secret);
 // Exit::config when it does not open (another key, or tampered).
 Result<std::string> open_sealed(const SealKey& key, const std::string& user,

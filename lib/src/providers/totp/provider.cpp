@@ -40,7 +40,7 @@ class TotpProvider final : public SecondFactor {
     const ProviderInfo& info() const override { return provider_info(); }
 
     Result<Enrollment> enroll(const EnrollRequest& r) override {
-        std::string user = to_hex(random_text(12));
+        std::string user = to_hex(random_bytes(12));
         TRY_ASSIGN(AppSecret shown, new_factor(user, r.email));
         return Enrollment{user, std::move(shown), {}};
     }
@@ -162,7 +162,7 @@ class TotpProvider final : public SecondFactor {
 
     Result<Enrollment> adopt(const EnrollRequest&, const std::string& file) override {
         TRY_ASSIGN(ForeignFactor g, parse_google_authenticator(file));
-        std::string user = to_hex(random_text(12));
+        std::string user = to_hex(random_bytes(12));
         AppFactor f = base_factor(user);
         f.algorithm = "sha1";
         f.digits = 6;
@@ -263,7 +263,7 @@ class TotpProvider final : public SecondFactor {
 
     // A new unconfirmed secret (and recovery codes) for the user, replacing any before.
     Result<AppSecret> new_factor(const std::string& user, const std::string& email) {
-        std::string secret = random_text(k_secret_bytes);
+        std::string secret = random_bytes(k_secret_bytes);
         AppFactor f = base_factor(user);
         AppSecret shown;
         TRY_ASSIGN(shown.uri, uri_of(f, email, secret));
@@ -290,12 +290,6 @@ class TotpProvider final : public SecondFactor {
             TRY(store->put_app_factor(f));
             return store->set_recovery_codes(f.provider_user, hashes);
         });
-    }
-
-    static std::string random_text(std::size_t n) {
-        std::string out(n, '\0');
-        randombytes_buf(out.data(), n);
-        return out;
     }
 
     Config m_config;
