@@ -149,6 +149,11 @@ TEST_CASE("the settings table: every key resolvable, choices enforced, env names
     CHECK(find_config_key("no.such.key") == nullptr);
     auto bad = resolve_config({{"failmode", "maybe"}}, std::nullopt, env_of({{"HOME", "/h"}}));
     CHECK(bad.error().code == Exit::usage); // a flag's bad choice is the command line's fault
+    // Numbers take choices too: 7 is within 6-8 but no authenticator app shows 7 digits.
+    CHECK(resolve_config({{"totp.digits", "7"}}, std::nullopt, env_of({{"HOME", "/h"}}))
+              .error()
+              .code == Exit::usage);
+    CHECK(resolve_config({{"totp.digits", "8"}}, std::nullopt, env_of({{"HOME", "/h"}})).ok());
     auto c = resolve_config({{"login.user_code_failures", "7"}}, std::nullopt,
                             env_of({{"HOME", "/h"}, {"TWOFA_PROVIDER", "authy"}}));
     REQUIRE(c.ok());

@@ -67,7 +67,7 @@ struct ConfigKey {
     int Config::*number = nullptr;       // a number's field, within [lo, hi]
     long lo = 0;
     long hi = 0;
-    const char* choices = nullptr; // "secure|safe": the only values a text takes
+    const char* choices = nullptr; // "secure|safe", "6|8": the only values it takes
     const char* help = "";         // one line for --help and the health report
     bool secret_path = false;      // shown, but names where a secret lives
 };

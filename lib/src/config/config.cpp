@@ -156,11 +156,28 @@ const char* source_of(const Sources& s, const ConfigKey& k) {
     return "file";
 }
 
+// A key with choices takes only those: Exit::usage for a flag (the command line's fault),
+// Exit::config otherwise.
+Status check_choice(const Sources& s, const ConfigKey& k, const std::string& v) {
+    if (k.choices == nullptr) {
+        return {};
+    }
+    std::string all = std::string("|") + k.choices + "|";
+    if (all.find("|" + v + "|") != std::string::npos) {
+        return {};
+    }
+    return make_error(s.flags.count(k.key) != 0U ? Exit::usage : Exit::config,
+                      std::string(k.key) + " must be one of " + k.choices + ", not '" +
+                          strip_control(v) + "'",
+                      "fix the value");
+}
+
 // Applies one key of the table from the first source that has it.
 Status apply_key(const Sources& s, const ConfigKey& k, Config& c) {
     if (k.number != nullptr) {
         TRY_ASSIGN(auto v, lookup_int(s, k.key, k.env != nullptr ? k.env : "", k.lo, k.hi));
         if (v) {
+            TRY(check_choice(s, k, std::to_string(*v)));
             c.*k.number = static_cast<int>(*v);
             c.sources[k.key] = source_of(s, k);
         }
@@ -170,15 +187,7 @@ Status apply_key(const Sources& s, const ConfigKey& k, Config& c) {
     if (!v) {
         return {};
     }
-    if (k.choices != nullptr) {
-        std::string all = std::string("|") + k.choices + "|";
-        if (all.find("|" + *v + "|") == std::string::npos) {
-            return make_error(s.flags.count(k.key) != 0U ? Exit::usage : Exit::config,
-                              std::string(k.key) + " must be one of " + k.choices + ", not '" +
-                                  strip_control(*v) + "'",
-                              "fix the value");
-        }
-    }
+    TRY(check_choice(s, k, *v));
     c.*k.text = *v;
     c.sources[k.key] = source_of(s, k);
     return {};

@@ -30,7 +30,7 @@ std::vector<ConfigKey> provider_keys() {
          "the issuer an authenticator app shows beside the account"},
         {"totp.algorithm", nullptr, &Config::totp_algorithm, nullptr, 0, 0, "sha1|sha256|sha512",
          "HMAC of new TOTP factors"},
-        {"totp.digits", nullptr, nullptr, &Config::totp_digits, 6, 8, nullptr,
+        {"totp.digits", nullptr, nullptr, &Config::totp_digits, 6, 8, "6|8",
          "digits of new TOTP factors' codes (6 or 8)"},
         {"totp.period", nullptr, nullptr, &Config::totp_period, 15, 120, nullptr,
          "seconds per TOTP time step of new factors"},
