@@ -153,17 +153,4 @@ Result<int> SqliteStore::recovery_codes_left(const std::string& user) {
                         [&]() -> Result<int> { return codes_left(m_db, user); });
 }
 
-Result<std::optional<UserRecord>> SqliteStore::find_user_by_unix(const std::string& unix_user) {
-    using R = std::optional<UserRecord>;
-    return guarded<R>("cannot read user", [&]() -> Result<R> {
-        SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
-                                      " FROM users WHERE unix_user = ?");
-        q.bind(1, unix_user);
-        if (q.executeStep()) {
-            return R(read_user(q));
-        }
-        return R();
-    });
-}
-
 } // namespace twofa::sqlite

@@ -64,7 +64,7 @@ SessionRecord read_session(SQLite::Statement& q) {
     return s;
 }
 
-void bind_challenge(SQLite::Statement& q, int index, const std::string& handle) {
+void bind_or_null(SQLite::Statement& q, int index, const std::string& handle) {
     if (handle.empty()) {
         q.bind(index);
     } else {

@@ -44,7 +44,7 @@ int codes_left(SQLite::Database& db, const std::string& provider_user);
 
 // Binds a text, or NULL for an empty one (for UNIQUE columns, where NULLs never collide: a
 // challenge handle, a Unix user).
-void bind_challenge(SQLite::Statement& q, int index, const std::string& handle);
+void bind_or_null(SQLite::Statement& q, int index, const std::string& handle);
 
 // The frequent queries, prepared once per connection.
 enum class Query {

@@ -1,6 +1,6 @@
 #pragma once
 // The SQLite store's class: the Store port over one SQLite connection. Its calls are defined
-// here and in factors.cpp (app factors, recovery codes, Unix users); open_store is in
+// here and in factors.cpp (app factors, recovery codes); open_store is in
 // store.cpp, the migrations in schema.cpp.
 #include "store/sqlite/sqlite.hpp"
 
@@ -45,7 +45,7 @@ class SqliteStore final : public Store {
             q.bind(8, to_string(u.status));
             q.bind(9, u.created_at);
             q.bind(10, u.updated_at);
-            bind_challenge(q, 11, u.unix_user); // NULL for none: the column is UNIQUE
+            bind_or_null(q, 11, u.unix_user); // NULL for none: the column is UNIQUE
             if (q.exec() == 0) {
                 return make_error(Exit::conflict, "user " + u.email + " already exists",
                                   "an existing user is accepted only when asked to");
@@ -55,16 +55,11 @@ class SqliteStore final : public Store {
     }
 
     Result<std::optional<UserRecord>> find_user(const std::string& email) override {
-        using R = std::optional<UserRecord>;
-        return guarded<R>("cannot read user", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
-                                          " FROM users WHERE email = ?");
-            q.bind(1, email);
-            if (q.executeStep()) {
-                return R(read_user(q));
-            }
-            return R();
-        });
+        return user_where("email", email);
+    }
+
+    Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) override {
+        return user_where("unix_user", unix_user);
     }
 
     Result<std::vector<UserRecord>> list_users() override {
@@ -99,7 +94,7 @@ class SqliteStore final : public Store {
             q.bind(5, u.updated_at);
             q.bind(6, u.code_failures);
             q.bind(7, u.code_locked_until);
-            bind_challenge(q, 8, u.unix_user);
+            bind_or_null(q, 8, u.unix_user);
             q.bind(9, u.id);
             if (q.exec() == 0) {
                 return make_error(Exit::not_found, "user " + u.email + " no longer exists",
@@ -134,7 +129,7 @@ class SqliteStore final : public Store {
             q.bind(4, s.provider_user);
             q.bind(5, to_string(s.method));
             q.bind(6, to_string(s.status));
-            bind_challenge(q, 7, s.challenge);
+            bind_or_null(q, 7, s.challenge);
             q.bind(8, s.attempts);
             q.bind(9, s.sends);
             q.bind(10, s.last_send_at);
@@ -174,7 +169,7 @@ class SqliteStore final : public Store {
             auto& q = *lease;
             q.bind(1, to_string(s.method));
             q.bind(2, to_string(s.status));
-            bind_challenge(q, 3, s.challenge);
+            bind_or_null(q, 3, s.challenge);
             q.bind(4, s.attempts);
             q.bind(5, s.sends);
             q.bind(6, s.last_send_at);
@@ -238,7 +233,7 @@ class SqliteStore final : public Store {
         });
     }
 
-    // App factors, recovery codes and Unix users (factors.cpp).
+    // App factors and recovery codes (factors.cpp).
     Status put_app_factor(const AppFactor& f) override;
     Result<std::optional<AppFactor>> find_app_factor(const std::string& user) override;
     Result<std::vector<AppFactor>> list_app_factors() override;
@@ -249,7 +244,6 @@ class SqliteStore final : public Store {
     Result<bool> use_recovery_code(const std::string& user, const std::string& hash,
                                    std::int64_t now) override;
     Result<int> recovery_codes_left(const std::string& user) override;
-    Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) override;
 
     Status transaction(const std::function<Status()>& fn) override {
         std::lock_guard lock(m_mutex);
@@ -291,6 +285,20 @@ class SqliteStore final : public Store {
             slot = std::make_unique<SQLite::Statement>(m_db, sql_of(query));
         }
         return *slot;
+    }
+
+    // The user whose `column` (email, unix_user: both unique) holds value, or nullopt.
+    Result<std::optional<UserRecord>> user_where(const char* column, const std::string& value) {
+        using R = std::optional<UserRecord>;
+        return guarded<R>("cannot read user", [&]() -> Result<R> {
+            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+                                          " FROM users WHERE " + column + " = ?");
+            q.bind(1, value);
+            if (q.executeStep()) {
+                return R(read_user(q));
+            }
+            return R();
+        });
     }
 
     Result<std::optional<SessionRecord>> session_where(Query query, const std::string& v,
