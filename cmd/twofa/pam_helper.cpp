@@ -132,19 +132,19 @@ int run_pam(App& app, const PamArgs& a) {
     ConversationPrompter prompter;
     // Without autopush, a user who could get a push first chooses: Enter, or a code.
     auto guard = gate.guard_of(a.request.unix_user);
+    std::optional<GateOutcome> ended;
     if (!a.autopush && guard.ok() && *guard &&
         App::provider_info((*guard)->provider).offers(Channel::push)) {
         say("prompt", "Press Enter for a login request on your phone, or type a code: ");
         auto typed = answer(a.timeout > 0 ? a.timeout : 120);
-        if (typed.ok() && !typed->empty()) {
+        if (!typed.ok()) {
+            ended = gate.ended(a.request, **guard, typed.error());
+        } else if (!typed->empty()) {
             flow.via = Via::token;
             prompter.typed = *typed;
-        } else if (!typed.ok()) {
-            say("done", "denied");
-            return static_cast<int>(typed.error().code);
         }
     }
-    GateOutcome out = gate.run(a.request, prompter, flow);
+    GateOutcome out = ended ? *ended : gate.run(a.request, guard, prompter, flow);
     if (out.verdict == GateVerdict::unknown) {
         say("error", "twofa: this account has no second factor set up");
     } else if (out.verdict != GateVerdict::allowed && out.verdict != GateVerdict::ignored) {

@@ -148,7 +148,7 @@ class Pam(PamSetup):
         code, out = self.pamtester("nobody-here")
         self.assertEqual(code, 0, out)
         self.assertEqual(self.gate_audit()[-1][1], "ignored")
-        # groups=: root is in group root, so the rule applies; a group nobody is in: ignored.
+        # groups=: outside the groups, the module ignores the login without running the helper.
         self.stack("groups=twofa-no-such-group", control="[success=done ignore=ignore default=die]",
                    after="auth required pam_permit.so\n")
         before = len(self.gate_audit())
@@ -158,7 +158,9 @@ class Pam(PamSetup):
 
     def test_push_approved_with_autopush_and_the_menu(self):
         self.add("alice@example.com", "alice")
+        # The conversation ends at the first question: refused (the module ends the helper).
         code, out = self.pamtester("alice")
+        self.assertIn("Authentication failure", out)
         self.stack("autopush pushinfo")
         code, out = self.pamtester("alice")
         self.assertEqual(code, 0, out)
@@ -169,11 +171,9 @@ class Pam(PamSetup):
         code, out = self.pamtester("alice", "\n")
         self.assertEqual(code, 0, out)
         self.assertIn("Press Enter for a login request", out)
-        # pushinfo put the service and the Unix user into the push's details.
-        reqs = [r for r in self.sandbox.requests() if "approval_requests" in r["path"]]
-        self.assertTrue(reqs)
+        # (What pushinfo puts into the push is checked by the unit test of Gate.)
 
-    def test_denied_push_falls_back_to_a_code_and_expired_is_an_auth_error(self):
+    def test_denied_push_falls_back_to_an_sms_code(self):
         self.add("dan@example.com", "dan", phone="555-123-1111")  # denies pushes
         aid = self.authy_id("dan@example.com")
         # The denied push falls back to SMS; the code is read from the sandbox's outbox.

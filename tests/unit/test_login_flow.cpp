@@ -5,6 +5,7 @@
 
 #include "temp_dir.hpp"
 
+#include <twofa/gate.hpp>
 #include <twofa/login_flow.hpp>
 #include <twofa/password.hpp>
 #include <twofa/users.hpp>
@@ -29,6 +30,7 @@ struct FakeProvider : SecondFactor {
     PushState poll_answer = PushState::pending;
     int sends = 0;
     int pushes = 0;
+    PushRequest last_push;
     int polls = 0;
 
     const ProviderInfo& info() const override { return about; }
@@ -47,11 +49,12 @@ struct FakeProvider : SecondFactor {
         d.has_app = has_app;
         return d;
     }
-    Result<Challenge> start(const std::string&, Channel channel, const PushRequest&) override {
+    Result<Challenge> start(const std::string&, Channel channel, const PushRequest& push) override {
         if (down) {
             return unreachable();
         }
         if (channel == Channel::push) {
+            last_push = push;
             return Challenge{channel, "push-" + std::to_string(++pushes)};
         }
         sends += channel == Channel::app_code ? 0 : 1;
@@ -340,4 +343,47 @@ TEST_CASE("callbacks wake waiting logins only when they changed a session") {
     REQUIRE(flow.begin(user).ok()); // a push is waiting now
     w.callback(PushState::approved);
     CHECK(::poll(&p, 1, 1000) == 1);
+}
+
+TEST_CASE("gate: the account's guard by --unix-user or the rule, pushinfo, verdicts, audit") {
+    World w;
+    Gate gate(*w.logins, *w.store, GateOptions{false, true, "{user}@example.com"},
+              [&w] { return w.now; });
+    CHECK_FALSE(gate.guard_of("nobody").value().has_value());
+    CHECK(gate.guard_of("flow").value()->email == "flow@example.com"); // the rule
+    REQUIRE(set_unix_user(*w.store, "flow@example.com", "alice", w.now).ok());
+    CHECK(gate.guard_of("alice").value()->email == "flow@example.com");
+    CHECK_FALSE(gate.guard_of("flow").value().has_value()); // it names another account now
+    CHECK(gate.guard_of("Not A Name").error().code == Exit::usage);
+
+    w.options.via = Via::onetouch;
+    w.prompter.on_frame = [&](int frame) {
+        if (frame == 2) {
+            w.callback(PushState::approved);
+        }
+    };
+    GateOutcome out = gate.run({"alice", "sshd", "10.0.0.1", "uptime"}, w.prompter, w.options);
+    CHECK(out.verdict == GateVerdict::allowed);
+    CHECK(out.email == "flow@example.com");
+    const auto& d = w.provider.last_push.details;
+    for (const auto& line : std::vector<std::pair<std::string, std::string>>{
+             {"Service", "sshd"}, {"From", "10.0.0.1"}, {"Command", "uptime"}, {"Unix user", "alice"}}) {
+        CHECK(std::find(d.begin(), d.end(), line) != d.end());
+    }
+    CHECK(gate.run({"bob", "sudo", "", ""}, w.prompter, w.options).verdict == GateVerdict::unknown);
+    Gate lenient(*w.logins, *w.store, GateOptions{true, false, ""}, [&w] { return w.now; });
+    CHECK(lenient.run({"bob", "sudo", "", ""}, w.prompter, w.options).verdict ==
+          GateVerdict::ignored);
+    auto user = w.store->find_user("flow@example.com").value().value();
+    CHECK(gate.ended({"alice", "sshd", "", ""}, user, make_error(Exit::expired, "no answer")).verdict ==
+          GateVerdict::expired);
+    // The result in a local first: a range-for over a temporary's value() would dangle.
+    const auto audit = w.store->recent_audit(100).value();
+    std::vector<std::string> outcomes;
+    for (const auto& e : audit) {
+        if (e.event == "gate") {
+            outcomes.insert(outcomes.begin(), e.outcome);
+        }
+    }
+    CHECK(outcomes == std::vector<std::string>{"allowed", "unknown", "ignored", "expired"});
 }

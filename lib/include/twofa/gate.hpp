@@ -49,8 +49,14 @@ class Gate {
     // The user guarding the account (by unix_user, else by the user_map rule), or nullopt.
     Result<std::optional<UserRecord>> guard_of(const std::string& unix_user);
 
-    // Runs the second factor for the request's account through the prompter.
+    // Runs the second factor for the request's account through the prompter. guard: what
+    // guard_of answered for it, when the caller asked already (to choose how to prompt).
     GateOutcome run(const GateRequest& request, Prompter& prompter, FlowOptions flow);
+    GateOutcome run(const GateRequest& request, const Result<std::optional<UserRecord>>& guard,
+                    Prompter& prompter, FlowOptions flow);
+    // A login that ended before its factor started (the conversation ended at a question the
+    // front end asked first): the outcome for this error, audited like the others.
+    GateOutcome ended(const GateRequest& request, const UserRecord& user, const Error& why);
 
   private:
     GateOutcome finish(const GateRequest& request, const UserRecord& user, Prompter& prompter,

@@ -50,8 +50,12 @@ Result<std::optional<UserRecord>> Gate::guard_of(const std::string& unix_user) {
 }
 
 GateOutcome Gate::run(const GateRequest& request, Prompter& prompter, FlowOptions flow) {
+    return run(request, guard_of(request.unix_user), prompter, std::move(flow));
+}
+
+GateOutcome Gate::run(const GateRequest& request, const Result<std::optional<UserRecord>>& guard,
+                      Prompter& prompter, FlowOptions flow) {
     GateOutcome out;
-    auto guard = guard_of(request.unix_user);
     if (!guard.ok()) {
         out.error = guard.error();
         out.verdict =
@@ -92,6 +96,12 @@ GateOutcome Gate::finish(const GateRequest& request, const UserRecord& user, Pro
         out.verdict = verdict_of(done.error());
         out.error = done.error();
     }
+    audit(request, out);
+    return out;
+}
+
+GateOutcome Gate::ended(const GateRequest& request, const UserRecord& user, const Error& why) {
+    GateOutcome out{verdict_of(why), false, user.email, why};
     audit(request, out);
     return out;
 }
