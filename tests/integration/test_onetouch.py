@@ -99,6 +99,15 @@ class OneTouchCase(TwofaCase):
         h = hashlib.sha256(session_id.encode()).hexdigest()
         return self.query("SELECT status, challenge FROM login_sessions WHERE id_hash = ?", h)[0]
 
+    def sandbox_callbacks(self, done, timeout=6.0):
+        """The sandbox's record of its callbacks once done(calls) holds (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.sandbox.call("GET", "/sandbox/callbacks")[1]
+            if done(calls) or time.monotonic() > deadline:
+                return calls
+            time.sleep(0.05)
+
 
 class PushFlow(OneTouchCase):
     def test_approved_on_the_phone_logs_in(self):
@@ -265,7 +274,9 @@ class TlsListener(OneTouchCase):
         r, doc = self.push_login("alice@example.com")
         self.assertExit(r, 0)
         self.assertEqual([l["outcome"] for l in self.listener.lines()], ["applied"])
-        calls = self.sandbox.call("GET", "/sandbox/callbacks")[1]
+        # The login wakes on the listener's commit, which can come before the sandbox's delivery
+        # thread has read the 200 and recorded it: wait for the record, not for luck.
+        calls = self.sandbox_callbacks(lambda calls: calls and calls[0]["attempts"] > 0)
         self.assertEqual([(c["attempts"], c["http_status"]) for c in calls], [(1, 200)])
 
     def test_missing_key_or_bad_files_are_config_errors(self):
@@ -381,11 +392,7 @@ class CallbackSecurity(OneTouchCase):
         aid, sid, uuid = self.pending()
         self.listener.stop()  # nobody listens now
         self.assertEqual(self.sandbox.call("POST", f"/sandbox/approval_requests/{uuid}/approve")[0], 200)
-        for _ in range(60):
-            calls = self.sandbox.call("GET", "/sandbox/callbacks")[1]
-            if calls and calls[0]["attempts"] == 3:
-                break
-            time.sleep(0.1)
+        calls = self.sandbox_callbacks(lambda calls: calls and calls[0]["attempts"] == 3)
         self.assertEqual(calls, [{"uuid": uuid, "status": "approved", "attempts": 3, "http_status": 0}])
         # Authy's status endpoint still knows the answer: a waiting login polls it.
         self.assertEqual(self.session_row(sid)[0], "onetouch")
