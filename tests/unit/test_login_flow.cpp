@@ -49,7 +49,7 @@ struct FakeProvider : SecondFactor {
         d.has_app = has_app;
         return d;
     }
-    Result<Challenge> start(const std::string&, Channel channel, const PushRequest& push) override {
+    Result<Challenge> start(const Recipient&, Channel channel, const PushRequest& push) override {
         if (down) {
             return unreachable();
         }
@@ -60,7 +60,7 @@ struct FakeProvider : SecondFactor {
         sends += channel == Channel::app_code ? 0 : 1;
         return Challenge{channel, ""};
     }
-    Result<CodeVerdict> check(const std::string&, const Challenge&,
+    Result<CodeVerdict> check(const Recipient&, const Challenge&,
                               const std::string& code) override {
         if (down) {
             return unreachable();

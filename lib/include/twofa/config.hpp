@@ -22,6 +22,11 @@ struct Config {
     bool db_explicit = false; // given by flag, environment or file, not the XDG default
     std::string provider = "authy";
     std::string authy_url = "https://api.authy.com";
+    // Twilio Verify v2: the base URL, the service, and a credentials file (the credentials
+    // themselves come from TWILIO_* in the environment, never from a flag).
+    std::string verify_url = "https://verify.twilio.com";
+    std::string verify_service_sid;
+    std::string verify_credentials_file;
     std::string callback_listen = "127.0.0.1:8080";
     std::string callback_public_url;  // empty: http://LISTEN + the provider's callback path
     bool callback_configured = false; // listen address or public URL set explicitly
@@ -54,6 +59,8 @@ struct Config {
     // Where the API key comes from: an environment value, or a key file path.
     std::optional<std::string> api_key_env;
     std::string api_key_file;
+    // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY, TWILIO_API_SECRET, when set.
+    std::map<std::string, std::string> twilio_env;
     std::string config_file; // the file that was read, empty if none
     // Where each key's value came from: "flag", "environment", "file" (absent: the default).
     std::map<std::string, std::string> sources;

@@ -50,6 +50,15 @@ struct EnrollRequest {
     bool send_install_link = false;
 };
 
+// Whom a challenge is for: the provider's user id and the contact details twofa keeps (a
+// provider with no user records, such as Verify, sends codes to the phone itself).
+struct Recipient {
+    std::string user; // the provider's user id
+    int country_code = 0;
+    std::string phone; // digits
+    std::string email;
+};
+
 // The push as the user sees it on the phone.
 struct PushRequest {
     std::string message;
@@ -102,10 +111,10 @@ class SecondFactor {
     // Starts a challenge: sends a code (sms, call), creates a push, or does nothing (app_code:
     // the user reads the code from the app). Never retried once it may have reached the
     // provider (a retry could send twice).
-    virtual Result<Challenge> start(const std::string& user, Channel channel,
+    virtual Result<Challenge> start(const Recipient& to, Channel channel,
                                     const PushRequest& push) = 0;
     // Checks a code (already validated) for a challenge. Never retried once sent.
-    virtual Result<CodeVerdict> check(const std::string& user, const Challenge& challenge,
+    virtual Result<CodeVerdict> check(const Recipient& to, const Challenge& challenge,
                                       const std::string& code) = 0;
     // A push's state at the provider (for logins that get no callback).
     virtual Result<PushState> poll(const Challenge& challenge) = 0;

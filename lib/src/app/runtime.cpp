@@ -62,8 +62,7 @@ ProviderFactory Runtime::provider_factory() const {
 
 Result<std::unique_ptr<CallbackVerifier>>
 Runtime::callback_verifier(CallbackSettings settings) const {
-    TRY_ASSIGN(const providers::Entry* entry, providers::find(m_config.provider));
-    return entry->verifier(m_config, std::move(settings));
+    return providers::listener_verifier(m_config, settings);
 }
 
 LoginPolicy Runtime::login_policy() const {

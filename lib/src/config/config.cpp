@@ -219,6 +219,12 @@ Status derive(Config& c, const EnvLookup& env) {
     if (!c.api_key_env) {
         c.api_key_env = env("AUTHY_API_KEY");
     }
+    for (const char* name :
+         {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"}) {
+        if (auto v = env(name); v && !v->empty()) {
+            c.twilio_env[name] = *v;
+        }
+    }
     return {};
 }
 

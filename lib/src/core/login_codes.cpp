@@ -27,7 +27,7 @@ Result<CodeCheck> Logins::verify(const std::string& session_id, const std::strin
     }
     // 2. Ask the provider, outside any transaction.
     auto verdict = m_provider(loaded.session.provider).and_then([&](SecondFactor* p) {
-        return p->check(loaded.session.provider_user,
+        return p->check(detail::recipient_of(loaded.user, loaded.session.provider_user),
                         Challenge{loaded.session.method, loaded.session.challenge}, code);
     });
     bool failed_open = !verdict.ok() && ops.may_fail_open(verdict.error());

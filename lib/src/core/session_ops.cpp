@@ -174,10 +174,15 @@ SessionView SessionOps::view_of(const Loaded& loaded) const {
     return view_of(std::move(view));
 }
 
+Recipient recipient_of(const UserRecord& user, const std::string& provider_user) {
+    return Recipient{provider_user.empty() ? user.provider_user : provider_user,
+                     user.country_code, user.phone, user.email};
+}
+
 Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,
                                           bool voice) {
     TRY_ASSIGN(SecondFactor * p, provider(user.provider));
-    TRY(p->start(user.provider_user, voice ? Channel::call : Channel::sms, {}));
+    TRY(p->start(recipient_of(user), voice ? Channel::call : Channel::sms, {}));
     return mask_phone(user.country_code, user.phone);
 }
 
@@ -219,7 +224,7 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
         req.details.insert(req.details.end(), extra.begin(), extra.end());
         req.hidden_details = {{"session", s.id_hash.substr(0, 16)}};
         req.seconds_to_expire = policy.push_seconds;
-        TRY_ASSIGN(Challenge c, p->start(user.provider_user, Channel::push, req));
+        TRY_ASSIGN(Challenge c, p->start(recipient_of(user), Channel::push, req));
         s.challenge = std::move(c.handle);
         s.expires_at = now + policy.push_seconds;
         return std::string();
@@ -227,7 +232,7 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
     case Via::token:
         s.method = Channel::app_code;
         s.status = SessionState::token;
-        TRY(p->start(user.provider_user, Channel::app_code, {})); // nothing sent
+        TRY(p->start(recipient_of(user), Channel::app_code, {})); // nothing sent
         return std::string();
     default: {
         bool voice = via == Via::call;

@@ -9,6 +9,10 @@
 
 namespace twofa::detail {
 
+// Whom a challenge is for: the user's contact details, and the provider's id for the user
+// (by default the user's own; a session keeps the one it began with).
+Recipient recipient_of(const UserRecord& user, const std::string& provider_user = {});
+
 struct Loaded {
     SessionRecord session;
     UserRecord user;

@@ -9,17 +9,6 @@
 
 namespace twofa {
 
-struct RetryPolicy {
-    int max_attempts = 3;
-    std::chrono::milliseconds base_delay{200}; // doubled after each attempt
-    std::chrono::seconds max_retry_after{5};   // a longer Retry-After fails at once
-};
-
-using Sleeper = std::function<void(std::chrono::milliseconds)>;
-
-// Sleeps for real.
-Sleeper real_sleeper();
-
 class AuthyClient {
   public:
     // base_url must pass check_provider_url (checked by the caller).
@@ -49,8 +38,7 @@ class AuthyClient {
     Status check_key();
 
   private:
-    // Sends with retries where they are safe: a request that never left (connection refused),
-    // 429 with a short Retry-After, and - for idempotent requests - 5xx and timeouts.
+    // Sends with send_with_retries.
     HttpResponse call(const std::string& method, const std::string& path, const std::string& body,
                       bool idempotent);
 

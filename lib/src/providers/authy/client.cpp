@@ -1,16 +1,7 @@
 #include <twofa/authy/client.hpp>
 #include <twofa/validate.hpp>
 
-#include <algorithm>
-#include <charconv>
-#include <optional>
-#include <thread>
-
 namespace twofa {
-
-Sleeper real_sleeper() {
-    return [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-}
 
 AuthyClient::AuthyClient(std::string base_url, std::string api_key,
                          std::unique_ptr<HttpTransport> transport, RetryPolicy policy,
@@ -22,20 +13,6 @@ AuthyClient::AuthyClient(std::string base_url, std::string api_key,
     }
 }
 
-namespace {
-
-// Retry-After in whole seconds (the HTTP-date form is treated as "too long").
-std::optional<long> retry_after_seconds(const std::string& value) {
-    long secs = 0;
-    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
-    if (value.empty() || ec != std::errc() || p != value.data() + value.size() || secs < 0) {
-        return std::nullopt;
-    }
-    return secs;
-}
-
-} // namespace
-
 HttpResponse AuthyClient::call(const std::string& method, const std::string& path,
                                const std::string& body, bool idempotent) {
     HttpRequest req{
@@ -46,29 +23,7 @@ HttpResponse AuthyClient::call(const std::string& method, const std::string& pat
     if (method == "POST") {
         req.headers.emplace_back("Content-Type", "application/json");
     }
-    auto delay = m_policy.base_delay;
-    HttpResponse r;
-    for (int attempt = 1;; ++attempt) {
-        r = m_transport->send(req);
-        bool retry = false;
-        auto wait = delay;
-        if (r.status == 0) {
-            retry = !r.maybe_sent || (idempotent && !r.timed_out);
-        } else if (r.status == 429) {
-            auto secs = retry_after_seconds(r.retry_after);
-            if (secs && std::chrono::seconds(*secs) <= m_policy.max_retry_after) {
-                retry = true;
-                wait = std::max(wait, std::chrono::milliseconds(std::chrono::seconds(*secs)));
-            }
-        } else if (r.status >= 500) {
-            retry = idempotent;
-        }
-        if (!retry || attempt >= m_policy.max_attempts) {
-            return r;
-        }
-        m_sleep(wait);
-        delay *= 2;
-    }
+    return send_with_retries(*m_transport, req, idempotent, m_policy, m_sleep);
 }
 
 Result<std::int64_t> AuthyClient::create_user(const authy::NewUser& user) {

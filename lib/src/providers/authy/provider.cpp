@@ -62,9 +62,9 @@ class AuthyProvider final : public SecondFactor {
         });
     }
 
-    Result<Challenge> start(const std::string& user, Channel channel,
+    Result<Challenge> start(const Recipient& to, Channel channel,
                             const PushRequest& push) override {
-        TRY_ASSIGN(std::int64_t id, user_id(user));
+        TRY_ASSIGN(std::int64_t id, user_id(to.user));
         if (channel == Channel::app_code) {
             return Challenge{channel, ""};
         }
@@ -83,9 +83,9 @@ class AuthyProvider final : public SecondFactor {
         return Challenge{channel, ""};
     }
 
-    Result<CodeVerdict> check(const std::string& user, const Challenge& /*challenge*/,
+    Result<CodeVerdict> check(const Recipient& to, const Challenge& /*challenge*/,
                               const std::string& code) override {
-        TRY_ASSIGN(std::int64_t id, user_id(user));
+        TRY_ASSIGN(std::int64_t id, user_id(to.user));
         return m_client->verify_code(id, code).transform([](TokenVerdict v) {
             return v == TokenVerdict::valid    ? CodeVerdict::valid
                    : v == TokenVerdict::reused ? CodeVerdict::reused

@@ -65,12 +65,12 @@ class TotpProvider final : public SecondFactor {
         return d;
     }
 
-    Result<Challenge> start(const std::string& user, Channel channel, const PushRequest&) override {
+    Result<Challenge> start(const Recipient& to, Channel channel, const PushRequest&) override {
         if (channel != Channel::app_code) {
             return make_error(Exit::usage, "TOTP users log in with the code from their app",
                               "use --via token (or auto)");
         }
-        TRY_ASSIGN(AppFactor f, factor(user));
+        TRY_ASSIGN(AppFactor f, factor(to.user));
         if (!f.confirmed) {
             return make_error(Exit::rejected, "the authenticator app is not confirmed yet",
                               "an administrator runs: twofa user totp confirm EMAIL, with a "
@@ -79,8 +79,9 @@ class TotpProvider final : public SecondFactor {
         return Challenge{Channel::app_code, ""};
     }
 
-    Result<CodeVerdict> check(const std::string& user, const Challenge&,
+    Result<CodeVerdict> check(const Recipient& to, const Challenge&,
                               const std::string& code) override {
+        const std::string& user = to.user;
         TRY_ASSIGN(AppFactor f, factor(user));
         if (!f.confirmed) {
             return make_error(Exit::rejected, "the authenticator app is not confirmed yet",
