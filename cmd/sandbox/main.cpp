@@ -21,9 +21,12 @@ int fail(const twofa::Error& e) {
 
 int main(int argc, char** argv) {
     twofa::cli::harden_process();
-    CLI::App app{"twofa-sandbox - an offline Authy API look-alike for demos, CI and tests.\n"
-                 "Scenarios by the phone's last four digits: 0000 (and others) app, approves;\n"
-                 "1111 app, denies; 2222 no app; 3333 app, never answers; 4444 invalid phone.",
+    CLI::App app{"twofa-sandbox - an offline Authy API and Twilio Verify v2 look-alike for demos,\n"
+                 "CI and tests. Authy scenarios by the phone's last four digits: 0000 (and\n"
+                 "others) app, approves; 1111 app, denies; 2222 no app; 3333 app, never answers;\n"
+                 "4444 invalid phone. Verify: /v2/ with HTTP Basic (any AC... SID and\n"
+                 "--auth-token), service VA000...0 from the start; a push device per entity\n"
+                 "with POST /sandbox/entities/IDENTITY/push_device.",
                  "twofa-sandbox"};
     std::string listen = "127.0.0.1:8089";
     twofa::SandboxOptions o;
@@ -31,7 +34,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--api-key", o.api_key,
                    "the API key clients must send (default: $AUTHY_API_KEY)");
+    app.add_option("--auth-token", o.auth_token,
+                   "Verify's Auth Token clients must send (default: $TWILIO_AUTH_TOKEN)");
     app.add_option("--callback-url", o.callback_url, "where OneTouch results are POSTed");
+    app.add_option("--verify-webhook-url", o.verify_webhook_url,
+                   "where Verify challenge results are POSTed (signed X-Twilio-Signature)");
     app.add_option("--state", o.state_file, "keep users and requests in this file (0600)");
     app.add_option("--latency-ms", o.latency_ms,
                    "delay every API answer (imitates a distant provider)")
@@ -60,6 +67,11 @@ int main(int argc, char** argv) {
                 o.api_key = v;
                 break;
             }
+        }
+    }
+    if (o.auth_token.empty()) {
+        if (const char* v = std::getenv("TWILIO_AUTH_TOKEN"); v != nullptr && *v != '\0') {
+            o.auth_token = v;
         }
     }
     twofa::cli::StopSignals signals; // before any thread starts

@@ -108,7 +108,7 @@ void Sandbox::Impl::send_code(const httplib::Request& req, httplib::Response& re
         send_json(res, 200, authy::code_ignored_body(voice, masked));
         return;
     }
-    codes.push_back(SentCode{u->id, voice ? "call" : "sms", random_code(), unix_now(), false});
+    codes.push_back(SentCode{u->id, voice ? "call" : "sms", random_code(), unix_now(), false, ""});
     send_json(res, 200, authy::code_sent_body(voice, masked));
 }
 

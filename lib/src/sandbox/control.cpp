@@ -12,11 +12,15 @@ using nlohmann::json;
 void Sandbox::Impl::messages(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mutex);
     std::string filter = req.get_param_value("authy_id");
+    std::string to = req.get_param_value("to");
     json arr = json::array();
     for (const auto& c : codes) {
-        if (filter.empty() || filter == std::to_string(c.authy_id)) {
-            arr.push_back(
-                {{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}});
+        if ((filter.empty() || filter == std::to_string(c.authy_id)) && (to.empty() || to == c.to)) {
+            json m = {{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}};
+            if (!c.to.empty()) {
+                m["to"] = c.to; // a Verify code (authy_id 0)
+            }
+            arr.push_back(m);
         }
     }
     send_json(res, 200, arr.dump());
@@ -73,6 +77,10 @@ void Sandbox::Impl::control_routes() {
                [this](const httplib::Request& q, httplib::Response& r) { app_token(q, r); });
     server.Post(R"(/sandbox/approval_requests/([^/]+)/(approve|deny))",
                 [this](const httplib::Request& q, httplib::Response& r) { approval_answer(q, r); });
+    server.Post(R"(/sandbox/challenges/(YC[0-9a-fA-F]{32})/(approve|deny))",
+                [this](const httplib::Request& q, httplib::Response& r) { approval_answer(q, r); });
+    server.Post(R"(/sandbox/entities/([^/]+)/push_device)",
+                [this](const httplib::Request& q, httplib::Response& r) { push_device(q, r); });
     server.Get("/sandbox/callbacks", [this](const httplib::Request&, httplib::Response& r) {
         send_json(r, 200, desk.callbacks().dump());
     });

@@ -2,6 +2,8 @@
 #include "sandbox/sandbox_impl.hpp"
 
 #include <twofa/util.hpp>
+#include <twofa/validate.hpp>
+#include <twofa/verify/wire.hpp>
 
 namespace twofa {
 
@@ -13,12 +15,19 @@ void Sandbox::Impl::routes() {
         return pre_route(req, res);
     });
     api_routes();
+    verify_routes();
     control_routes();
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
         send_json(r, 200, R"({"status":"ok"})");
     });
     server.set_error_handler([](const httplib::Request& req, httplib::Response& r) {
-        if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
+        if (r.status == 404 && r.body.empty() && is_verify_path(req.path)) {
+            send_json(r, 404,
+                      verify::error_body(verify::k_not_found,
+                                         "The requested resource " + req.path.substr(3) +
+                                             " was not found",
+                                         404));
+        } else if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
             send_json(r, 404, authy::error_body("Not found", "60000"));
         }
     });
@@ -33,9 +42,19 @@ Result<int> Sandbox::bind() {
         return make_error(Exit::usage, "twofa-sandbox listens on loopback only, not " + o.host,
                           "use --listen 127.0.0.1:PORT");
     }
-    if (o.api_key.empty()) {
-        return make_error(Exit::config, "no API key for the sandbox",
-                          "pass --api-key or set AUTHY_API_KEY");
+    if (o.api_key.empty() && o.auth_token.empty()) {
+        return make_error(Exit::config, "no credentials for the sandbox",
+                          "pass --api-key (Authy) and/or --auth-token (Verify), or set "
+                          "AUTHY_API_KEY / TWILIO_AUTH_TOKEN");
+    }
+    for (const std::string* url : {&o.callback_url, &o.verify_webhook_url}) {
+        auto parsed = parse_url(*url);
+        if (!url->empty() && (!parsed.ok() || !is_loopback_host(parsed->host))) {
+            return make_error(Exit::usage,
+                              "twofa-sandbox calls back loopback URLs only, not " +
+                                  strip_control(*url),
+                              "use http://127.0.0.1:PORT/...");
+        }
     }
     if (auto r = m_impl->load(); !r.ok()) {
         return r.error();
@@ -60,6 +79,9 @@ Result<int> Sandbox::bind() {
                           "cannot listen on " + o.host + ":" + std::to_string(o.port),
                           "is the port in use? try --listen 127.0.0.1:0");
     }
+    m_impl->base_url = "http://" + host_port_text(o.host, port);
+    m_impl->verify_state.services[k_default_service] =
+        VService{k_default_service, "twofa sandbox", 6, "", unix_now()};
     return port;
 }
 

@@ -6,6 +6,7 @@
 #include <twofa/sandbox.hpp>
 
 #include "sandbox/sandbox_onetouch.hpp"
+#include "sandbox/verify_state.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -29,13 +30,14 @@ struct SandboxUser {
     std::string totp_key; // raw bytes of the simulated app's TOTP secret
 };
 
-// A code "sent" by SMS or voice call.
+// A code "sent" by SMS, voice call or (Verify) email.
 struct SentCode {
     std::int64_t authy_id = 0;
-    std::string via; // "sms" or "call"
+    std::string via; // "sms", "call" or "email"
     std::string code;
     std::int64_t at = 0;
     bool used = false;
+    std::string to; // Verify: the E.164 number or email it went to
 };
 
 constexpr std::int64_t k_code_lifetime = 600; // SMS and voice codes: 10 minutes
@@ -50,8 +52,8 @@ struct Fault {
 
 std::string random_bytes(std::size_t n);
 
-// A random code of k_code_digits digits.
-std::string random_code();
+// A random code of k_code_digits digits (or of `digits`).
+std::string random_code(int digits = k_code_digits);
 
 std::string suffix(const std::string& digits);
 
@@ -61,6 +63,7 @@ bool has_app(const SandboxUser& u);
 void send_json(httplib::Response& res, int status, const std::string& body);
 
 bool is_api_path(const std::string& path);
+bool is_verify_path(const std::string& path);
 
 } // namespace sandbox
 
@@ -82,9 +85,11 @@ struct Sandbox::Impl {
     std::vector<SentCode> codes; // every SMS / voice code "sent", oldest first
     std::set<std::pair<std::int64_t, std::int64_t>> used_totp; // (authy_id, time step)
     detail::ApprovalDesk desk;
+    sandbox::VerifyState verify_state;
+    std::string base_url; // http://HOST:PORT, once bound
     explicit Impl(SandboxOptions o)
-        : options(std::move(o)),
-          desk(options.api_key, options.callback_url, options.approve_after) {
+        : options(std::move(o)), desk(options.api_key, options.auth_token, options.callback_url,
+                                      options.approve_after) {
         desk.on_change = [this] {
             std::lock_guard lock(mutex);
             save_locked();
@@ -121,7 +126,35 @@ struct Sandbox::Impl {
     void app_token(const httplib::Request& req, httplib::Response& res);
     void approval_answer(const httplib::Request& req, httplib::Response& res);
     void add_faults(const httplib::Request& req, httplib::Response& res);
+    void push_device(const httplib::Request& req, httplib::Response& res);
     void control_routes();
+
+    // --- Verify v2 (verify_routes.cpp, verify_factors.cpp) --------------------------------
+    // HTTP Basic with an AC… (or SK…) user and the --auth-token.
+    bool basic_ok(const httplib::Request& req) const;
+    // The account SID a request authenticated as (AC + zeros for an API key).
+    static std::string account_of(const httplib::Request& req);
+    void v_error(httplib::Response& res, int code, const std::string& message, int status);
+    // The service of matches[1] (locked), or nullptr after answering 20404.
+    sandbox::VService* v_service(const httplib::Request& req, httplib::Response& res);
+    void v_services(const httplib::Request& req, httplib::Response& res);
+    void v_service_create(const httplib::Request& req, httplib::Response& res);
+    void v_verification_create(const httplib::Request& req, httplib::Response& res);
+    void v_verification_fetch(const httplib::Request& req, httplib::Response& res);
+    void v_check(const httplib::Request& req, httplib::Response& res);
+    void v_webhook_create(const httplib::Request& req, httplib::Response& res);
+    void v_webhooks(const httplib::Request& req, httplib::Response& res);
+    void v_entity_create(const httplib::Request& req, httplib::Response& res);
+    void v_entities(const httplib::Request& req, httplib::Response& res);
+    void v_factor_create(const httplib::Request& req, httplib::Response& res);
+    void v_factors(const httplib::Request& req, httplib::Response& res);
+    void v_factor_update(const httplib::Request& req, httplib::Response& res);
+    void v_challenge_create(const httplib::Request& req, httplib::Response& res);
+    void v_challenges(const httplib::Request& req, httplib::Response& res);
+    void v_challenge_update(const httplib::Request& req, httplib::Response& res);
+    // A TOTP code of the factor now (one step either way by its skew), each step once.
+    bool v_totp_ok(sandbox::VFactor& f, const std::string& code);
+    void verify_routes();
 
     void routes();
 };

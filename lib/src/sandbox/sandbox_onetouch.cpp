@@ -3,10 +3,12 @@
 #include <twofa/util.hpp>
 
 #include <twofa/authy/signature.hpp>
+#include <twofa/verify/wire.hpp>
 
 #include <httplib.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -50,9 +52,10 @@ std::vector<std::pair<std::string, std::string>> pairs_from(const json& arr) {
 
 } // namespace
 
-ApprovalDesk::ApprovalDesk(std::string api_key, std::string callback_url, double approve_after)
-    : m_key(std::move(api_key)), m_callback_url(std::move(callback_url)),
-      m_approve_after(approve_after) {}
+ApprovalDesk::ApprovalDesk(std::string api_key, std::string auth_token, std::string callback_url,
+                           double approve_after)
+    : m_key(std::move(api_key)), m_token(std::move(auth_token)),
+      m_callback_url(std::move(callback_url)), m_approve_after(approve_after) {}
 
 ApprovalDesk::~ApprovalDesk() {
     stop();
@@ -77,22 +80,66 @@ void ApprovalDesk::stop() {
     }
 }
 
-std::string ApprovalDesk::create(authy::CallbackFacts facts, const std::string& email,
-                                 PhoneScenario phone) {
-    std::string uuid = new_uuid();
+std::string ApprovalDesk::insert(Request r) {
+    std::string id = r.facts.uuid;
     {
         std::lock_guard lock(m_mutex);
-        facts.uuid = uuid;
-        facts.status = "pending";
-        Request r{std::move(facts), email, phone,
-                  now_ms() + static_cast<std::int64_t>(m_approve_after * 1000)};
-        m_requests[uuid] = std::move(r);
+        r.facts.status = "pending";
+        r.answer_at_ms = now_ms() + static_cast<std::int64_t>(m_approve_after * 1000);
+        m_requests[id] = std::move(r);
     }
     m_wake.notify_all();
     if (on_change) {
         on_change();
     }
-    return uuid;
+    return id;
+}
+
+std::string ApprovalDesk::create(authy::CallbackFacts facts, const std::string& email,
+                                 PhoneScenario phone) {
+    facts.uuid = new_uuid();
+    return insert(Request{std::move(facts), email, phone, 0, std::nullopt});
+}
+
+std::string ApprovalDesk::create_challenge(authy::CallbackFacts facts, VerifyPushFacts verify,
+                                           PhoneScenario phone) {
+    facts.uuid = verify::new_sid("YC");
+    return insert(Request{std::move(facts), "", phone, 0, std::move(verify)});
+}
+
+std::optional<std::pair<authy::CallbackFacts, VerifyPushFacts>>
+ApprovalDesk::find_challenge(const std::string& sid) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_requests.find(sid);
+    if (it == m_requests.end() || !it->second.verify) {
+        return std::nullopt;
+    }
+    auto facts = it->second.facts;
+    if (facts.status == "pending" && facts.expires_at > 0 && unix_now() >= facts.expires_at) {
+        facts.status = "expired";
+    }
+    return std::make_pair(facts, *it->second.verify);
+}
+
+std::vector<std::pair<authy::CallbackFacts, VerifyPushFacts>>
+ApprovalDesk::challenges_of(const std::string& service, const std::string& identity) {
+    std::vector<std::pair<authy::CallbackFacts, VerifyPushFacts>> out;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [id, r] : m_requests) {
+            if (r.verify && r.verify->service_sid == service && r.verify->identity == identity) {
+                out.emplace_back(r.facts, *r.verify);
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first.created_at < b.first.created_at; });
+    for (auto& [facts, v] : out) {
+        if (facts.status == "pending" && facts.expires_at > 0 && unix_now() >= facts.expires_at) {
+            facts.status = "expired";
+        }
+    }
+    return out;
 }
 
 std::optional<std::pair<authy::CallbackFacts, std::string>>
@@ -134,9 +181,52 @@ std::optional<std::string> ApprovalDesk::answer(const std::string& uuid,
 void ApprovalDesk::answer_locked(Request& r, const std::string& status, std::int64_t now) {
     r.facts.status = status;
     r.facts.answered_at = now;
-    if (!m_callback_url.empty()) {
+    if (r.verify) {
+        queue_verify_webhooks(r);
+    } else if (!m_callback_url.empty()) {
         m_deliveries.push_back(Delivery{r.facts.uuid, status, 0, 0});
-        m_outbox.emplace_back(authy::callback_body(r.facts), m_deliveries.size() - 1);
+        m_outbox.emplace_back(Outgoing{m_callback_url, authy::callback_body(r.facts), false},
+                              m_deliveries.size() - 1);
+    }
+}
+
+// A Verify Push webhook (verify-v2.md §1.2) to each URL that takes the event.
+void ApprovalDesk::queue_verify_webhooks(const Request& r) {
+    const VerifyPushFacts& v = *r.verify;
+    const std::string event = "challenge." + r.facts.status;
+    json details = {{"message", r.facts.message},
+                    {"date", verify::iso_date(r.facts.created_at)},
+                    {"fields", json::array()}};
+    for (const auto& [label, value] : r.facts.details) {
+        details["fields"].push_back({{"label", label}, {"value", value}});
+    }
+    json hidden = json::object();
+    for (const auto& [k, value] : r.facts.hidden_details) {
+        hidden[k] = value;
+    }
+    verify::Form form{{"uuid", verify::new_sid("YW").substr(2)},
+                      {"type", event},
+                      {"account_sid", v.account_sid},
+                      {"service_sid", v.service_sid},
+                      {"entity_identity", v.identity},
+                      {"factor_sid", v.factor_sid},
+                      {"factor_type", "push"},
+                      {"factor_friendly_name", v.factor_name},
+                      {"challenge_sid", r.facts.uuid},
+                      {"challenge_details", details.dump()},
+                      {"challenge_hidden_details", hidden.dump()},
+                      {"challenge_metadata", "{}"},
+                      {"challenge_status", r.facts.status}};
+    for (const auto& [url, events] : v.hooks) {
+        bool wanted = false;
+        for (const auto& e : events) {
+            wanted = wanted || e == "*" || e == event;
+        }
+        if (wanted) {
+            m_deliveries.push_back(Delivery{r.facts.uuid, r.facts.status, 0, 0});
+            m_outbox.emplace_back(Outgoing{url, verify::form_encode(form), true},
+                                  m_deliveries.size() - 1);
+        }
     }
 }
 
@@ -180,36 +270,45 @@ void ApprovalDesk::sender_loop() {
         if (m_stopping) {
             return;
         }
-        auto [body, index] = m_outbox.front();
+        auto [out, index] = m_outbox.front();
         m_outbox.pop_front();
         Delivery d = m_deliveries[index];
         lock.unlock();
-        deliver(body, d);
+        deliver(out, d);
         lock.lock();
         m_deliveries[index] = d;
     }
 }
 
-// POSTs a callback signed the way Authy signs it; up to 3 attempts (0.5 s, 1 s apart) until a
-// 2xx answer.
-void ApprovalDesk::deliver(const std::string& body, Delivery& d) {
-    auto scheme_end = m_callback_url.find("://");
-    auto path_start = m_callback_url.find('/', scheme_end + 3);
-    std::string origin = m_callback_url.substr(0, path_start);
-    std::string path = path_start == std::string::npos ? "/" : m_callback_url.substr(path_start);
-    auto canonical = authy::canonical_json_params(body);
+// POSTs a callback signed the way its provider signs it; up to 3 attempts (0.5 s, 1 s apart)
+// until a 2xx answer.
+void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
+    auto scheme_end = out.url.find("://");
+    auto path_start = out.url.find('/', scheme_end + 3);
+    std::string origin = out.url.substr(0, path_start);
+    std::string path = path_start == std::string::npos ? "/" : out.url.substr(path_start);
+    auto canonical = out.verify ? Result<std::string>(std::string())
+                                : authy::canonical_json_params(out.body);
     for (int attempt = 1; attempt <= 3; ++attempt) {
-        std::string nonce = std::to_string(unix_now());
         httplib::Client client(origin);
         client.set_connection_timeout(2);
         client.set_read_timeout(5);
         client.enable_server_certificate_verification(false); // a loopback test listener
-        httplib::Headers headers{
-            {"X-Authy-Signature",
-             authy::sign_callback(m_key, nonce, "POST", m_callback_url, canonical.value())},
-            {"X-Authy-Signature-Nonce", nonce},
-            {"User-Agent", "twofa-sandbox (Authy callback)"}};
-        auto res = client.Post(path.c_str(), headers, body, "application/json");
+        httplib::Headers headers;
+        if (out.verify) {
+            headers = {{"X-Twilio-Signature", verify::twilio_signature(
+                                                  m_token, out.url, verify::form_decode(out.body))},
+                       {"User-Agent", "TwilioProxy/1.1 (twofa-sandbox)"}};
+        } else {
+            std::string nonce = std::to_string(unix_now());
+            headers = {{"X-Authy-Signature",
+                        authy::sign_callback(m_key, nonce, "POST", out.url, canonical.value())},
+                       {"X-Authy-Signature-Nonce", nonce},
+                       {"User-Agent", "twofa-sandbox (Authy callback)"}};
+        }
+        auto res = client.Post(path.c_str(), headers, out.body,
+                               out.verify ? "application/x-www-form-urlencoded"
+                                          : "application/json");
         d.attempts = attempt;
         d.http_status = res ? res->status : 0;
         if (res && res->status >= 200 && res->status < 300) {
@@ -252,6 +351,12 @@ json ApprovalDesk::to_json() const {
                        {"expires_at", f.expires_at},
                        {"phone", static_cast<int>(r.phone)},
                        {"answer_at_ms", r.answer_at_ms}});
+        if (r.verify) {
+            const auto& v = *r.verify;
+            arr.back()["verify"] = {{"account_sid", v.account_sid}, {"service_sid", v.service_sid},
+                                    {"identity", v.identity},       {"factor_sid", v.factor_sid},
+                                    {"factor_name", v.factor_name}, {"hooks", v.hooks}};
+        }
     }
     return arr;
 }
@@ -272,6 +377,12 @@ void ApprovalDesk::from_json(const json& arr) {
         r.email = a.value("email", "");
         r.phone = static_cast<PhoneScenario>(a.value("phone", 0));
         r.answer_at_ms = a.value("answer_at_ms", std::int64_t{0});
+        if (auto v = a.find("verify"); v != a.end() && v->is_object()) {
+            r.verify = VerifyPushFacts{v->value("account_sid", ""), v->value("service_sid", ""),
+                                       v->value("identity", ""),    v->value("factor_sid", ""),
+                                       v->value("factor_name", ""), {}};
+            v->at("hooks").get_to(r.verify->hooks);
+        }
         m_requests[r.facts.uuid] = std::move(r);
     }
 }

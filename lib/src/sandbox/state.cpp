@@ -2,6 +2,7 @@
 #include "sandbox/sandbox_impl.hpp"
 
 #include <twofa/util.hpp>
+#include <twofa/verify/wire.hpp>
 
 #include "util/fs_util.hpp"
 
@@ -23,15 +24,15 @@ std::string random_bytes(std::size_t n) {
     return out;
 }
 
-// A random code of k_code_digits digits.
-std::string random_code() {
-    std::string raw = random_bytes(8);
-    std::uint64_t v = 0;
-    for (char c : raw) {
-        v = (v << 8) | static_cast<unsigned char>(c);
+std::string random_code(int digits) {
+    std::string out;
+    for (char c : random_bytes(static_cast<std::size_t>(digits) * 2)) {
+        // 250 of 256 values keep the digits uniform; the rest are skipped.
+        if (static_cast<unsigned char>(c) < 250 && out.size() < static_cast<std::size_t>(digits)) {
+            out += static_cast<char>('0' + static_cast<unsigned char>(c) % 10);
+        }
     }
-    std::string digits = std::to_string(v % 10000000U);
-    return std::string(k_code_digits - digits.size(), '0') + digits;
+    return out.size() == static_cast<std::size_t>(digits) ? out : random_code(digits);
 }
 
 std::string suffix(const std::string& digits) {
@@ -49,7 +50,12 @@ void send_json(httplib::Response& res, int status, const std::string& body) {
 }
 
 bool is_api_path(const std::string& path) {
-    return path.rfind("/protected/", 0) == 0 || path.rfind("/onetouch/", 0) == 0;
+    return path.rfind("/protected/", 0) == 0 || path.rfind("/onetouch/", 0) == 0 ||
+           is_verify_path(path);
+}
+
+bool is_verify_path(const std::string& path) {
+    return path.rfind("/v2/", 0) == 0;
 }
 
 } // namespace sandbox
@@ -154,7 +160,19 @@ httplib::Server::HandlerResponse Sandbox::Impl::pre_route(const httplib::Request
     }
     if (fault) {
         apply_fault(*fault, res);
+        if (is_verify_path(req.path) && res.status == 429) {
+            send_json(res, 429, verify::error_body(verify::k_too_many_requests,
+                                                   "Too many requests", 429));
+        }
         return httplib::Server::HandlerResponse::Handled;
+    }
+    if (is_verify_path(req.path)) {
+        if (!basic_ok(req)) {
+            res.set_header("WWW-Authenticate", "Basic realm=\"Twilio API\"");
+            v_error(res, verify::k_authenticate, "Authenticate", 401);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
     }
     if (!key_ok(req)) {
         send_json(res, 401, authy::error_body("Invalid API key", authy::k_invalid_api_key));
