@@ -135,6 +135,8 @@ struct Sandbox::Impl {
     // The account SID a request authenticated as (AC + zeros for an API key).
     static std::string account_of(const httplib::Request& req);
     void v_error(httplib::Response& res, int code, const std::string& message, int status);
+    // PageSize (1-1000, default 50) and Page (from 0); false after answering 60200.
+    bool v_page(const httplib::Request& req, httplib::Response& res, int& size, int& page);
     // The service of matches[1] (locked), or nullptr after answering 20404.
     sandbox::VService* v_service(const httplib::Request& req, httplib::Response& res);
     void v_services(const httplib::Request& req, httplib::Response& res);

@@ -179,6 +179,11 @@ void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response&
     std::string service = req.matches[1];
     std::string identity = req.matches[2];
     std::string one = req.matches.size() > 3 ? req.matches[3].str() : "";
+    int size = 0;
+    int page = 0;
+    if (!v_page(req, res, size, page)) {
+        return;
+    }
     auto entity = verify_state.entities.find(service + "/" + identity);
     std::string entity_sid = entity == verify_state.entities.end() ? "" : entity->second.sid;
     std::vector<ChallengeView> views;
@@ -206,7 +211,7 @@ void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response&
                                        404)
                              : send_json(res, 200, items.front().dump());
     }
-    send_json(res, 200, page_json("challenges", items, base_url, req.path, 50, 0).dump());
+    send_json(res, 200, page_json("challenges", items, base_url, req.path, size, page).dump());
 }
 
 // A pending TOTP challenge answered with AuthPayload.

@@ -73,14 +73,19 @@ void Sandbox::Impl::v_entities(const httplib::Request& req, httplib::Response& r
         return;
     }
     std::string service = req.matches[1];
+    int size = 0;
+    int page = 0;
     if (req.matches.size() < 3 || req.matches[2].str().empty()) {
+        if (!v_page(req, res, size, page)) {
+            return;
+        }
         std::vector<json> items;
         for (const auto& [key, e] : verify_state.entities) {
             if (e.service == service) {
                 items.push_back(entity_json(e, account_of(req), base_url));
             }
         }
-        return send_json(res, 200, page_json("entities", items, base_url, req.path, 50, 0).dump());
+        return send_json(res, 200, page_json("entities", items, base_url, req.path, size, page).dump());
     }
     auto it = verify_state.entities.find(service + "/" + req.matches[2].str());
     if (it == verify_state.entities.end()) {
@@ -168,6 +173,11 @@ void Sandbox::Impl::v_factors(const httplib::Request& req, httplib::Response& re
     }
     std::string identity = req.matches[2];
     std::string one = req.matches.size() > 3 ? req.matches[3].str() : "";
+    int size = 0;
+    int page = 0;
+    if (!v_page(req, res, size, page)) {
+        return;
+    }
     std::vector<json> items;
     for (auto it = verify_state.factors.begin(); it != verify_state.factors.end(); ++it) {
         const VFactor& f = it->second;
@@ -185,7 +195,7 @@ void Sandbox::Impl::v_factors(const httplib::Request& req, httplib::Response& re
         return items.empty() ? v_error(res, verify::k_not_found, not_found_text(req), 404)
                              : send_json(res, 200, items.front().dump());
     }
-    send_json(res, 200, page_json("factors", items, base_url, req.path, 50, 0).dump());
+    send_json(res, 200, page_json("factors", items, base_url, req.path, size, page).dump());
 }
 
 // Verifies a TOTP factor with its first code (AuthPayload); 60310 after five wrong ones.

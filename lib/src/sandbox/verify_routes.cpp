@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include <regex>
+#include <tuple>
 
 namespace twofa {
 
@@ -47,21 +48,6 @@ bool is_e164(const std::string& to) {
     return std::regex_match(to, k_e164);
 }
 
-std::string page_param(const httplib::Request& req, const char* name, int fallback, int hi,
-                       int& out) {
-    std::string v = req.get_param_value(name);
-    out = fallback;
-    if (v.empty()) {
-        return {};
-    }
-    try {
-        out = std::stoi(v);
-    } catch (const std::exception&) {
-        out = -1;
-    }
-    return out < (std::string(name) == "Page" ? 0 : 1) || out > hi ? std::string(name) : "";
-}
-
 } // namespace
 
 bool Sandbox::Impl::basic_ok(const httplib::Request& req) const {
@@ -79,6 +65,26 @@ std::string Sandbox::Impl::account_of(const httplib::Request& req) {
     std::string user = basic_credentials(req);
     user = user.substr(0, user.find(':'));
     return verify::is_sid(user, "AC") ? user : "AC" + std::string(32, '0');
+}
+
+bool Sandbox::Impl::v_page(const httplib::Request& req, httplib::Response& res, int& size,
+                           int& page) {
+    size = 50;
+    page = 0;
+    for (auto [name, value, lo, hi] : {std::tuple{"PageSize", &size, 1, 1000},
+                                       std::tuple{"Page", &page, 0, 1000000}}) {
+        std::string text = req.get_param_value(name);
+        if (text.empty()) {
+            continue;
+        }
+        if (text.size() > 7 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
+            std::stoi(text) < lo || std::stoi(text) > hi) {
+            v_error(res, verify::k_invalid_parameter, std::string("Invalid parameter: ") + name, 400);
+            return false;
+        }
+        *value = std::stoi(text);
+    }
+    return true;
 }
 
 void Sandbox::Impl::v_error(httplib::Response& res, int code, const std::string& message,
@@ -106,9 +112,8 @@ void Sandbox::Impl::v_services(const httplib::Request& req, httplib::Response& r
     }
     int size = 0;
     int page = 0;
-    if (auto bad = page_param(req, "PageSize", 50, 1000, size) + page_param(req, "Page", 0, 1 << 20, page);
-        !bad.empty()) {
-        return v_error(res, verify::k_invalid_parameter, "Invalid parameter: " + bad, 400);
+    if (!v_page(req, res, size, page)) {
+        return;
     }
     std::vector<json> items;
     for (const auto& [sid, s] : verify_state.services) {
@@ -300,14 +305,18 @@ void Sandbox::Impl::v_webhooks(const httplib::Request& req, httplib::Response& r
     if (!one.empty()) {
         return send_json(res, 200, webhook_json(it->second, account_of(req), base_url).dump());
     }
+    int size = 0;
+    int page = 0;
+    if (!v_page(req, res, size, page)) {
+        return;
+    }
     std::vector<json> items;
     for (const auto& [sid, w] : verify_state.webhooks) {
         if (w.service == req.matches[1]) {
             items.push_back(webhook_json(w, account_of(req), base_url));
         }
     }
-    send_json(res, 200,
-              page_json("webhooks", items, base_url, req.path, 50, 0).dump());
+    send_json(res, 200, page_json("webhooks", items, base_url, req.path, size, page).dump());
 }
 
 } // namespace twofa
