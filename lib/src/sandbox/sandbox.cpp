@@ -86,19 +86,37 @@ Result<int> Sandbox::bind() {
 }
 
 bool Sandbox::run() {
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (m_impl->stopping) {
+            return true;
+        }
+        m_impl->run_started = true;
+    }
     m_impl->desk.start();
     bool ok = m_impl->server.listen_after_bind();
     m_impl->desk.stop();
+    {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->run_done = true;
+    }
+    m_impl->wake.notify_all();
     return ok;
 }
 
+// cpp-httplib's stop() does nothing until listen_after_bind() has marked the server running,
+// and listen_after_bind() marks it running even after a stop(): a stop that lands in between
+// (a SIGTERM just after start-up) would be lost. So stop until run() has returned.
 void Sandbox::stop() {
-    {
-        std::lock_guard lock(m_impl->mutex);
-        m_impl->stopping = true;
-    }
+    std::unique_lock lock(m_impl->mutex);
+    m_impl->stopping = true;
     m_impl->wake.notify_all();
-    m_impl->server.stop();
+    while (m_impl->run_started && !m_impl->run_done) {
+        lock.unlock();
+        m_impl->server.stop();
+        lock.lock();
+        m_impl->wake.wait_for(lock, std::chrono::milliseconds(20), [&] { return m_impl->run_done; });
+    }
 }
 
 } // namespace twofa

@@ -78,6 +78,8 @@ struct Sandbox::Impl {
     std::mutex mutex;
     std::condition_variable wake;
     bool stopping = false;
+    bool run_started = false; // run() is (or was) serving
+    bool run_done = false;
     std::map<std::int64_t, SandboxUser> users;
     std::int64_t next_id = 1001;
     std::deque<Fault> faults;
