@@ -68,7 +68,8 @@ int run_login(App& app, const LoginOptions& o) {
 void register_login(CLI::App& root, App& app) {
     auto o = std::make_shared<LoginOptions>();
     auto* cmd = root.add_subcommand(
-        "login", "log in: password, then a push to the phone or a code (SMS, voice call, app)\n"
+        "login", "log in: password, then a push to the phone or a code (SMS, voice call, email, "
+                 "app)\n"
                  "Exit: 0 approved, 1 wrong password or code or push denied, 3 pending "
                  "(--no-wait), 4 expired, 5 locked");
     cmd->add_option("email", o->email, "the user's email")->required();
@@ -76,7 +77,7 @@ void register_login(CLI::App& root, App& app) {
                   "read the password from one line of standard input");
     cmd->add_option("--via", o->via,
                     "auto (a push if the user has the app, else SMS), onetouch, sms, call, "
-                    "token (the app's code)")
+                    "email (Verify), token (the app's code)")
         ->default_str("auto");
     cmd->add_flag(
         "--no-wait", o->no_wait,

@@ -46,7 +46,7 @@ void register_resend(CLI::App& root, App& app) {
     add_session_flag(*cmd, o->session);
     cmd->add_option_function<std::string>(
         "--via", [o](const std::string& v) { o->via = v; },
-        "sms or call (default: the way the last code went)");
+        "sms, call or email (Verify) (default: the way the last code went)");
     cmd->callback([&app, o] { app.run = [&app, o] { return run_resend(app, *o); }; });
 }
 

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import PASSWORD, TWOFA, Sandbox, TwofaCase
+from harness import API_KEY, PASSWORD, TWOFA, Sandbox, TwofaCase
 from test_totp import oathtool
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -151,6 +151,16 @@ class Codes(VerifyCase):
         msgs = self.sandbox.call("GET", "/sandbox/messages")[1]
         self.assertEqual(msgs[-1]["via"], "call")
         self.assertExit(self.verify(self.code_for(), doc["session"])[0], 0)
+
+    def test_email_code(self):
+        r, doc = self.login(via="email")
+        self.assertExit(r, 3)
+        self.assertEqual(doc["method"], "email")
+        msgs = self.sandbox.call("GET", "/sandbox/messages")[1]
+        self.assertEqual((msgs[-1]["via"], msgs[-1]["to"]), ("email", "alice@example.com"))
+        r = self.twofa("resend", "--session", doc["session"], "--via", "sms", env={})
+        self.assertEqual(r.returncode, 5, r.stderr)  # too soon: one code per 30 s
+        self.assertExit(self.verify(self.code_for("alice@example.com"), doc["session"])[0], 0)
 
     def test_five_wrong_codes_lock_the_session(self):
         r, doc = self.login()
@@ -308,6 +318,35 @@ class Push(VerifyCase):
         no_port = self.listener.url.replace(":" + self.listener.url.split(":")[2].split("/")[0], "")
         self.assertEqual(self.listener.post(form, twilio_signature(AUTH_TOKEN, no_port, form)), 200)
         self.assertEqual(self.twofa_json("status", "--session", doc["session"])[1]["status"], "approved")
+
+
+class Mixed(VerifyCase):
+    """Authy and Verify users in one database, one listener for both providers' callbacks."""
+
+    def test_one_listener_serves_both_providers(self):
+        self.env["AUTHY_API_KEY"] = API_KEY
+        listener = WebhookListener(self.env, self.home)
+        self.addCleanup(listener.stop)
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--auth-token", AUTH_TOKEN, "--approve-after", "0.3",
+                                                 "--callback-url", listener.url,
+                                                 "--verify-webhook-url", listener.url))
+        self.env.update({"TWOFA_VERIFY_URL": self.sandbox.url, "TWOFA_AUTHY_URL": self.sandbox.url})
+        self.assertExit(self.add_user("alice@example.com", "555-123-0000", "1", "Alice", "--provider", "authy"), 0)
+        self.assertExit(self.add_user("bob@example.com", "555-123-0000"), 0)
+        self.push_device("bob@example.com", "approve")
+        for email in ("alice@example.com", "bob@example.com"):
+            t = time.monotonic()
+            r, doc = self.twofa_json("login", email, "--password-stdin", "--via", "onetouch",
+                                     input=PASSWORD + "\n", timeout=60)
+            self.assertExit(r, 0)
+            self.assertLess(time.monotonic() - t, 2.5, email)  # by the callback, not the poll
+        self.assertEqual(listener.outcomes(), ["applied", "applied"])
+        self.assertEqual(self.query("SELECT email, provider FROM users ORDER BY email"),
+                         [("alice@example.com", "authy"), ("bob@example.com", "verify")])
+        r, _ = self.login("alice@example.com", via="email")
+        self.assertExit(r, 2)
+        self.assertIn("Authy sends no codes by email", r.stderr)
 
 
 class TotpFactor(VerifyCase):

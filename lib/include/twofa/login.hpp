@@ -21,9 +21,9 @@ struct Loaded;
 
 // How the second factor is delivered. auto: a push when the provider says the user has the
 // app, else SMS.
-enum class Via { automatic, onetouch, sms, call, token };
+enum class Via { automatic, onetouch, sms, call, token, email };
 
-// "auto", "onetouch", "sms", "call", "token"; Exit::usage for anything else.
+// "auto", "onetouch", "sms", "call", "token", "email"; Exit::usage for anything else.
 Result<Via> parse_via(std::string_view name);
 
 struct LoginPolicy {
@@ -152,9 +152,9 @@ class Logins {
     Result<bool> record_check(detail::SessionOps& ops, detail::Loaded& loaded, bool valid,
                               bool skipped, int ticket);
     // resend's reservation, inside its transaction: the refusal, or nullopt with the session
-    // counted as sent (voice set) - or left alone when it is already approved.
+    // counted as sent (channel set) - or left alone when it is already approved.
     Result<std::optional<Error>> reserve_send(detail::SessionOps& ops, detail::Loaded& loaded,
-                                              std::optional<Via> via, bool& voice);
+                                              std::optional<Via> via, Channel& channel);
 
     Store& m_store;
     ProviderGetter m_provider;

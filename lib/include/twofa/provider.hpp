@@ -17,8 +17,8 @@
 namespace twofa {
 
 // How a challenge reaches the user. The names are the product's ("onetouch" is a push).
-enum class Channel { push, sms, call, app_code };
-const char* to_string(Channel channel) noexcept; // "onetouch", "sms", "call", "token"
+enum class Channel { push, sms, call, app_code, email };
+const char* to_string(Channel channel) noexcept; // "onetouch", "sms", "call", "token", "email"
 std::optional<Channel> parse_channel(std::string_view name) noexcept; // inverse; nullopt if unknown
 
 // recovery: not the code of the moment but one of the user's single-use recovery codes (now

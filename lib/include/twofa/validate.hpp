@@ -40,6 +40,8 @@ std::string strip_control(std::string_view s);
 
 // "+1 ***-***-1234": country code and the last four digits only.
 std::string mask_phone(int country_code, std::string_view digits);
+// "a***@example.com": the first character of the local part and the domain.
+std::string mask_email(std::string_view email);
 
 // ASCII lower case.
 std::string lower(std::string_view s);

@@ -24,8 +24,11 @@ Result<Via> parse_via(std::string_view name) {
     if (name == "token") {
         return Via::token;
     }
+    if (name == "email") {
+        return Via::email;
+    }
     return make_error(Exit::usage, "unknown way to send the code '" + strip_control(name) + "'",
-                      "use auto, onetouch, sms, call or token");
+                      "use auto, onetouch, sms, call, email or token");
 }
 
 Logins::Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock)

@@ -129,7 +129,7 @@ Result<bool> Logins::record_check(detail::SessionOps& ops, detail::Loaded& loade
 }
 
 Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detail::Loaded& loaded,
-                                                  std::optional<Via> via, bool& voice) {
+                                                  std::optional<Via> via, Channel& channel) {
     auto& s = loaded.session;
     if (s.status == SessionState::approved) {
         return std::optional<Error>(); // nothing to send
@@ -150,8 +150,12 @@ Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detai
                              "wait " + std::to_string(decision.wait) +
                                  " s before asking for another"));
     }
-    voice = via ? *via == Via::call : s.method == Channel::call;
-    s.method = voice ? Channel::call : Channel::sms;
+    // The channel asked for, else the session's own code channel (sms after a push).
+    channel = via                             ? detail::code_channel(*via)
+              : s.method == Channel::call ||
+                        s.method == Channel::email ? s.method
+                                                   : Channel::sms;
+    s.method = channel;
     if (s.status == SessionState::onetouch) {
         s.expires_at = ops.now + m_policy.pending_ttl; // a code gets a code's lifetime
     }
@@ -167,16 +171,16 @@ Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detai
 }
 
 Result<SessionView> Logins::resend(const std::string& session_id, std::optional<Via> via) {
-    if (via && *via != Via::sms && *via != Via::call) {
-        return make_error(Exit::usage, "a code can be resent by sms or call only",
-                          "choose sms or call");
+    if (via && *via != Via::sms && *via != Via::call && *via != Via::email) {
+        return make_error(Exit::usage, "a code can be resent by sms, call or email only",
+                          "choose sms, call or email");
     }
     TRY_ASSIGN(const std::string hash, detail::session_hash(session_id));
     detail::SessionOps ops{m_store, m_policy, m_clock()};
     detail::Loaded loaded;
     SessionRecord before;
     std::optional<Error> refusal;
-    bool voice = false;
+    Channel channel = Channel::sms;
     TRY(m_store.transaction([&]() -> Status {
         TRY_ASSIGN(loaded, ops.load(hash));
         TRY_ASSIGN(SecondFactor * p, m_provider(loaded.session.provider));
@@ -186,7 +190,7 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
                               "enter the app's current code with twofa verify");
         }
         before = loaded.session;
-        TRY_ASSIGN(refusal, reserve_send(ops, loaded, via, voice));
+        TRY_ASSIGN(refusal, reserve_send(ops, loaded, via, channel));
         return {};
     }));
     if (refusal) {
@@ -196,7 +200,7 @@ Result<SessionView> Logins::resend(const std::string& session_id, std::optional<
     if (loaded.session.status == SessionState::approved) {
         return ops.view_of(loaded);
     }
-    auto sent = ops.send_code(m_provider, loaded.user, voice);
+    auto sent = ops.send_code(m_provider, loaded.user, channel);
     if (!sent.ok()) {
         TRY(ops.restore_send(hash, before, sent.error()));
         return sent.error();

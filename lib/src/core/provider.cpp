@@ -6,7 +6,7 @@
 namespace twofa {
 
 namespace {
-constexpr std::array<const char*, 4> k_channels{"onetouch", "sms", "call", "token"};
+constexpr std::array<const char*, 5> k_channels{"onetouch", "sms", "call", "token", "email"};
 } // namespace
 
 const char* to_string(Channel channel) noexcept {

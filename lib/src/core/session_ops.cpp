@@ -174,16 +174,26 @@ SessionView SessionOps::view_of(const Loaded& loaded) const {
     return view_of(std::move(view));
 }
 
+Channel code_channel(Via via) {
+    return via == Via::call ? Channel::call : via == Via::email ? Channel::email : Channel::sms;
+}
+
 Recipient recipient_of(const UserRecord& user, const std::string& provider_user) {
     return Recipient{provider_user.empty() ? user.provider_user : provider_user,
                      user.country_code, user.phone, user.email};
 }
 
 Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,
-                                          bool voice) {
+                                          Channel channel) {
     TRY_ASSIGN(SecondFactor * p, provider(user.provider));
-    TRY(p->start(recipient_of(user), voice ? Channel::call : Channel::sms, {}));
-    return mask_phone(user.country_code, user.phone);
+    if (!p->info().offers(channel)) {
+        return make_error(Exit::usage,
+                          p->info().display + " sends no codes by " + to_string(channel),
+                          "choose sms or call");
+    }
+    TRY(p->start(recipient_of(user), channel, {}));
+    return channel == Channel::email ? mask_email(user.email)
+                                     : mask_phone(user.country_code, user.phone);
 }
 
 namespace {
@@ -235,10 +245,9 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
         TRY(p->start(recipient_of(user), Channel::app_code, {})); // nothing sent
         return std::string();
     default: {
-        bool voice = via == Via::call;
-        s.method = voice ? Channel::call : Channel::sms;
+        s.method = code_channel(via);
         s.status = SessionState::sms;
-        TRY_ASSIGN(std::string sent_to, send_code(provider, user, voice));
+        TRY_ASSIGN(std::string sent_to, send_code(provider, user, s.method));
         s.sends = 1;
         s.last_send_at = now;
         return sent_to;

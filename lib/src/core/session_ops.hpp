@@ -11,6 +11,9 @@ namespace twofa::detail {
 
 // Whom a challenge is for: the user's contact details, and the provider's id for the user
 // (by default the user's own; a session keeps the one it began with).
+// The code channel of a way to send (sms, call, email; anything else is sms).
+Channel code_channel(Via via);
+
 Recipient recipient_of(const UserRecord& user, const std::string& provider_user = {});
 
 struct Loaded {
@@ -66,7 +69,7 @@ struct SessionOps {
 
     // Asks the provider to send the code; the masked phone it went to.
     Result<std::string> send_code(const ProviderGetter& provider, const UserRecord& user,
-                                  bool voice);
+                                  Channel channel);
     // failmode = safe and the provider is unreachable: the login goes through (logged).
     bool may_fail_open(const Error& error) const;
 

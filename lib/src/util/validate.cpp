@@ -260,6 +260,14 @@ std::string mask_phone(int country_code, std::string_view digits) {
     return "+" + std::to_string(country_code) + " ***-***-" + last;
 }
 
+std::string mask_email(std::string_view email) {
+    auto at = email.rfind('@');
+    if (at == std::string_view::npos || at == 0) {
+        return "***";
+    }
+    return std::string(email.substr(0, 1)) + "***" + strip_control(email.substr(at));
+}
+
 Result<std::string> validate_unix_user(std::string_view name) {
     auto bad = [&] {
         return make_error(Exit::usage, "'" + strip_control(name) + "' is not a Unix user name",

@@ -68,6 +68,9 @@ class AuthyProvider final : public SecondFactor {
         if (channel == Channel::app_code) {
             return Challenge{channel, ""};
         }
+        if (channel == Channel::email) {
+            return make_error(Exit::usage, "Authy sends no codes by email", "choose sms or call");
+        }
         if (channel == Channel::push) {
             ApprovalRequest req{push.message, push.details, push.hidden_details,
                                 push.seconds_to_expire};

@@ -17,7 +17,7 @@ const ProviderInfo& provider_info() {
         "verify_identity",
         false,
         "/verify/webhook",
-        {Channel::push, Channel::sms, Channel::call, Channel::app_code},
+        {Channel::push, Channel::sms, Channel::call, Channel::app_code, Channel::email},
         false};
     return info;
 }
@@ -28,8 +28,9 @@ std::string challenge_handle(const std::string& identity, const std::string& cha
 
 namespace {
 
-std::string e164(const Recipient& to) {
-    return "+" + std::to_string(to.country_code) + to.phone;
+// Where a code goes: the E.164 number, or the email address for email codes.
+std::string address(const Recipient& to, Channel channel) {
+    return channel == Channel::email ? to.email : "+" + std::to_string(to.country_code) + to.phone;
 }
 
 Status check_identity(const std::string& identity) {
@@ -99,8 +100,8 @@ class VerifyProvider final : public SecondFactor {
             TRY_ASSIGN(ChallengeState c, m_client->push_challenge(to.user, factor, p));
             return Challenge{channel, challenge_handle(to.user, c.sid)};
         }
-        TRY_ASSIGN(VerificationState v, m_client->start_verification(
-                                            e164(to), channel == Channel::call ? "call" : "sms"));
+        TRY_ASSIGN(VerificationState v,
+                   m_client->start_verification(address(to, channel), to_string(channel)));
         return Challenge{channel, v.sid};
     }
 
@@ -112,7 +113,8 @@ class VerifyProvider final : public SecondFactor {
             TRY_ASSIGN(ChallengeState c, m_client->totp_challenge(to.user, factor, code));
             return c.status == "approved" ? CodeVerdict::valid : CodeVerdict::invalid;
         }
-        TRY_ASSIGN(VerificationState v, m_client->check_verification(e164(to), code));
+        TRY_ASSIGN(VerificationState v,
+                   m_client->check_verification(address(to, challenge.channel), code));
         if (v.status == "approved") {
             return CodeVerdict::valid;
         }
