@@ -253,7 +253,7 @@ void register_user_add(CLI::App& user, App& app) {
     cmd->add_option("--country-code", add->fields.country_code, "country calling code, 1-999");
     cmd->add_option("--provider", add->provider,
                     "the user's second-factor provider (default: the provider setting)")
-        ->check(CLI::IsMember({"authy", "totp"}));
+        ->check(CLI::IsMember(Runtime::provider_names()));
     add_qr_flag(*cmd, add->qr);
     add_config_flag(*cmd, app, "--totp-algorithm", "totp.algorithm");
     add_config_flag(*cmd, app, "--totp-digits", "totp.digits");

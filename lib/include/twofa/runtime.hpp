@@ -12,6 +12,8 @@
 
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace twofa {
 
@@ -29,6 +31,8 @@ class Runtime {
     Result<const ProviderInfo*> provider_info() const;
     // A provider's description by name (a user's provider).
     static Result<const ProviderInfo*> provider_info(std::string_view name);
+    // Every provider's name, in the registry's order ("authy", "verify", "totp").
+    static std::vector<std::string> provider_names();
 
     Result<Store*> store();
     // The configured provider: the one new users get.

@@ -20,6 +20,10 @@ Result<const ProviderInfo*> Runtime::provider_info(std::string_view name) {
     return &entry->info();
 }
 
+std::vector<std::string> Runtime::provider_names() {
+    return providers::all_names();
+}
+
 Result<Store*> Runtime::store() {
     if (!m_store) {
         StoreOpen mode = !m_may_create          ? StoreOpen::existing

@@ -113,10 +113,18 @@ Result<std::unique_ptr<CallbackVerifier>> listener_verifier(const Config& config
     return std::unique_ptr<CallbackVerifier>(std::move(routing));
 }
 
+std::vector<std::string> all_names() {
+    std::vector<std::string> out;
+    for (const Entry& e : k_entries) {
+        out.push_back(e.info().name);
+    }
+    return out;
+}
+
 std::string names() {
     std::string out;
-    for (const Entry& e : k_entries) {
-        out += (out.empty() ? "" : ", ") + e.info().name;
+    for (const std::string& name : all_names()) {
+        out += (out.empty() ? "" : ", ") + name;
     }
     return out;
 }

@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <string_view>
+#include <string>
+#include <vector>
 
 namespace twofa::providers {
 
@@ -32,6 +34,9 @@ Result<const Entry*> find(std::string_view name);
 // callbacks are served when theirs do (a mixed installation).
 Result<std::unique_ptr<CallbackVerifier>> listener_verifier(const Config& config,
                                                             const CallbackSettings& settings);
+
+// Every registered name.
+std::vector<std::string> all_names();
 
 // "authy" (for hints): every registered name, separated by ", ".
 std::string names();

@@ -110,8 +110,10 @@ class VerifyProvider final : public SecondFactor {
         TRY(check_identity(to.user));
         if (challenge.channel == Channel::app_code) {
             TRY_ASSIGN(std::string factor, verified_factor(to.user, "totp"));
-            TRY_ASSIGN(ChallengeState c, m_client->totp_challenge(to.user, factor, code));
-            return c.status == "approved" ? CodeVerdict::valid : CodeVerdict::invalid;
+            return m_client->totp_challenge(to.user, factor, code)
+                .transform([](const ChallengeState& c) {
+                    return c.status == "approved" ? CodeVerdict::valid : CodeVerdict::invalid;
+                });
         }
         TRY_ASSIGN(VerificationState v,
                    m_client->check_verification(address(to, challenge.channel), code));
@@ -134,9 +136,8 @@ class VerifyProvider final : public SecondFactor {
         }
         std::string identity = challenge.handle.substr(0, slash);
         TRY(check_identity(identity));
-        TRY_ASSIGN(ChallengeState c,
-                   m_client->challenge(identity, challenge.handle.substr(slash + 1)));
-        return push_state(c.status);
+        return m_client->challenge(identity, challenge.handle.substr(slash + 1))
+            .transform([](const ChallengeState& c) { return push_state(c.status); });
     }
 
     Status health() override { return m_client->check_service(); }
