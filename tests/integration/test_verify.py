@@ -119,6 +119,25 @@ class Enrollment(VerifyCase):
         self.assertExit(self.twofa("user", "remove", "alice@example.com", "--yes"), 0)
         self.assertEqual(self.v2("GET", f"/Entities/{identity}")[0], 404)
 
+    def test_the_sandbox_keeps_verify_records_in_its_state_file(self):
+        state = os.path.join(self.home, "sandbox.json")
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--auth-token", AUTH_TOKEN, "--state", state))
+        self.env["TWOFA_VERIFY_URL"] = self.sandbox.url
+        self.assertExit(self.add_user(), 0)
+        self.push_device("alice@example.com", "approve")
+        r, doc = self.login()
+        self.assertExit(r, 3)
+        code = self.code_for()
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o600)
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--auth-token", AUTH_TOKEN, "--state", state))
+        self.env["TWOFA_VERIFY_URL"] = self.sandbox.url
+        r, shown = self.twofa_json("user", "show", "alice@example.com", "--remote")
+        self.assertExit(r, 0)
+        self.assertIn("push", json.dumps(shown))
+        self.assertExit(self.verify(code, doc["session"])[0], 0)  # the pending verification survived
+
     def test_show_remote_lists_the_factors(self):
         self.assertExit(self.add_user(), 0)
         self.push_device("alice@example.com", "approve")

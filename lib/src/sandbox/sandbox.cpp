@@ -14,6 +14,14 @@ void Sandbox::Impl::routes() {
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         return pre_route(req, res);
     });
+    // Every Verify change is saved once its handler is done (the handlers hold the lock).
+    server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+        if (req.method != "GET" &&
+            (is_verify_path(req.path) || req.path.rfind("/sandbox/entities/", 0) == 0)) {
+            std::lock_guard lock(mutex);
+            save_locked();
+        }
+    });
     api_routes();
     verify_routes();
     control_routes();

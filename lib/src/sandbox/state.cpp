@@ -90,6 +90,13 @@ Status Sandbox::Impl::load() {
         users[su.id] = su;
     }
     desk.from_json(j.value("approvals", json::array()));
+    try {
+        verify_state_from(j.value("verify", json::object()), verify_state);
+    } catch (const json::exception&) {
+        return make_error(Exit::config,
+                          "state file " + options.state_file + " has malformed Verify records",
+                          "remove it to start afresh");
+    }
     return {};
 }
 
@@ -107,7 +114,11 @@ void Sandbox::Impl::save_locked() {
     }
     (void)detail::write_private_file(
         options.state_file,
-        json{{"next_id", next_id}, {"users", arr}, {"approvals", desk.to_json()}}.dump(2));
+        json{{"next_id", next_id},
+             {"users", arr},
+             {"approvals", desk.to_json()},
+             {"verify", verify_state_json(verify_state)}}
+            .dump(2));
 }
 
 // The request's parameters whatever the encoding: query string, form body or JSON body.

@@ -122,6 +122,11 @@ struct ChallengeView {
 };
 nlohmann::json challenge_json(const ChallengeView& c, const std::string& account,
                               const std::string& base);
+// The records as the --state file keeps them, and back (throws nlohmann's errors on a
+// malformed file).
+nlohmann::json verify_state_json(const VerifyState& v);
+void verify_state_from(const nlohmann::json& j, VerifyState& v);
+
 // One page of a list: {key: items[page], "meta": {...}}; path: the list's path.
 nlohmann::json page_json(const std::string& key, const std::vector<nlohmann::json>& items,
                          const std::string& base, const std::string& path, int page_size,
