@@ -9,12 +9,27 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 namespace {
 
 int fail(const twofa::Error& e) {
     std::cerr << "twofa-sandbox: error: " << e.text() << "\n";
     return static_cast<int>(e.code);
+}
+
+// The keys not given as flags, from the environment.
+void credentials_from_env(twofa::SandboxOptions& o) {
+    for (auto [field, names] :
+         {std::pair{&o.api_key, std::vector<const char*>{"TWOFA_AUTHY_API_KEY", "AUTHY_API_KEY"}},
+          std::pair{&o.auth_token, std::vector<const char*>{"TWILIO_AUTH_TOKEN"}}}) {
+        for (const char* name : names) {
+            if (const char* v = std::getenv(name); field->empty() && v != nullptr && *v != '\0') {
+                *field = v;
+            }
+        }
+    }
 }
 
 } // namespace
@@ -61,19 +76,7 @@ int main(int argc, char** argv) {
     }
     o.host = hp->host;
     o.port = hp->port;
-    if (o.api_key.empty()) {
-        for (const char* name : {"TWOFA_AUTHY_API_KEY", "AUTHY_API_KEY"}) {
-            if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
-                o.api_key = v;
-                break;
-            }
-        }
-    }
-    if (o.auth_token.empty()) {
-        if (const char* v = std::getenv("TWILIO_AUTH_TOKEN"); v != nullptr && *v != '\0') {
-            o.auth_token = v;
-        }
-    }
+    credentials_from_env(o);
     twofa::cli::StopSignals signals; // before any thread starts
     twofa::Sandbox sandbox(o);
     auto port = sandbox.bind();

@@ -366,8 +366,11 @@ TEST_CASE("gate: the account's guard by --unix-user or the rule, pushinfo, verdi
     CHECK(out.verdict == GateVerdict::allowed);
     CHECK(out.email == "flow@example.com");
     const auto& d = w.provider.last_push.details;
-    for (const auto& line : std::vector<std::pair<std::string, std::string>>{
-             {"Service", "sshd"}, {"From", "10.0.0.1"}, {"Command", "uptime"}, {"Unix user", "alice"}}) {
+    for (const auto& line :
+         std::vector<std::pair<std::string, std::string>>{{"Service", "sshd"},
+                                                          {"From", "10.0.0.1"},
+                                                          {"Command", "uptime"},
+                                                          {"Unix user", "alice"}}) {
         CHECK(std::find(d.begin(), d.end(), line) != d.end());
     }
     CHECK(gate.run({"bob", "sudo", "", ""}, w.prompter, w.options).verdict == GateVerdict::unknown);
@@ -375,8 +378,8 @@ TEST_CASE("gate: the account's guard by --unix-user or the rule, pushinfo, verdi
     CHECK(lenient.run({"bob", "sudo", "", ""}, w.prompter, w.options).verdict ==
           GateVerdict::ignored);
     auto user = w.store->find_user("flow@example.com").value().value();
-    CHECK(gate.ended({"alice", "sshd", "", ""}, user, make_error(Exit::expired, "no answer")).verdict ==
-          GateVerdict::expired);
+    CHECK(gate.ended({"alice", "sshd", "", ""}, user, make_error(Exit::expired, "no answer"))
+              .verdict == GateVerdict::expired);
     // The result in a local first: a range-for over a temporary's value() would dangle.
     const auto audit = w.store->recent_audit(100).value();
     std::vector<std::string> outcomes;

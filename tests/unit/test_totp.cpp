@@ -165,8 +165,10 @@ TEST_CASE("totp provider: enroll, confirm with a first code, then codes in the w
     const std::string prefix = "otpauth://totp/twofa:alice@example.com?secret=" + e.secret->secret;
     CHECK(e.secret->uri.rfind(prefix, 0) == 0);
     // Unconfirmed: no login starts and no code is checked.
-    CHECK(w.p->start(Recipient{e.user, 0, "", ""}, Channel::app_code, {}).error().code == Exit::rejected);
-    CHECK(w.p->check(Recipient{e.user, 0, "", ""}, {}, w.code_at(secret, w.now)).error().code == Exit::rejected);
+    CHECK(w.p->start(Recipient{e.user, 0, "", ""}, Channel::app_code, {}).error().code ==
+          Exit::rejected);
+    CHECK(w.p->check(Recipient{e.user, 0, "", ""}, {}, w.code_at(secret, w.now)).error().code ==
+          Exit::rejected);
     CHECK(w.p->start(Recipient{e.user, 0, "", ""}, Channel::sms, {}).error().code == Exit::usage);
     CHECK(w.p->confirm(e.user, "000000").value() == CodeVerdict::invalid);
     CHECK(w.p->confirm(e.user, w.code_at(secret, w.now)).value() == CodeVerdict::valid);
@@ -245,7 +247,8 @@ TEST_CASE(
     CHECK(w.p->check(Recipient{a.user, 0, "", ""}, {}, "123456").error().code == Exit::config);
     // Without the key file nothing opens either.
     std::filesystem::remove(w.dir.file("totp.key"));
-    CHECK(w.p->check(Recipient{b.user, 0, "", ""}, {}, "123456").error().code == Exit::rejected); // b unconfirmed
+    CHECK(w.p->check(Recipient{b.user, 0, "", ""}, {}, "123456").error().code ==
+          Exit::rejected); // b unconfirmed
     CHECK(w.p->reveal(b.user, "b@example.com").error().code == Exit::config);
 }
 

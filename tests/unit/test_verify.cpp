@@ -53,9 +53,9 @@ struct Harness {
         transport = t.get();
         VerifyCredentials c{"AC" + std::string(32, '1'), "AC" + std::string(32, '1'), "token",
                             "token"};
-        auto client = std::make_unique<VerifyClient>("http://127.0.0.1:1/", k_service, c,
-                                                     std::move(t), RetryPolicy{},
-                                                     [](std::chrono::milliseconds) {});
+        auto client =
+            std::make_unique<VerifyClient>("http://127.0.0.1:1/", k_service, c, std::move(t),
+                                           RetryPolicy{}, [](std::chrono::milliseconds) {});
         provider = make_provider(std::move(client), TotpSettings{});
     }
 };
@@ -91,7 +91,8 @@ TEST_CASE("X-Twilio-Signature matches the vectors of twilio-python and twilio-no
           "0ZXoZLH/DfblKGATFgpif+LLRf4=");
     CHECK(twilio_signature("12345", "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
                            k_default) == "CukzLTc1tT5dXEDIHm/tKBanW10=");
-    CHECK(twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2&Body=It%27s+amazing",
+    CHECK(twilio_signature("12345",
+                           "https://mycompany.com/myapp.php?foo=1&bar=2&Body=It%27s+amazing",
                            k_default) == "TfZzewPq8wqrGlMfyAud8+/IvJ0=");
     // Repeated keys: de-duplicated and sorted, in either order.
     Form array{{"MessagingBinding.Address", "+1325xxxxxxx"},
@@ -99,8 +100,11 @@ TEST_CASE("X-Twilio-Signature matches the vectors of twilio-python and twilio-no
     CHECK(twilio_signature("12345", k_url, array) == "83O6e2vORAoJHUNzJjDWN1jz+BA=");
     std::swap(array[0], array[1]);
     CHECK(twilio_signature("12345", k_url, array) == "83O6e2vORAoJHUNzJjDWN1jz+BA=");
-    Form digits{{"Sid", "CA123"}, {"SidAccount", "AC123"}, {"Digits", "5678"},
-                {"Digits", "1234"}, {"Digits", "1234"}};
+    Form digits{{"Sid", "CA123"},
+                {"SidAccount", "AC123"},
+                {"Digits", "5678"},
+                {"Digits", "1234"},
+                {"Digits", "1234"}};
     CHECK(twilio_signature("12345", k_url, digits) == "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
     // JSON bodies: the URL with bodySHA256, no parameters.
     CHECK(sha256_hex(R"({"property": "value", "boolean": true})") == k_body_hash);
@@ -125,7 +129,9 @@ TEST_CASE("a signed URL is tried as written, and with the port removed or added"
 }
 
 TEST_CASE("form encoding: dotted names, repeated keys, E.164 and spaces") {
-    Form f{{"To", "+15017122661"}, {"Channel", "sms"}, {"Details.Message", "Log in?"},
+    Form f{{"To", "+15017122661"},
+           {"Channel", "sms"},
+           {"Details.Message", "Log in?"},
            {"Details.Fields", R"({"label":"Host","value":"a b"})"},
            {"Details.Fields", "x&y=z"}};
     std::string text = form_encode(f);
@@ -204,10 +210,12 @@ TEST_CASE("push: a Challenge on the verified push factor, its handle polled") {
     REQUIRE(c.ok());
     CHECK(c->handle == k_identity + "/YC" + std::string(32, 'd'));
     Form body = form_decode(h.transport->seen.at(1).body);
-    CHECK(body.at(0) == std::pair<std::string, std::string>{"FactorSid", "YF" + std::string(32, 'c')});
+    CHECK(body.at(0) ==
+          std::pair<std::string, std::string>{"FactorSid", "YF" + std::string(32, 'c')});
     CHECK(body.at(2) == std::pair<std::string, std::string>{"Details.Message", "Log in?"});
     CHECK(body.at(3).second == R"({"label":"Host","value":"h1"})");
-    CHECK(body.at(4) == std::pair<std::string, std::string>{"HiddenDetails", R"({"session":"abcd"})"});
+    CHECK(body.at(4) ==
+          std::pair<std::string, std::string>{"HiddenDetails", R"({"session":"abcd"})"});
     CHECK(h.provider->poll(*c).value() == PushState::approved);
     CHECK(h.transport->seen.at(2).url.find("/Entities/" + k_identity + "/Challenges/YC") !=
           std::string::npos);
@@ -237,9 +245,12 @@ TEST_CASE("the webhook verifier: signature, port variants, service, events") {
     CHECK(good.result->state == PushState::approved);
     CHECK_FALSE(good.result->test);
     // Signed without the port: still Twilio's signature.
-    CHECK(v->verify(webhook(form, twilio_signature("token", "http://127.0.0.1/verify/webhook", form)), url)
-              .result);
-    CHECK(v->verify(webhook(form, twilio_signature("other", url, form)), url).refusal.status == 401);
+    CHECK(
+        v->verify(webhook(form, twilio_signature("token", "http://127.0.0.1/verify/webhook", form)),
+                  url)
+            .result);
+    CHECK(v->verify(webhook(form, twilio_signature("other", url, form)), url).refusal.status ==
+          401);
     Form tampered = form;
     tampered[0].second = "challenge.denied";
     auto t = webhook(tampered, twilio_signature("token", url, form));
@@ -254,8 +265,8 @@ TEST_CASE("the webhook verifier: signature, port variants, service, events") {
     auto o = v->verify(webhook(other, twilio_signature("token", url, other)), url);
     CHECK_FALSE(o.result);
     CHECK(o.refusal.outcome == std::string("other-service"));
-    Form factor{{"type", "factor.verified"}, {"service_sid", k_service},
-                {"entity_identity", k_identity}};
+    Form factor{
+        {"type", "factor.verified"}, {"service_sid", k_service}, {"entity_identity", k_identity}};
     auto f = v->verify(webhook(factor, twilio_signature("token", url, factor)), url);
     REQUIRE(f.result);
     CHECK(f.result->test);

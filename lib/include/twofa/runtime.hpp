@@ -44,7 +44,8 @@ class Runtime {
     ProviderFactory provider_factory() const;
     Result<Logins*> logins();
     // The provider's checker of push callbacks (its credentials, the freshness window).
-    Result<std::unique_ptr<CallbackVerifier>> callback_verifier(CallbackSettings settings) const;
+    Result<std::unique_ptr<CallbackVerifier>>
+    callback_verifier(const CallbackSettings& settings) const;
 
     // The login policy the configuration describes.
     LoginPolicy login_policy() const;

@@ -10,12 +10,12 @@ namespace twofa {
 
 struct SandboxOptions {
     std::string host = "127.0.0.1";
-    int port = 8089; // 0: any free port
-    std::string api_key;      // Authy's X-Authy-API-Key (empty: the Authy API refuses all)
-    std::string auth_token;   // Verify's HTTP Basic password (empty: /v2/ refuses all)
-    std::string callback_url; // where answered Authy pushes are reported
+    int port = 8089;                // 0: any free port
+    std::string api_key;            // Authy's X-Authy-API-Key (empty: the Authy API refuses all)
+    std::string auth_token;         // Verify's HTTP Basic password (empty: /v2/ refuses all)
+    std::string callback_url;       // where answered Authy pushes are reported
     std::string verify_webhook_url; // where answered Verify challenges are reported
-    std::string state_file;   // empty: in memory only
+    std::string state_file;         // empty: in memory only
     double approve_after = 1.0;
     int latency_ms = 0; // added to every API request, to imitate a distant provider
 };

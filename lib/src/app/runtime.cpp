@@ -65,7 +65,7 @@ ProviderFactory Runtime::provider_factory() const {
 }
 
 Result<std::unique_ptr<CallbackVerifier>>
-Runtime::callback_verifier(CallbackSettings settings) const {
+Runtime::callback_verifier(const CallbackSettings& settings) const {
     return providers::listener_verifier(m_config, settings);
 }
 

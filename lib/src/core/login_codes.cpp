@@ -151,10 +151,9 @@ Result<std::optional<Error>> Logins::reserve_send(detail::SessionOps& ops, detai
                                  " s before asking for another"));
     }
     // The channel asked for, else the session's own code channel (sms after a push).
-    channel = via                             ? detail::code_channel(*via)
-              : s.method == Channel::call ||
-                        s.method == Channel::email ? s.method
-                                                   : Channel::sms;
+    channel = via                                                       ? detail::code_channel(*via)
+              : s.method == Channel::call || s.method == Channel::email ? s.method
+                                                                        : Channel::sms;
     s.method = channel;
     if (s.status == SessionState::onetouch) {
         s.expires_at = ops.now + m_policy.pending_ttl; // a code gets a code's lifetime

@@ -179,8 +179,8 @@ Channel code_channel(Via via) {
 }
 
 Recipient recipient_of(const UserRecord& user, const std::string& provider_user) {
-    return Recipient{provider_user.empty() ? user.provider_user : provider_user,
-                     user.country_code, user.phone, user.email};
+    return Recipient{provider_user.empty() ? user.provider_user : provider_user, user.country_code,
+                     user.phone, user.email};
 }
 
 Result<std::string> SessionOps::send_code(const ProviderGetter& provider, const UserRecord& user,

@@ -2,9 +2,9 @@
 
 #include <twofa/authy/provider.hpp>
 #include <twofa/totp/provider.hpp>
-#include <twofa/verify/provider.hpp>
 #include <twofa/util.hpp>
 #include <twofa/validate.hpp>
+#include <twofa/verify/provider.hpp>
 
 #include <array>
 
@@ -30,8 +30,8 @@ Result<std::unique_ptr<SecondFactor>> make_totp(const Config& config,
     return totp_adapter::make_provider(config, store, unix_now);
 }
 
-Result<std::unique_ptr<SecondFactor>> make_verify(const Config& config,
-                                                 const std::function<Result<Store*>()>& /*store*/) {
+Result<std::unique_ptr<SecondFactor>>
+make_verify(const Config& config, const std::function<Result<Store*>()>& /*store*/) {
     TRY_ASSIGN(auto client, verify::make_client(config));
     TotpSettings totp{"", config.totp_digits, config.totp_period, config.totp_window,
                       config.totp_algorithm};
@@ -115,6 +115,7 @@ Result<std::unique_ptr<CallbackVerifier>> listener_verifier(const Config& config
 
 std::vector<std::string> all_names() {
     std::vector<std::string> out;
+    out.reserve(k_entries.size());
     for (const Entry& e : k_entries) {
         out.push_back(e.info().name);
     }

@@ -8,8 +8,8 @@
 #include <functional>
 
 #include <memory>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace twofa::providers {

@@ -15,7 +15,8 @@ void Sandbox::Impl::messages(const httplib::Request& req, httplib::Response& res
     std::string to = req.get_param_value("to");
     json arr = json::array();
     for (const auto& c : codes) {
-        if ((filter.empty() || filter == std::to_string(c.authy_id)) && (to.empty() || to == c.to)) {
+        if ((filter.empty() || filter == std::to_string(c.authy_id)) &&
+            (to.empty() || to == c.to)) {
             json m = {{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}};
             if (!c.to.empty()) {
                 m["to"] = c.to; // a Verify code (authy_id 0)

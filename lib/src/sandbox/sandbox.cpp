@@ -31,10 +31,9 @@ void Sandbox::Impl::routes() {
     server.set_error_handler([](const httplib::Request& req, httplib::Response& r) {
         if (r.status == 404 && r.body.empty() && is_verify_path(req.path)) {
             send_json(r, 404,
-                      verify::error_body(verify::k_not_found,
-                                         "The requested resource " + req.path.substr(3) +
-                                             " was not found",
-                                         404));
+                      verify::error_body(
+                          verify::k_not_found,
+                          "The requested resource " + req.path.substr(3) + " was not found", 404));
         } else if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
             send_json(r, 404, authy::error_body("Not found", "60000"));
         }
@@ -123,7 +122,8 @@ void Sandbox::stop() {
         lock.unlock();
         m_impl->server.stop();
         lock.lock();
-        m_impl->wake.wait_for(lock, std::chrono::milliseconds(20), [&] { return m_impl->run_done; });
+        m_impl->wake.wait_for(lock, std::chrono::milliseconds(20),
+                              [&] { return m_impl->run_done; });
     }
 }
 

@@ -90,8 +90,8 @@ struct Sandbox::Impl {
     sandbox::VerifyState verify_state;
     std::string base_url; // http://HOST:PORT, once bound
     explicit Impl(SandboxOptions o)
-        : options(std::move(o)), desk(options.api_key, options.auth_token, options.callback_url,
-                                      options.approve_after) {
+        : options(std::move(o)),
+          desk(options.api_key, options.auth_token, options.callback_url, options.approve_after) {
         desk.on_change = [this] {
             std::lock_guard lock(mutex);
             save_locked();

@@ -287,8 +287,8 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
     auto path_start = out.url.find('/', scheme_end + 3);
     std::string origin = out.url.substr(0, path_start);
     std::string path = path_start == std::string::npos ? "/" : out.url.substr(path_start);
-    auto canonical = out.verify ? Result<std::string>(std::string())
-                                : authy::canonical_json_params(out.body);
+    auto canonical =
+        out.verify ? Result<std::string>(std::string()) : authy::canonical_json_params(out.body);
     for (int attempt = 1; attempt <= 3; ++attempt) {
         httplib::Client client(origin);
         client.set_connection_timeout(2);
@@ -296,8 +296,8 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
         client.enable_server_certificate_verification(false); // a loopback test listener
         httplib::Headers headers;
         if (out.verify) {
-            headers = {{"X-Twilio-Signature", verify::twilio_signature(
-                                                  m_token, out.url, verify::form_decode(out.body))},
+            headers = {{"X-Twilio-Signature",
+                        verify::twilio_signature(m_token, out.url, verify::form_decode(out.body))},
                        {"User-Agent", "TwilioProxy/1.1 (twofa-sandbox)"}};
         } else {
             std::string nonce = std::to_string(unix_now());
@@ -306,9 +306,9 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
                        {"X-Authy-Signature-Nonce", nonce},
                        {"User-Agent", "twofa-sandbox (Authy callback)"}};
         }
-        auto res = client.Post(path.c_str(), headers, out.body,
-                               out.verify ? "application/x-www-form-urlencoded"
-                                          : "application/json");
+        auto res =
+            client.Post(path.c_str(), headers, out.body,
+                        out.verify ? "application/x-www-form-urlencoded" : "application/json");
         d.attempts = attempt;
         d.http_status = res ? res->status : 0;
         if (res && res->status >= 200 && res->status < 300) {

@@ -112,13 +112,12 @@ void Sandbox::Impl::save_locked() {
                        {"country_code", u.country_code},
                        {"totp_key", to_hex(u.totp_key)}});
     }
-    (void)detail::write_private_file(
-        options.state_file,
-        json{{"next_id", next_id},
-             {"users", arr},
-             {"approvals", desk.to_json()},
-             {"verify", verify_state_json(verify_state)}}
-            .dump(2));
+    (void)detail::write_private_file(options.state_file,
+                                     json{{"next_id", next_id},
+                                          {"users", arr},
+                                          {"approvals", desk.to_json()},
+                                          {"verify", verify_state_json(verify_state)}}
+                                         .dump(2));
 }
 
 // The request's parameters whatever the encoding: query string, form body or JSON body.
@@ -172,8 +171,8 @@ httplib::Server::HandlerResponse Sandbox::Impl::pre_route(const httplib::Request
     if (fault) {
         apply_fault(*fault, res);
         if (is_verify_path(req.path) && res.status == 429) {
-            send_json(res, 429, verify::error_body(verify::k_too_many_requests,
-                                                   "Too many requests", 429));
+            send_json(res, 429,
+                      verify::error_body(verify::k_too_many_requests, "Too many requests", 429));
         }
         return httplib::Server::HandlerResponse::Handled;
     }

@@ -44,8 +44,10 @@ json service_json(const VService& s, const std::string& account, const std::stri
             {"tts_name", nullptr},
             {"do_not_share_warning_enabled", false},
             {"custom_code_enabled", false},
-            {"push", {{"include_date", true}, {"apn_credential_sid", nullptr},
-                      {"fcm_credential_sid", nullptr}}},
+            {"push",
+             {{"include_date", true},
+              {"apn_credential_sid", nullptr},
+              {"fcm_credential_sid", nullptr}}},
             {"totp",
              {{"issuer", s.totp_issuer.empty() ? s.friendly_name : s.totp_issuer},
               {"time_step", 30},
@@ -128,18 +130,17 @@ json factor_json(const VFactor& f, const std::string& account, const std::string
               {"metadata", nullptr},
               {"url", entity_url(base, f.service, f.identity) + "/Factors/" + f.sid}};
     if (f.type == "totp") {
-        j["config"] = {{"alg", f.alg},
-                       {"skew", f.skew},
-                       {"code_length", f.digits},
-                       {"time_step", f.period}};
+        j["config"] = {
+            {"alg", f.alg}, {"skew", f.skew}, {"code_length", f.digits}, {"time_step", f.period}};
     } else {
         j["config"] = f.push_config.value("config", json::object());
     }
     if (with_binding) {
         j["options"] = nullptr;
         if (f.type == "totp") {
-            KeyUri k{issuer, f.friendly_name, f.secret,
-                     parse_otp_hash(f.alg).value_or(OtpHash::sha1), f.digits, f.period};
+            KeyUri k{issuer,   f.friendly_name,
+                     f.secret, parse_otp_hash(f.alg).value_or(OtpHash::sha1),
+                     f.digits, f.period};
             auto uri = key_uri(k); // fails only for a ':' in the issuer or the name
             j["binding"] = {{"secret", base32_encode(f.secret)},
                             {"uri", uri.ok() ? *uri : std::string()}};

@@ -34,6 +34,19 @@ std::optional<std::int64_t> parse_iso(const std::string& text) {
     return static_cast<std::int64_t>(timegm(&tm));
 }
 
+// ExpirationDate: default 5 minutes from now, at most 60; nullopt when malformed or out of range.
+std::optional<std::int64_t> expiration(const httplib::Request& req, std::int64_t now) {
+    std::string text = req.get_param_value("ExpirationDate");
+    if (text.empty()) {
+        return now + k_default_expiry;
+    }
+    auto at = parse_iso(text);
+    if (!at || *at <= now || *at > now + k_max_expiry) {
+        return std::nullopt;
+    }
+    return at;
+}
+
 // Details.Fields items: JSON objects of label (<= 36) and value (<= 128), at most 20.
 std::optional<std::vector<std::pair<std::string, std::string>>>
 detail_fields(const httplib::Request& req) {
@@ -46,7 +59,8 @@ detail_fields(const httplib::Request& req) {
         auto j = json::parse(req.get_param_value("Details.Fields", i), nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("label") || !j.contains("value") ||
             !j["label"].is_string() || !j["value"].is_string() ||
-            j["label"].get<std::string>().size() > 36 || j["value"].get<std::string>().size() > 128) {
+            j["label"].get<std::string>().size() > 36 ||
+            j["value"].get<std::string>().size() > 128) {
             return std::nullopt;
         }
         out.emplace_back(j["label"].get<std::string>(), j["value"].get<std::string>());
@@ -74,6 +88,25 @@ hidden_details(const std::string& text) {
     return out;
 }
 
+// A push challenge's message and details into facts; the name of a malformed parameter, or "".
+std::string push_details(const httplib::Request& req, authy::CallbackFacts& facts) {
+    facts.message = req.get_param_value("Details.Message");
+    auto fields = detail_fields(req);
+    auto hidden = hidden_details(req.get_param_value("HiddenDetails"));
+    if (facts.message.empty() || facts.message.size() > 256) {
+        return "Details.Message";
+    }
+    if (!fields) {
+        return "Details.Fields";
+    }
+    if (!hidden) {
+        return "HiddenDetails";
+    }
+    facts.details = std::move(*fields);
+    facts.hidden_details = std::move(*hidden);
+    return {};
+}
+
 ChallengeView push_view(const authy::CallbackFacts& f, const detail::VerifyPushFacts& v,
                         const std::string& entity_sid) {
     json fields = json::array();
@@ -84,18 +117,26 @@ ChallengeView push_view(const authy::CallbackFacts& f, const detail::VerifyPushF
     for (const auto& [k, value] : f.hidden_details) {
         hidden[k] = value;
     }
-    return ChallengeView{f.uuid, v.service_sid, entity_sid, v.identity, v.factor_sid, "push",
-                         f.status, f.created_at, f.answered_at, f.expires_at,
-                         json{{"message", f.message},
-                              {"date", verify::iso_date(f.created_at)},
-                              {"fields", fields}},
-                         hidden};
+    return ChallengeView{
+        f.uuid,
+        v.service_sid,
+        entity_sid,
+        v.identity,
+        v.factor_sid,
+        "push",
+        f.status,
+        f.created_at,
+        f.answered_at,
+        f.expires_at,
+        json{{"message", f.message}, {"date", verify::iso_date(f.created_at)}, {"fields", fields}},
+        hidden};
 }
 
 ChallengeView totp_view(const VChallenge& c, const VFactor& f) {
-    return ChallengeView{c.sid, f.service, f.entity_sid, f.identity, f.sid, "totp", c.status,
-                         c.created, c.status == "approved" ? c.created : 0, c.expires,
-                         nullptr, nullptr};
+    return ChallengeView{c.sid,      f.service, f.entity_sid,
+                         f.identity, f.sid,     "totp",
+                         c.status,   c.created, c.status == "approved" ? c.created : 0,
+                         c.expires,  nullptr,   nullptr};
 }
 
 } // namespace
@@ -116,40 +157,26 @@ void Sandbox::Impl::v_challenge_create(const httplib::Request& req, httplib::Res
                        "Invalid parameter: FactorSid (the factor is not verified)", 400);
     }
     const std::int64_t now = unix_now();
-    std::int64_t expires = now + k_default_expiry;
-    if (std::string e = req.get_param_value("ExpirationDate"); !e.empty()) {
-        auto at = parse_iso(e);
-        if (!at || *at <= now || *at > now + k_max_expiry) {
-            return v_error(res, verify::k_invalid_parameter, "Invalid parameter: ExpirationDate",
-                           400);
-        }
-        expires = *at;
+    auto expiry = expiration(req, now);
+    if (!expiry) {
+        return v_error(res, verify::k_invalid_parameter, "Invalid parameter: ExpirationDate", 400);
     }
+    const std::int64_t expires = *expiry;
     if (f.type == "totp") {
         std::string code = req.get_param_value("AuthPayload");
         if (code.size() < 3 || code.size() > 8) {
             return v_error(res, verify::k_invalid_parameter, "Invalid parameter: AuthPayload", 400);
         }
-        VChallenge c{verify::new_sid("YC"), f.sid, v_totp_ok(f, code) ? "approved" : "pending",
-                     now, expires};
+        VChallenge c{verify::new_sid("YC"), f.sid, v_totp_ok(f, code) ? "approved" : "pending", now,
+                     expires};
         verify_state.challenges[c.sid] = c;
-        return send_json(res, 201, challenge_json(totp_view(c, f), account_of(req), base_url).dump());
-    }
-    std::string message = req.get_param_value("Details.Message");
-    auto fields = detail_fields(req);
-    auto hidden = hidden_details(req.get_param_value("HiddenDetails"));
-    if (message.empty() || message.size() > 256 || !fields || !hidden) {
-        return v_error(res, verify::k_invalid_parameter,
-                       std::string("Invalid parameter: ") +
-                           (message.empty() || message.size() > 256 ? "Details.Message"
-                            : !fields                               ? "Details.Fields"
-                                                                    : "HiddenDetails"),
-                       400);
+        return send_json(res, 201,
+                         challenge_json(totp_view(c, f), account_of(req), base_url).dump());
     }
     authy::CallbackFacts facts;
-    facts.message = message;
-    facts.details = std::move(*fields);
-    facts.hidden_details = std::move(*hidden);
+    if (std::string bad = push_details(req, facts); !bad.empty()) {
+        return v_error(res, verify::k_invalid_parameter, "Invalid parameter: " + bad, 400);
+    }
     facts.created_at = now;
     facts.expires_at = expires;
     detail::VerifyPushFacts v{account_of(req), f.service, f.identity, f.sid, f.friendly_name, {}};
@@ -167,8 +194,9 @@ void Sandbox::Impl::v_challenge_create(const httplib::Request& req, httplib::Res
     auto view_facts = facts;
     view_facts.uuid = desk.create_challenge(std::move(facts), v, answer);
     view_facts.status = "pending";
-    send_json(res, 201,
-              challenge_json(push_view(view_facts, v, entity_sid), account_of(req), base_url).dump());
+    send_json(
+        res, 201,
+        challenge_json(push_view(view_facts, v, entity_sid), account_of(req), base_url).dump());
 }
 
 void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response& res) {
@@ -205,11 +233,10 @@ void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response&
         }
     }
     if (!one.empty()) {
-        return items.empty() ? v_error(res, verify::k_not_found,
-                                       "The requested resource " + req.path.substr(3) +
-                                           " was not found",
-                                       404)
-                             : send_json(res, 200, items.front().dump());
+        return items.empty()
+                   ? v_error(res, verify::k_not_found,
+                             "The requested resource " + req.path.substr(3) + " was not found", 404)
+                   : send_json(res, 200, items.front().dump());
     }
     send_json(res, 200, page_json("challenges", items, base_url, req.path, size, page).dump());
 }
@@ -247,8 +274,9 @@ void Sandbox::Impl::push_device(const httplib::Request& req, httplib::Response& 
     std::string identity = req.matches[1];
     if (!verify::is_identity(identity) ||
         (answer != "approve" && answer != "deny" && answer != "never")) {
-        return send_json(res, 400,
-                         R"({"error":"body must be {\"answer\":\"approve|deny|never\", \"service_sid\":\"VA...\"}"})");
+        return send_json(
+            res, 400,
+            R"({"error":"body must be {\"answer\":\"approve|deny|never\", \"service_sid\":\"VA...\"}"})");
     }
     std::lock_guard lock(mutex);
     auto entity = verify_state.entities.find(service + "/" + identity);
@@ -267,8 +295,11 @@ void Sandbox::Impl::push_device(const httplib::Request& req, httplib::Response& 
                : answer == "never" ? detail::PhoneScenario::never
                                    : detail::PhoneScenario::approve;
     f.push_config = {{"binding", {{"alg", "ES256"}, {"public_key", "sandbox"}}},
-                     {"config", {{"sdk_version", "sandbox"}, {"app_id", "twofa-sandbox"},
-                                 {"notification_platform", "none"}, {"notification_token", nullptr}}}};
+                     {"config",
+                      {{"sdk_version", "sandbox"},
+                       {"app_id", "twofa-sandbox"},
+                       {"notification_platform", "none"},
+                       {"notification_token", nullptr}}}};
     f.created = f.updated = unix_now();
     verify_state.factors[f.sid] = f;
     send_json(res, 201, factor_json(f, account_of(req), base_url, "", false).dump());

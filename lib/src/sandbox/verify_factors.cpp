@@ -31,6 +31,56 @@ std::optional<int> number(const httplib::Request& req, const char* name, int lo,
     return std::stoi(v);
 }
 
+// A TOTP factor's binding and config into f; the name of a malformed parameter, or "".
+std::string totp_config(const httplib::Request& req, VFactor& f) {
+    auto digits = number(req, "Config.CodeLength", 3, 8, 6);
+    auto period = number(req, "Config.TimeStep", 20, 60, 30);
+    auto skew = number(req, "Config.Skew", 0, 2, 1);
+    std::string alg = param(req, "Config.Alg").empty() ? "sha1" : param(req, "Config.Alg");
+    auto secret = param(req, "Binding.Secret").empty()
+                      ? std::optional<std::string>(random_bytes(20))
+                      : base32_decode(param(req, "Binding.Secret"));
+    if (!digits || !period || !skew) {
+        return !digits ? "Config.CodeLength" : !period ? "Config.TimeStep" : "Config.Skew";
+    }
+    if (!parse_otp_hash(alg)) {
+        return "Config.Alg";
+    }
+    if (!secret || secret->size() < 10) {
+        return "Binding.Secret";
+    }
+    f.digits = *digits;
+    f.period = *period;
+    f.skew = *skew;
+    f.alg = alg;
+    f.secret = *secret;
+    return {};
+}
+
+// A push factor as the Verify Push SDK registers it; the name of a malformed parameter, or "".
+std::string push_config(const httplib::Request& req, VFactor& f) {
+    std::string platform = param(req, "Config.NotificationPlatform");
+    for (const char* required : {"Binding.PublicKey", "Config.AppId"}) {
+        if (param(req, required).empty()) {
+            return required;
+        }
+    }
+    if (param(req, "Binding.Alg") != "ES256") {
+        return "Binding.Alg";
+    }
+    if (platform != "apn" && platform != "fcm" && platform != "none") {
+        return "Config.NotificationPlatform";
+    }
+    f.push_config = {
+        {"binding", {{"alg", "ES256"}, {"public_key", param(req, "Binding.PublicKey")}}},
+        {"config",
+         {{"sdk_version", param(req, "Config.SdkVersion")},
+          {"app_id", param(req, "Config.AppId")},
+          {"notification_platform", platform},
+          {"notification_token", param(req, "Config.NotificationToken")}}}};
+    return {};
+}
+
 std::string not_found_text(const httplib::Request& req) {
     return "The requested resource " + req.path.substr(3) + " was not found";
 }
@@ -43,7 +93,8 @@ bool Sandbox::Impl::v_totp_ok(VFactor& f, const std::string& code) {
     for (int d = -f.skew; d <= f.skew; ++d) {
         std::int64_t t = now + std::int64_t{d} * f.period;
         std::int64_t step = t / f.period;
-        if (step > f.last_step && equal_constant_time(totp(f.secret, t, f.digits, f.period, hash), code)) {
+        if (step > f.last_step &&
+            equal_constant_time(totp(f.secret, t, f.digits, f.period, hash), code)) {
             f.last_step = step;
             return true;
         }
@@ -85,7 +136,8 @@ void Sandbox::Impl::v_entities(const httplib::Request& req, httplib::Response& r
                 items.push_back(entity_json(e, account_of(req), base_url));
             }
         }
-        return send_json(res, 200, page_json("entities", items, base_url, req.path, size, page).dump());
+        return send_json(res, 200,
+                         page_json("entities", items, base_url, req.path, size, page).dump());
     }
     auto it = verify_state.entities.find(service + "/" + req.matches[2].str());
     if (it == verify_state.entities.end()) {
@@ -93,7 +145,8 @@ void Sandbox::Impl::v_entities(const httplib::Request& req, httplib::Response& r
     }
     if (req.method == "DELETE") {
         for (auto f = verify_state.factors.begin(); f != verify_state.factors.end();) {
-            f = f->second.entity_sid == it->second.sid ? verify_state.factors.erase(f) : std::next(f);
+            f = f->second.entity_sid == it->second.sid ? verify_state.factors.erase(f)
+                                                       : std::next(f);
         }
         verify_state.entities.erase(it);
         res.status = 204;
@@ -113,35 +166,9 @@ void Sandbox::Impl::v_factor_create(const httplib::Request& req, httplib::Respon
     if (f.friendly_name.empty() || f.friendly_name.size() > 64) {
         bad = "FriendlyName";
     } else if (type == "totp") {
-        auto digits = number(req, "Config.CodeLength", 3, 8, 6);
-        auto period = number(req, "Config.TimeStep", 20, 60, 30);
-        auto skew = number(req, "Config.Skew", 0, 2, 1);
-        std::string alg = param(req, "Config.Alg").empty() ? "sha1" : param(req, "Config.Alg");
-        auto secret = param(req, "Binding.Secret").empty()
-                          ? std::optional<std::string>(random_bytes(20))
-                          : base32_decode(param(req, "Binding.Secret"));
-        bad = !digits ? "Config.CodeLength" : !period ? "Config.TimeStep" : !skew ? "Config.Skew"
-              : !parse_otp_hash(alg) ? "Config.Alg" : !secret || secret->size() < 10 ? "Binding.Secret" : "";
-        if (bad.empty()) {
-            f.digits = *digits;
-            f.period = *period;
-            f.skew = *skew;
-            f.alg = alg;
-            f.secret = *secret;
-        }
+        bad = totp_config(req, f);
     } else if (type == "push") {
-        std::string platform = param(req, "Config.NotificationPlatform");
-        bad = param(req, "Binding.Alg") != "ES256"      ? "Binding.Alg"
-              : param(req, "Binding.PublicKey").empty() ? "Binding.PublicKey"
-              : param(req, "Config.AppId").empty()      ? "Config.AppId"
-              : platform != "apn" && platform != "fcm" && platform != "none"
-                  ? "Config.NotificationPlatform"
-                  : "";
-        f.push_config = {{"binding", {{"alg", "ES256"}, {"public_key", param(req, "Binding.PublicKey")}}},
-                         {"config", {{"sdk_version", param(req, "Config.SdkVersion")},
-                                     {"app_id", param(req, "Config.AppId")},
-                                     {"notification_platform", platform},
-                                     {"notification_token", param(req, "Config.NotificationToken")}}}};
+        bad = push_config(req, f);
     } else {
         bad = "FactorType";
     }
@@ -159,7 +186,8 @@ void Sandbox::Impl::v_factor_create(const httplib::Request& req, httplib::Respon
         return v_error(res, verify::k_invalid_parameter, "Invalid parameter: Identity", 400);
     }
     auto [entity, made] = verify_state.entities.try_emplace(
-        f.service + "/" + f.identity, VEntity{verify::new_sid("YE"), f.service, f.identity, f.created});
+        f.service + "/" + f.identity,
+        VEntity{verify::new_sid("YE"), f.service, f.identity, f.created});
     f.entity_sid = entity->second.sid;
     verify_state.factors[f.sid] = f;
     std::string issuer = s->totp_issuer.empty() ? s->friendly_name : s->totp_issuer;
@@ -181,7 +209,8 @@ void Sandbox::Impl::v_factors(const httplib::Request& req, httplib::Response& re
     std::vector<json> items;
     for (auto it = verify_state.factors.begin(); it != verify_state.factors.end(); ++it) {
         const VFactor& f = it->second;
-        if (f.service != req.matches[1] || f.identity != identity || (!one.empty() && f.sid != one)) {
+        if (f.service != req.matches[1] || f.identity != identity ||
+            (!one.empty() && f.sid != one)) {
             continue;
         }
         if (!one.empty() && req.method == "DELETE") {

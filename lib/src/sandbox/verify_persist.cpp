@@ -8,11 +8,12 @@ namespace twofa::sandbox {
 using nlohmann::json;
 
 json verify_state_json(const VerifyState& v) {
-    json out = {{"services", json::array()},     {"verifications", json::array()},
-                {"entities", json::array()},     {"factors", json::array()},
-                {"challenges", json::array()},   {"webhooks", json::array()}};
+    json out = {{"services", json::array()},   {"verifications", json::array()},
+                {"entities", json::array()},   {"factors", json::array()},
+                {"challenges", json::array()}, {"webhooks", json::array()}};
     for (const auto& [sid, s] : v.services) {
-        out["services"].push_back({s.sid, s.friendly_name, s.code_length, s.totp_issuer, s.created});
+        out["services"].push_back(
+            {s.sid, s.friendly_name, s.code_length, s.totp_issuer, s.created});
     }
     for (const auto& [sid, x] : v.verifications) {
         out["verifications"].push_back({x.sid, x.service, x.to, x.channel, x.status, x.code,
@@ -31,8 +32,8 @@ json verify_state_json(const VerifyState& v) {
         out["challenges"].push_back({c.sid, c.factor_sid, c.status, c.created, c.expires});
     }
     for (const auto& [sid, w] : v.webhooks) {
-        out["webhooks"].push_back({w.sid, w.service, w.friendly_name, w.url, w.events, w.status,
-                                   w.version, w.created});
+        out["webhooks"].push_back(
+            {w.sid, w.service, w.friendly_name, w.url, w.events, w.status, w.version, w.created});
     }
     return out;
 }

@@ -71,15 +71,16 @@ bool Sandbox::Impl::v_page(const httplib::Request& req, httplib::Response& res, 
                            int& page) {
     size = 50;
     page = 0;
-    for (auto [name, value, lo, hi] : {std::tuple{"PageSize", &size, 1, 1000},
-                                       std::tuple{"Page", &page, 0, 1000000}}) {
+    for (auto [name, value, lo, hi] :
+         {std::tuple{"PageSize", &size, 1, 1000}, std::tuple{"Page", &page, 0, 1000000}}) {
         std::string text = req.get_param_value(name);
         if (text.empty()) {
             continue;
         }
         if (text.size() > 7 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
             std::stoi(text) < lo || std::stoi(text) > hi) {
-            v_error(res, verify::k_invalid_parameter, std::string("Invalid parameter: ") + name, 400);
+            v_error(res, verify::k_invalid_parameter, std::string("Invalid parameter: ") + name,
+                    400);
             return false;
         }
         *value = std::stoi(text);
@@ -167,8 +168,8 @@ void Sandbox::Impl::v_verification_create(const httplib::Request& req, httplib::
         return v_error(res, verify::k_max_send_attempts, "Max send attempts reached", 429);
     }
     if (v == nullptr) {
-        VVerification fresh{verify::new_sid("VE"), s->sid, to, channel, "pending",
-                            random_code(s->code_length), 0, {}, now, now};
+        VVerification fresh{verify::new_sid("VE"),       s->sid, to, channel, "pending",
+                            random_code(s->code_length), 0,      {}, now,     now};
         v = &verify_state.verifications.emplace(fresh.sid, fresh).first->second;
     }
     v->channel = channel; // a resend may change the channel; the code stays
@@ -221,15 +222,15 @@ void Sandbox::Impl::v_check(const httplib::Request& req, httplib::Response& res)
     VVerification* v = nullptr;
     for (auto& [vsid, candidate] : verify_state.verifications) {
         if (candidate.service == s->sid && candidate.status == "pending" &&
-            now - candidate.created < k_code_lifetime && (sid.empty() ? candidate.to == to : vsid == sid)) {
+            now - candidate.created < k_code_lifetime &&
+            (sid.empty() ? candidate.to == to : vsid == sid)) {
             v = &candidate;
         }
     }
     if (v == nullptr) {
-        return v_error(res, verify::k_not_found,
-                       "The requested resource /Services/" + s->sid +
-                           "/VerificationCheck was not found",
-                       404);
+        return v_error(
+            res, verify::k_not_found,
+            "The requested resource /Services/" + s->sid + "/VerificationCheck was not found", 404);
     }
     v->updated = now;
     if (v->checks >= k_verify_max_checks) {
@@ -245,11 +246,19 @@ void Sandbox::Impl::v_check(const httplib::Request& req, httplib::Response& res)
 }
 
 void Sandbox::Impl::v_webhook_create(const httplib::Request& req, httplib::Response& res) {
-    static const std::set<std::string> k_events{"*", "factor.deleted", "factor.created",
-                                                "factor.verified", "challenge.approved",
+    static const std::set<std::string> k_events{"*",
+                                                "factor.deleted",
+                                                "factor.created",
+                                                "factor.verified",
+                                                "challenge.approved",
                                                 "challenge.denied"};
-    VWebhook w{verify::new_sid("YW"), req.matches[1], param(req, "FriendlyName"),
-               param(req, "WebhookUrl"), {}, param(req, "Status"), param(req, "Version"),
+    VWebhook w{verify::new_sid("YW"),
+               req.matches[1],
+               param(req, "FriendlyName"),
+               param(req, "WebhookUrl"),
+               {},
+               param(req, "Status"),
+               param(req, "Version"),
                unix_now()};
     auto n = req.get_param_value_count("EventTypes");
     for (std::size_t i = 0; i < n; ++i) {
@@ -259,10 +268,9 @@ void Sandbox::Impl::v_webhook_create(const httplib::Request& req, httplib::Respo
     std::string bad;
     if (w.friendly_name.empty()) {
         bad = "FriendlyName";
-    } else if (w.events.empty() || !std::all_of(w.events.begin(), w.events.end(),
-                                                [](const std::string& e) {
-                                                    return k_events.count(e) != 0U;
-                                                })) {
+    } else if (w.events.empty() ||
+               !std::all_of(w.events.begin(), w.events.end(),
+                            [](const std::string& e) { return k_events.count(e) != 0U; })) {
         bad = "EventTypes";
     } else if (!url.ok() || !is_loopback_host(url->host)) {
         bad = "WebhookUrl";
@@ -293,7 +301,8 @@ void Sandbox::Impl::v_webhooks(const httplib::Request& req, httplib::Response& r
     }
     std::string one = req.matches.size() > 2 ? req.matches[2].str() : "";
     auto it = verify_state.webhooks.find(one);
-    if (!one.empty() && (it == verify_state.webhooks.end() || it->second.service != req.matches[1])) {
+    if (!one.empty() &&
+        (it == verify_state.webhooks.end() || it->second.service != req.matches[1])) {
         return v_error(res, verify::k_not_found,
                        "The requested resource " + req.path.substr(3) + " was not found", 404);
     }

@@ -59,9 +59,9 @@ struct VFactor {
     int period = 30;
     int skew = 1;
     std::string alg = "sha1";
-    int attempts = 0;             // wrong codes while unverified
-    std::int64_t last_step = -1;  // the last time step accepted
-    nlohmann::json push_config;   // push: config and binding as created
+    int attempts = 0;            // wrong codes while unverified
+    std::int64_t last_step = -1; // the last time step accepted
+    nlohmann::json push_config;  // push: config and binding as created
     detail::PhoneScenario answer = detail::PhoneScenario::approve; // push: the simulated phone
     std::int64_t created = 0;
     std::int64_t updated = 0;
@@ -129,7 +129,6 @@ void verify_state_from(const nlohmann::json& j, VerifyState& v);
 
 // One page of a list: {key: items[page], "meta": {...}}; path: the list's path.
 nlohmann::json page_json(const std::string& key, const std::vector<nlohmann::json>& items,
-                         const std::string& base, const std::string& path, int page_size,
-                         int page);
+                         const std::string& base, const std::string& path, int page_size, int page);
 
 } // namespace twofa::sandbox

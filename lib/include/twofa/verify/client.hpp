@@ -34,9 +34,9 @@ struct TotpSettings {
 class VerifyClient {
   public:
     // base_url must pass check_provider_url; service_sid is VA + 32 hex.
-    VerifyClient(std::string base_url, std::string service_sid, VerifyCredentials credentials,
-                 std::unique_ptr<HttpTransport> transport, RetryPolicy policy = {},
-                 Sleeper sleeper = real_sleeper());
+    VerifyClient(std::string base_url, std::string service_sid,
+                 const VerifyCredentials& credentials, std::unique_ptr<HttpTransport> transport,
+                 RetryPolicy policy = {}, Sleeper sleeper = real_sleeper());
 
     // GET the service: the credentials work and the service exists.
     Status check_service();
@@ -61,19 +61,17 @@ class VerifyClient {
                                          const std::string& code);
     Result<bool> delete_factor(const std::string& identity, const std::string& factor);
     // POST Entities/{identity}/Challenges for a push factor.
-    Result<verify::ChallengeState> push_challenge(const std::string& identity,
-                                                  const std::string& factor,
-                                                  const VerifyPush& push);
+    Result<verify::ChallengeState>
+    push_challenge(const std::string& identity, const std::string& factor, const VerifyPush& push);
     // POST Entities/{identity}/Challenges for a TOTP factor with the code (AuthPayload).
-    Result<verify::ChallengeState> totp_challenge(const std::string& identity,
-                                                  const std::string& factor,
-                                                  const std::string& code);
+    Result<verify::ChallengeState>
+    totp_challenge(const std::string& identity, const std::string& factor, const std::string& code);
     // GET Entities/{identity}/Challenges/{sid}.
     Result<verify::ChallengeState> challenge(const std::string& identity, const std::string& sid);
 
   private:
-    HttpResponse call(const std::string& method, const std::string& path,
-                      const verify::Form& form, bool idempotent);
+    HttpResponse call(const std::string& method, const std::string& path, const verify::Form& form,
+                      bool idempotent);
     std::string entity_path(const std::string& identity) const;
 
     std::string m_base;

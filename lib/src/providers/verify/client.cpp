@@ -17,8 +17,8 @@ std::string basic_authorization(const std::string& user, const std::string& pass
     std::vector<unsigned char> b64(4 * ((plain.size() + 2) / 3) + 1);
     int n = EVP_EncodeBlock(b64.data(), reinterpret_cast<const unsigned char*>(plain.data()),
                             static_cast<int>(plain.size()));
-    return "Basic " + std::string(reinterpret_cast<const char*>(b64.data()),
-                                  static_cast<std::size_t>(n));
+    return "Basic " +
+           std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
 }
 
 // Details.Fields items as the official node client sends them: each a JSON object.
@@ -38,8 +38,9 @@ std::string hidden_json(const std::vector<std::pair<std::string, std::string>>& 
 } // namespace
 
 VerifyClient::VerifyClient(std::string base_url, std::string service_sid,
-                           VerifyCredentials credentials, std::unique_ptr<HttpTransport> transport,
-                           RetryPolicy policy, Sleeper sleeper)
+                           const VerifyCredentials& credentials,
+                           std::unique_ptr<HttpTransport> transport, RetryPolicy policy,
+                           Sleeper sleeper)
     : m_base(std::move(base_url)), m_service(std::move(service_sid)),
       m_authorization(basic_authorization(credentials.user, credentials.password)),
       m_transport(std::move(transport)), m_policy(policy), m_sleep(std::move(sleeper)) {
@@ -119,8 +120,8 @@ Result<verify::Factor> VerifyClient::create_totp_factor(const std::string& ident
 Result<verify::Factor> VerifyClient::verify_factor(const std::string& identity,
                                                    const std::string& factor,
                                                    const std::string& code) {
-    return verify::decode_factor(call("POST", entity_path(identity) + "/Factors/" + factor,
-                                      {{"AuthPayload", code}}, false));
+    return verify::decode_factor(
+        call("POST", entity_path(identity) + "/Factors/" + factor, {{"AuthPayload", code}}, false));
 }
 
 Result<bool> VerifyClient::delete_factor(const std::string& identity, const std::string& factor) {

@@ -102,10 +102,10 @@ Result<VerifyCredentials> load_credentials(const Config& config) {
     const auto& env = config.twilio_env;
     if (env.count("TWILIO_ACCOUNT_SID") != 0U) {
         std::map<std::string, std::string> values;
-        for (const auto& [name, key] : {std::pair{"TWILIO_ACCOUNT_SID", "account_sid"},
-                                        std::pair{"TWILIO_AUTH_TOKEN", "auth_token"},
-                                        std::pair{"TWILIO_API_KEY", "api_key"},
-                                        std::pair{"TWILIO_API_SECRET", "api_secret"}}) {
+        for (const auto& [name, key] :
+             {std::pair{"TWILIO_ACCOUNT_SID", "account_sid"},
+              std::pair{"TWILIO_AUTH_TOKEN", "auth_token"}, std::pair{"TWILIO_API_KEY", "api_key"},
+              std::pair{"TWILIO_API_SECRET", "api_secret"}}) {
             if (auto it = env.find(name); it != env.end()) {
                 values[key] = it->second;
             }

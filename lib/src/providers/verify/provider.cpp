@@ -49,8 +49,8 @@ std::string new_identity() {
 }
 
 PushState push_state(const std::string& status) {
-    return status == "approved" ? PushState::approved
-           : status == "denied" ? PushState::denied
+    return status == "approved"  ? PushState::approved
+           : status == "denied"  ? PushState::denied
            : status == "expired" ? PushState::expired
                                  : PushState::pending;
 }
@@ -124,8 +124,7 @@ class VerifyProvider final : public SecondFactor {
             return CodeVerdict::invalid;
         }
         return make_error(v.status == "max_attempts_reached" ? Exit::locked : Exit::expired,
-                          "Verify says the verification is " + v.status,
-                          "start a new login");
+                          "Verify says the verification is " + v.status, "start a new login");
     }
 
     Result<PushState> poll(const Challenge& challenge) override {

@@ -17,8 +17,8 @@ using nlohmann::json;
 namespace {
 
 bool unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 int hex_value(char c) {
@@ -40,7 +40,8 @@ std::string percent_decode(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+') {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
             out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
@@ -229,9 +230,9 @@ int error_code_of(const std::string& body) {
 Error decode_error(const HttpResponse& r) {
     Error e;
     if (r.status == 0 || r.status >= 500) {
-        e = r.status != 0 ? make_error(Exit::unavailable,
-                                       "Verify answered HTTP " + std::to_string(r.status),
-                                       "the provider is having trouble; try again later")
+        e = r.status != 0
+                ? make_error(Exit::unavailable, "Verify answered HTTP " + std::to_string(r.status),
+                             "the provider is having trouble; try again later")
             : r.timed_out ? make_error(Exit::unavailable, "Verify did not answer in time",
                                        "check the network, or raise authy.timeout_ms")
                           : make_error(Exit::unavailable, "cannot reach Verify: " + r.error,
@@ -334,8 +335,7 @@ Result<Webhook> decode_webhook(const Form& params) {
     }
     if (w.type.rfind("challenge.", 0) == 0 &&
         (!is_sid(w.challenge_sid, "YC") || !is_identity(w.entity_identity))) {
-        return make_error(Exit::usage, "a challenge webhook without challenge_sid or identity",
-                          "");
+        return make_error(Exit::usage, "a challenge webhook without challenge_sid or identity", "");
     }
     return w;
 }
