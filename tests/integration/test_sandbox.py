@@ -1,6 +1,7 @@
 """twofa-sandbox speaks the Authy API strictly: keys, encodings, errors, scenarios, state."""
 import os
 import subprocess
+import time
 import unittest
 import urllib.parse
 
@@ -146,6 +147,84 @@ class SandboxApi(TwofaCase):
             self.assertGreater(body["user"]["id"], uid)
         finally:
             sb.stop()
+
+    def test_force_takes_the_truthy_forms_authy_took(self):
+        _, body = self.new_user({"user": {"email": "f@example.com", "cellphone": "5551230000", "country_code": 1}})
+        aid = body["user"]["id"]
+        status, body = self.sandbox.call("GET", f"/protected/json/sms/{aid}", headers=KEY)
+        self.assertTrue(body.get("ignored"))  # the app user, no force
+        for value in ("true", "True", "TRUE", "1", "t", "on"):
+            status, body = self.sandbox.call("GET", f"/protected/json/sms/{aid}?force={value}", headers=KEY)
+            self.assertEqual((status, body.get("ignored")), (200, None), value)
+        for value in ("false", "0", "yes", ""):
+            status, body = self.sandbox.call("GET", f"/protected/json/call/{aid}?force={value}", headers=KEY)
+            self.assertTrue(body.get("ignored"), value)
+        self.assertEqual(len(self.sandbox.messages(aid)), 6)
+
+    def test_non_numeric_ids_and_bodiless_posts_get_authy_errors(self):
+        for path in ("/protected/json/users/tony/status", "/protected/json/sms/abc",
+                     "/protected/json/users/12abc/status", "/protected/json/verify/123456/tony"):
+            status, body = self.sandbox.call("GET", path, headers=KEY)
+            self.assertEqual((status, body["error_code"], body["message"]), (404, "60026", "User not found."), path)
+        status, body = self.sandbox.call("POST", "/protected/json/users/tony/delete", b"", headers=KEY)
+        self.assertEqual((status, body["error_code"]), (404, "60026"))
+        import socket
+        host, port = self.sandbox.url.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            started = time.monotonic()
+            sock.sendall(f"POST /protected/json/users/new HTTP/1.1\r\nHost: {host}\r\n"
+                         f"X-Authy-API-Key: {API_KEY}\r\nConnection: close\r\n\r\n".encode())
+            raw = b""
+            while chunk := sock.recv(4096):
+                raw += chunk
+            self.assertLess(time.monotonic() - started, 2)  # no wait for a body that is not coming
+        head, _, body = raw.partition(b"\r\n\r\n")
+        self.assertEqual(int(head.split()[1]), 400, raw)
+        self.assertIn(b'"error_code":"60027"', body)  # users/new without parameters
+        self.assertIn(b'"success":false', body)  # an Authy error body, not an empty 400
+
+    def test_phone_verification_and_information(self):
+        def call(method, path, **params):
+            query = urllib.parse.urlencode(params)
+            if method == "POST":
+                return self.sandbox.call("POST", path, urllib.parse.urlencode(params).encode(),
+                                         {**KEY, "Content-Type": "application/x-www-form-urlencoded"})
+            return self.sandbox.call("GET", f"{path}?{query}", headers=KEY)
+        base = "/protected/json/phones/verification"
+        status, body = call("POST", base + "/start", via="sms", phone_number="111-111-1111", country_code="1",
+                            code_length="6", locale="en")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["message"], "Text message sent to +1 111-111-1111.")
+        self.assertRegex(body["uuid"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        self.assertEqual((body["is_cellphone"], body["is_ported"], body["success"]), (True, False, True))
+        self.assertEqual(body["seconds_to_expire"], 599)
+        msgs = self.sandbox.call("GET", "/sandbox/messages?to=%2B11111111111")[1]
+        self.assertEqual((len(msgs), msgs[0]["via"], len(msgs[0]["code"])), (1, "sms", 6))
+        code = msgs[0]["code"]
+        status, body = call("GET", base + "/status", phone_number="111-111-1111", country_code="1")
+        self.assertEqual((status, body["status"]), (200, "pending"))
+        status, body = call("GET", base + "/check", phone_number="111-111-1111", country_code="1",
+                            verification_code="0" * 6 if code != "0" * 6 else "1" * 6)
+        self.assertEqual((status, body["error_code"], body["success"]), (401, "60022", False))
+        status, body = call("GET", base + "/check", phone_number="111-111-1111", country_code="1",
+                            verification_code=code)
+        self.assertEqual((status, body), (200, {"message": "Verification code is correct.", "success": True}))
+        self.assertEqual(call("GET", base + "/status", phone_number="111-111-1111", country_code="1")[1]["status"],
+                         "verified")
+        status, body = call("GET", base + "/check", phone_number="111-111-1111", country_code="1",
+                            verification_code=code)
+        self.assertEqual((status, body["error_code"]), (404, "60023"))
+        status, body = call("POST", base + "/start", via="call", phone_number="111-111-1111", country_code="1")
+        self.assertEqual(body["message"], "Call to +1 111-111-1111 initiated.")
+        self.assertEqual(len(self.sandbox.call("GET", "/sandbox/messages?to=%2B11111111111")[1][-1]["code"]), 4)
+        for bad in ({"via": "fax"}, {"code_length": "3"}, {"code_length": "11"}):
+            self.assertEqual(call("POST", base + "/start", phone_number="111-111-1111", country_code="1", **bad)[0],
+                             400, bad)
+        status, body = call("POST", base + "/start", phone_number="555-123-4444", country_code="1")
+        self.assertEqual((status, body["error_code"]), (400, "60033"))
+        status, body = call("GET", "/protected/json/phones/info", phone_number="555-123-2222", country_code="1")
+        self.assertEqual((status, body["type"], body["ported"], body["success"]), (200, "landline", False, True))
+        self.assertTrue(body["message"].startswith("Phone number information as of "))
 
     def test_refuses_non_loopback_and_missing_key(self):
         r = subprocess.run([SANDBOX, "--listen", "0.0.0.0:0", "--api-key", "k"], capture_output=True, text=True,

@@ -10,6 +10,17 @@ namespace twofa {
 using namespace sandbox;
 using nlohmann::json;
 
+namespace {
+
+// The truthy forms Authy's Rails stack took for a boolean parameter (force=True is what
+// authy-python sends for {'force': True}).
+bool truthy(const std::string& value) {
+    static const std::set<std::string> k_true{"true", "True", "TRUE", "1", "t", "on"};
+    return k_true.count(value) != 0U;
+}
+
+} // namespace
+
 void Sandbox::Impl::users_new(const httplib::Request& req, httplib::Response& res) {
     auto p = params(req);
     if (!p) {
@@ -103,7 +114,7 @@ void Sandbox::Impl::send_code(const httplib::Request& req, httplib::Response& re
         return not_found(res);
     }
     std::string masked = "+" + std::to_string(u->country_code) + "-XXX-XXX-" + suffix(u->cellphone);
-    bool force = req.get_param_value("force") == "true";
+    bool force = truthy(req.get_param_value("force"));
     if (has_app(*u) && !force) {
         send_json(res, 200, authy::code_ignored_body(voice, masked));
         return;
@@ -243,21 +254,21 @@ void Sandbox::Impl::approval_status(const httplib::Request& req, httplib::Respon
 void Sandbox::Impl::api_routes() {
     server.Post("/protected/json/users/new",
                 [this](const httplib::Request& q, httplib::Response& r) { users_new(q, r); });
-    server.Get(R"(/protected/json/users/(\d+)/status)",
+    server.Get(R"(/protected/json/users/([^/]+)/status)",
                [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
     for (const char* path :
-         {R"(/protected/json/users/(\d+)/delete)", R"(/protected/json/users/delete/(\d+))",
-          R"(/protected/json/users/(\d+)/remove)"}) {
+         {R"(/protected/json/users/([^/]+)/delete)", R"(/protected/json/users/delete/([^/]+))",
+          R"(/protected/json/users/([^/]+)/remove)"}) {
         server.Post(path,
                     [this](const httplib::Request& q, httplib::Response& r) { user_delete(q, r); });
     }
-    server.Get(R"(/protected/json/(sms|call)/(\d+))",
+    server.Get(R"(/protected/json/(sms|call)/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { send_code(q, r); });
     server.Get(R"(/protected/json/verify/([^/]+)/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); });
     server.Get("/protected/json/app/details",
                [this](const httplib::Request&, httplib::Response& r) { app_details(r); });
-    server.Post(R"(/onetouch/json/users/(\d+)/approval_requests)",
+    server.Post(R"(/onetouch/json/users/([^/]+)/approval_requests)",
                 [this](const httplib::Request& q, httplib::Response& r) { approval_create(q, r); });
     server.Get(R"(/onetouch/json/approval_requests/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { approval_status(q, r); });

@@ -23,6 +23,7 @@ void Sandbox::Impl::routes() {
         }
     });
     api_routes();
+    phone_routes();
     verify_routes();
     control_routes();
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
@@ -36,6 +37,9 @@ void Sandbox::Impl::routes() {
                           "The requested resource " + req.path.substr(3) + " was not found", 404));
         } else if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
             send_json(r, 404, authy::error_body("Not found", "60000"));
+        } else if (r.status >= 400 && r.body.empty() && is_api_path(req.path)) {
+            // httplib's own refusals (a POST without Content-Length is 400): Authy's body.
+            send_json(r, r.status, authy::error_body("Invalid request", "60000"));
         }
     });
 }

@@ -51,6 +51,8 @@ struct Fault {
 };
 
 std::string random_bytes(std::size_t n);
+// A random version-4 UUID, as Authy's request ids.
+std::string new_uuid_text();
 
 // A random code of k_code_digits digits (or of `digits`).
 std::string random_code(int digits = k_code_digits);
@@ -122,6 +124,25 @@ struct Sandbox::Impl {
     void approval_create(const httplib::Request& req, httplib::Response& res);
     void approval_status(const httplib::Request& req, httplib::Response& res);
     void api_routes();
+
+    // --- Phone Verification and Phone Intelligence (authy_phones.cpp) ------------------------
+    struct PhoneVerification {
+        std::string uuid;
+        int country_code = 1;
+        std::string phone;
+        std::string code;
+        std::string status; // pending, verified
+        std::int64_t created = 0;
+    };
+    std::vector<PhoneVerification> phone_verifications;
+    std::optional<std::pair<int, std::string>> phone_of(const std::map<std::string, std::string>& p,
+                                                        httplib::Response& res);
+    PhoneVerification* phone_pending(int country_code, const std::string& phone, bool verified_too);
+    void phone_start(const httplib::Request& req, httplib::Response& res);
+    void phone_check(const httplib::Request& req, httplib::Response& res);
+    void phone_status(const httplib::Request& req, httplib::Response& res);
+    void phone_info(const httplib::Request& req, httplib::Response& res);
+    void phone_routes();
 
     // --- the control API (control.cpp) ------------------------------------------------------
     void messages(const httplib::Request& req, httplib::Response& res);

@@ -35,6 +35,15 @@ std::string random_code(int digits) {
     return out.size() == static_cast<std::size_t>(digits) ? out : random_code(digits);
 }
 
+std::string new_uuid_text() {
+    std::string b = random_bytes(16);
+    b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40); // version 4
+    b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80); // variant
+    std::string hex = to_hex(b);
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+           hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
 std::string suffix(const std::string& digits) {
     return digits.size() >= 4 ? digits.substr(digits.size() - 4) : digits;
 }
@@ -152,6 +161,12 @@ httplib::Server::HandlerResponse Sandbox::Impl::pre_route(const httplib::Request
     if (!is_api_path(req.path)) {
         return httplib::Server::HandlerResponse::Unhandled;
     }
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+        // A request without either has no body (RFC 9112 6.3); cpp-httplib would instead read
+        // a POST's body until the connection closes and answer a bare 400 after its timeout.
+        // The request object is httplib's own, not const: say so for the body reader.
+        const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
+    }
     std::optional<Fault> fault;
     {
         std::lock_guard lock(mutex);
@@ -206,15 +221,17 @@ void Sandbox::Impl::apply_fault(const Fault& f, httplib::Response& res) {
     }
 }
 
+// A user id is 1-18 digits; anything else ("tony", "12abc") is no user, as at Authy (60026).
 std::optional<SandboxUser> Sandbox::Impl::find_locked(const std::string& id_text) {
-    try {
-        auto it = users.find(std::stoll(id_text));
-        if (it != users.end()) {
-            return it->second;
-        }
-    } catch (const std::exception&) {
+    if (id_text.empty() || id_text.size() > 18 ||
+        !std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    auto it = users.find(std::stoll(id_text));
+    if (it == users.end()) {
+        return std::nullopt;
+    }
+    return it->second;
 }
 
 void Sandbox::Impl::not_found(httplib::Response& res) {
