@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
     app.add_option("--auth-token", o.auth_token,
                    "Verify's Auth Token clients must send (default: $TWILIO_AUTH_TOKEN)");
     app.add_option("--callback-url", o.callback_url, "where OneTouch results are POSTed");
+    std::string method = "POST";
+    app.add_option("--callback-method", method,
+                   "POST (JSON body) or GET (query string), as Authy's dashboard offered")
+        ->check(CLI::IsMember({"POST", "GET"}))
+        ->capture_default_str();
     app.add_option("--verify-webhook-url", o.verify_webhook_url,
                    "where Verify challenge results are POSTed (signed X-Twilio-Signature)");
     app.add_option("--state", o.state_file, "keep users and requests in this file (0600)");
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
         std::cerr << "twofa-sandbox: error: " << e.what() << " (see twofa-sandbox --help)\n";
         return 2;
     }
+    o.callback_get = method == "GET";
     auto hp = twofa::parse_host_port(listen);
     if (!hp.ok()) {
         return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT",

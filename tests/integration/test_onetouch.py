@@ -388,6 +388,18 @@ class CallbackSecurity(OneTouchCase):
         self.listener.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.listener.stop(), 0)
 
+    def test_the_sandbox_can_call_back_by_get(self):
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.home, extra=("--callback-url", self.listener.url, "--approve-after", "0.2",
+                                                 "--callback-method", "GET"))
+        self.env["TWOFA_AUTHY_URL"] = self.sandbox.url
+        self.enroll("alice@example.com", "555-123-0000")
+        r, doc = self.twofa_json("login", "alice@example.com", "--password-stdin", "--via", "onetouch",
+                                 input=PASSWORD + "\n", timeout=60)
+        self.assertExit(r, 0)
+        lines = [l for l in self.listener.lines() if l["path"] == "/authy/callback"]
+        self.assertEqual([(l["method"], l["outcome"]) for l in lines], [("GET", "applied")])
+
     def test_the_sandbox_signs_and_retries_its_callbacks(self):
         aid, sid, uuid = self.pending()
         self.listener.stop()  # nobody listens now

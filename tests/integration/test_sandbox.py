@@ -4,6 +4,7 @@ import subprocess
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 from harness import API_KEY, SANDBOX, Sandbox, TwofaCase
 
@@ -225,6 +226,48 @@ class SandboxApi(TwofaCase):
         status, body = call("GET", "/protected/json/phones/info", phone_number="555-123-2222", country_code="1")
         self.assertEqual((status, body["type"], body["ported"], body["success"]), (200, "landline", False, True))
         self.assertTrue(body["message"].startswith("Phone number information as of "))
+
+    def test_stats_activity_qr_install_link_and_os_type(self):
+        _, body = self.new_user({"user": {"email": "q@example.com", "cellphone": "5551230000", "country_code": 1},
+                                 "send_install_link_via_sms": True})
+        aid = body["user"]["id"]
+        msgs = self.sandbox.messages(aid)
+        self.assertEqual((msgs[0]["code"], msgs[0]["via"]), ("", "sms"))
+        self.assertIn("https://authy.com/download", msgs[0]["text"])
+        status, stats = self.sandbox.call("GET", "/protected/json/app/stats", headers=KEY)
+        self.assertEqual((status, stats["count"], len(stats["stats"]), stats["total_users"]), (200, 12, 12, 1))
+        self.assertEqual(stats["message"], "Monthly statistics.")
+        status, body = self.sandbox.call("POST", f"/protected/json/users/{aid}/register_activity",
+                                         {"type": "cookie_login", "data": {"a": "b"}}, KEY)
+        self.assertEqual((status, body), (200, {"message": "Activity was created.", "success": True}))
+        self.assertEqual(self.sandbox.call("POST", "/protected/json/users/999/register_activity", {}, KEY)[0], 404)
+        status, body = self.sandbox.call("POST", f"/protected/json/users/{aid}/secret", {"qr_size": 300}, KEY)
+        self.assertEqual((status, body["label"]), (200, "q@example.com"))
+        self.assertTrue(body["qr_code"].startswith(self.sandbox.url + "/sandbox/users/"), body)
+        with urllib.request.urlopen(body["qr_code"], timeout=5) as r:
+            self.assertEqual(r.headers["Content-Type"], "image/svg+xml")
+            self.assertTrue(r.read().startswith(b"<svg"))
+        # A verified SMS code says os_type sms; the app's code says the app's device.
+        self.sandbox.call("GET", f"/protected/json/sms/{aid}?force=true", headers=KEY)
+        status, body = self.sandbox.call("GET", f"/protected/json/verify/{self.sandbox.latest_code(aid)}/{aid}",
+                                         headers=KEY)
+        self.assertEqual((status, body["device"]["os_type"]), (200, "sms"))
+        status, body = self.sandbox.call("GET", f"/protected/json/verify/{self.sandbox.app_token(aid)}/{aid}",
+                                         headers=KEY)
+        self.assertEqual((status, body["device"]["os_type"], body["device"]["id"]), (200, "android", aid + 1))
+
+    def test_logos_are_echoed_and_ids_look_like_authy_s(self):
+        _, body = self.new_user({"user": {"email": "l@example.com", "cellphone": "5551233333", "country_code": 1}})
+        aid = body["user"]["id"]
+        logos = [{"res": "default", "url": "https://example.com/logo.png"},
+                 {"res": "low", "url": "https://example.com/low.png"}]
+        status, body = self.sandbox.call("POST", f"/onetouch/json/users/{aid}/approval_requests",
+                                         {"message": "Log in?", "logos": logos}, KEY)
+        self.assertEqual(status, 200, body)
+        uuid = body["approval_request"]["uuid"]
+        status, body = self.sandbox.call("GET", f"/onetouch/json/approval_requests/{uuid}", headers=KEY)
+        self.assertEqual(body["approval_request"]["logos"], logos)
+        self.assertRegex(body["approval_request"]["_id"], r"^[0-9a-f]{24}$")
 
     def test_refuses_non_loopback_and_missing_key(self):
         r = subprocess.run([SANDBOX, "--listen", "0.0.0.0:0", "--api-key", "k"], capture_output=True, text=True,

@@ -14,6 +14,7 @@ struct SandboxOptions {
     std::string api_key;            // Authy's X-Authy-API-Key (empty: the Authy API refuses all)
     std::string auth_token;         // Verify's HTTP Basic password (empty: /v2/ refuses all)
     std::string callback_url;       // where answered Authy pushes are reported
+    bool callback_get = false;      // by GET with the parameters in the query (Authy's option)
     std::string verify_webhook_url; // where answered Verify challenges are reported
     std::string state_file;         // empty: in memory only
     double approve_after = 1.0;

@@ -82,9 +82,9 @@ std::string code_ignored_body(bool voice, const std::string& masked_cellphone) {
         .dump();
 }
 
-std::string token_valid_body() {
-    json device = {{"id", nullptr},
-                   {"os_type", "sms"},
+std::string token_valid_body(std::int64_t app_device) {
+    json device = {{"id", app_device != 0 ? json(app_device) : json(nullptr)},
+                   {"os_type", app_device != 0 ? "android" : "sms"},
                    {"registration_date", 1500648405},
                    {"registration_method", nullptr},
                    {"registration_country", nullptr},
@@ -112,6 +112,29 @@ std::string token_invalid_body(bool reused) {
     return error_body("Token is invalid", k_token_invalid, {{"token", "is invalid"}});
 }
 
+namespace {
+
+// A 24-hex id like Authy's (MongoDB ObjectId) approval request _id, from the request's uuid.
+std::string object_id(const std::string& uuid) {
+    std::string hex;
+    for (char c : uuid) {
+        if (c != '-') {
+            hex += c;
+        }
+    }
+    return hex.substr(0, 24);
+}
+
+json logos_json(const std::vector<std::pair<std::string, std::string>>& logos) {
+    json out = json::array();
+    for (const auto& [res, url] : logos) {
+        out.push_back({{"res", res}, {"url", url}});
+    }
+    return out;
+}
+
+} // namespace
+
 std::string approval_created_body(const std::string& uuid) {
     return json{{"approval_request", {{"uuid", uuid}}}, {"success", true}}.dump();
 }
@@ -120,7 +143,7 @@ std::string approval_status_body(const CallbackFacts& f, const std::string& emai
     json ar = {{"_app_name", "twofa-sandbox"},
                {"_app_serial_id", 1},
                {"_authy_id", std::to_string(f.authy_id)},
-               {"_id", f.uuid.substr(0, 24)},
+               {"_id", object_id(f.uuid)},
                {"_user_email", email},
                {"app_id", "5a7e0c0de0c0ffee00000001"},
                {"created_at", iso8601(f.created_at)},
@@ -130,6 +153,9 @@ std::string approval_status_body(const CallbackFacts& f, const std::string& emai
                {"updated_at", iso8601(f.answered_at > 0 ? f.answered_at : f.created_at)},
                {"user_id", "5a7e0c0de0c0ffee" + std::to_string(f.authy_id)},
                {"uuid", f.uuid}};
+    if (!f.logos.empty()) {
+        ar["logos"] = logos_json(f.logos);
+    }
     return json{{"approval_request", ar}, {"success", true}}.dump();
 }
 
@@ -176,7 +202,7 @@ std::string callback_body(const CallbackFacts& f) {
                  {"approval_request",
                   {{"transaction", transaction},
                    {"expiration_timestamp", f.expires_at},
-                   {"logos", nullptr},
+                   {"logos", f.logos.empty() ? json(nullptr) : logos_json(f.logos)},
                    {"app_id", "5a7e0c0de0c0ffee00000001"}}},
                  // Stands in for the device's own signature of the transaction (not the HMAC).
                  {"signature", "c2FuZGJveC1kZXZpY2Utc2lnbmF0dXJlLw+/" + f.uuid + "=="},

@@ -31,8 +31,8 @@ std::string phone_body(const std::string& message, const std::string& code) {
 } // namespace
 
 // The number of a request (phone_number, country_code), or nullopt after answering 400.
-std::optional<std::pair<int, std::string>> Sandbox::Impl::phone_of(
-    const std::map<std::string, std::string>& p, httplib::Response& res) {
+std::optional<std::pair<int, std::string>>
+Sandbox::Impl::phone_of(const std::map<std::string, std::string>& p, httplib::Response& res) {
     auto get = [&](const char* key) {
         auto it = p.find(key);
         return it == p.end() ? std::string() : it->second;
@@ -66,18 +66,18 @@ void Sandbox::Impl::phone_start(const httplib::Request& req, httplib::Response& 
         length = digits ? std::stoi(v) : 0;
     }
     if ((via != "sms" && via != "call") || length < 4 || length > 10) {
-        return send_json(res, 400,
-                         authy::error_body(via != "sms" && via != "call" ? "Invalid via"
-                                                                         : "Invalid code_length",
-                                           "60004"));
+        return send_json(
+            res, 400,
+            authy::error_body(via != "sms" && via != "call" ? "Invalid via" : "Invalid code_length",
+                              "60004"));
     }
     const std::int64_t now = unix_now();
     std::string to = "+" + std::to_string(number->first) + number->second;
     std::lock_guard lock(mutex);
-    PhoneVerification v{new_uuid_text(), number->first, number->second, random_code(length),
-                        "pending", now};
+    PhoneVerification v{new_uuid_text(),     number->first, number->second,
+                        random_code(length), "pending",     now};
     phone_verifications.push_back(v);
-    codes.push_back(SentCode{0, via, v.code, now, false, to});
+    codes.push_back(SentCode{0, via, v.code, now, false, to, ""});
     std::string shown = display_number(number->first, number->second);
     json body = {{"carrier", "twofa sandbox"},
                  {"is_cellphone", suffix(number->second) != "2222"},
@@ -91,9 +91,8 @@ void Sandbox::Impl::phone_start(const httplib::Request& req, httplib::Response& 
 }
 
 // The newest verification of that number still pending (or verified, for status), or nullptr.
-Sandbox::Impl::PhoneVerification* Sandbox::Impl::phone_pending(int country_code,
-                                                               const std::string& phone,
-                                                               bool verified_too) {
+Sandbox::Impl::PhoneVerification*
+Sandbox::Impl::phone_pending(int country_code, const std::string& phone, bool verified_too) {
     const std::int64_t now = unix_now();
     for (auto it = phone_verifications.rbegin(); it != phone_verifications.rend(); ++it) {
         if (it->country_code == country_code && it->phone == phone &&
@@ -141,10 +140,11 @@ void Sandbox::Impl::phone_status(const httplib::Request& req, httplib::Response&
                                         display_number(number->first, number->second) + " found.",
                                     "60023"));
     }
-    json body = {{"message", "Phone Verification status."},
-                 {"status", v->status},
-                 {"seconds_to_expire", std::max<std::int64_t>(0, v->created + k_code_lifetime - unix_now())},
-                 {"success", true}};
+    json body = {
+        {"message", "Phone Verification status."},
+        {"status", v->status},
+        {"seconds_to_expire", std::max<std::int64_t>(0, v->created + k_code_lifetime - unix_now())},
+        {"success", true}};
     send_json(res, 200, body.dump());
 }
 

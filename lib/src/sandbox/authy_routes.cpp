@@ -19,6 +19,28 @@ bool truthy(const std::string& value) {
     return k_true.count(value) != 0U;
 }
 
+// The request's logos, PHP-style ("logos[0][res]", or "logos[][res]" then "logos[][url]"),
+// in order: an entry ends when its field comes again or the index changes.
+std::vector<std::pair<std::string, std::string>>
+logos_of(const std::map<std::string, std::string>& params) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::map<std::string, std::pair<std::string, std::string>> indexed;
+    for (const auto& [key, value] : params) {
+        if (key.rfind("logos[", 0) != 0) {
+            continue;
+        }
+        auto close = key.find(']');
+        std::string index = key.substr(6, close - 6);
+        std::string field = close == std::string::npos ? "" : key.substr(close + 1);
+        auto& logo = indexed[index];
+        (field == "[res]" ? logo.first : logo.second) = value;
+    }
+    for (const auto& [index, logo] : indexed) {
+        out.push_back(logo);
+    }
+    return out;
+}
+
 } // namespace
 
 void Sandbox::Impl::users_new(const httplib::Request& req, httplib::Response& res) {
@@ -73,6 +95,10 @@ void Sandbox::Impl::users_new(const httplib::Request& req, httplib::Response& re
     }
     SandboxUser u{next_id++, *valid_email, *valid_phone, *valid_cc, random_bytes(20)};
     users[u.id] = u;
+    if (truthy(get("send_install_link_via_sms", "user[send_install_link_via_sms]"))) {
+        codes.push_back(SentCode{u.id, "sms", "", unix_now(), false, "",
+                                 "Download Authy at https://authy.com/download to log in."});
+    }
     save_locked();
     send_json(res, 200, authy::user_created_body(u.id));
 }
@@ -119,7 +145,8 @@ void Sandbox::Impl::send_code(const httplib::Request& req, httplib::Response& re
         send_json(res, 200, authy::code_ignored_body(voice, masked));
         return;
     }
-    codes.push_back(SentCode{u->id, voice ? "call" : "sms", random_code(), unix_now(), false, ""});
+    codes.push_back(
+        SentCode{u->id, voice ? "call" : "sms", random_code(), unix_now(), false, "", ""});
     send_json(res, 200, authy::code_sent_body(voice, masked));
 }
 
@@ -140,8 +167,8 @@ void Sandbox::Impl::verify(const httplib::Request& req, httplib::Response& res) 
     }
     const std::int64_t now = unix_now();
     for (auto it = codes.rbegin(); it != codes.rend(); ++it) {
-        if (it->authy_id != u->id) {
-            continue;
+        if (it->authy_id != u->id || it->code.empty()) {
+            continue; // another user's, or a message that is not a code
         }
         if (now - it->at < k_code_lifetime && equal_constant_time(it->code, token)) {
             if (it->used) {
@@ -161,7 +188,7 @@ void Sandbox::Impl::verify(const httplib::Request& req, httplib::Response& res) 
                 send_json(res, 401, authy::token_invalid_body(true));
                 return;
             }
-            send_json(res, 200, authy::token_valid_body());
+            send_json(res, 200, authy::token_valid_body(u->id + 1)); // the app's device id
             return;
         }
     }
@@ -233,6 +260,7 @@ void Sandbox::Impl::approval_create(const httplib::Request& req, httplib::Respon
             }
         }
     }
+    f.logos = logos_of(*p);
     f.created_at = unix_now();
     f.expires_at = seconds == 0 ? 0 : f.created_at + seconds;
     std::string tail = suffix(u->cellphone);

@@ -19,7 +19,10 @@ void Sandbox::Impl::messages(const httplib::Request& req, httplib::Response& res
             (to.empty() || to == c.to)) {
             json m = {{"authy_id", c.authy_id}, {"via", c.via}, {"code", c.code}, {"at", c.at}};
             if (!c.to.empty()) {
-                m["to"] = c.to; // a Verify code (authy_id 0)
+                m["to"] = c.to; // a Verify or phone-verification code (authy_id 0)
+            }
+            if (!c.text.empty()) {
+                m["text"] = c.text; // a message without a code (the install link)
             }
             arr.push_back(m);
         }

@@ -24,6 +24,7 @@ void Sandbox::Impl::routes() {
     });
     api_routes();
     phone_routes();
+    extra_routes();
     verify_routes();
     control_routes();
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {

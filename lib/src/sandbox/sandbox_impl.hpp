@@ -37,7 +37,8 @@ struct SentCode {
     std::string code;
     std::int64_t at = 0;
     bool used = false;
-    std::string to; // Verify: the E.164 number or email it went to
+    std::string to;   // Verify: the E.164 number or email it went to
+    std::string text; // a message that is not a code (the install link), code empty
 };
 
 constexpr std::int64_t k_code_lifetime = 600; // SMS and voice codes: 10 minutes
@@ -94,6 +95,7 @@ struct Sandbox::Impl {
     explicit Impl(SandboxOptions o)
         : options(std::move(o)),
           desk(options.api_key, options.auth_token, options.callback_url, options.approve_after) {
+        desk.get_callbacks = options.callback_get;
         desk.on_change = [this] {
             std::lock_guard lock(mutex);
             save_locked();
@@ -143,6 +145,13 @@ struct Sandbox::Impl {
     void phone_status(const httplib::Request& req, httplib::Response& res);
     void phone_info(const httplib::Request& req, httplib::Response& res);
     void phone_routes();
+
+    // --- statistics, activities, QR codes (authy_extras.cpp) --------------------------------
+    void app_stats(httplib::Response& res);
+    void register_activity(const httplib::Request& req, httplib::Response& res);
+    void user_secret(const httplib::Request& req, httplib::Response& res);
+    void user_qr(const httplib::Request& req, httplib::Response& res);
+    void extra_routes();
 
     // --- the control API (control.cpp) ------------------------------------------------------
     void messages(const httplib::Request& req, httplib::Response& res);

@@ -34,18 +34,11 @@ std::string new_uuid() {
            hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-json pairs_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
-    json arr = json::array();
-    for (const auto& [k, v] : pairs) {
-        arr.push_back({k, v});
-    }
-    return arr;
-}
-
-std::vector<std::pair<std::string, std::string>> pairs_from(const json& arr) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& p : arr) {
-        out.emplace_back(p.at(0).get<std::string>(), p.at(1).get<std::string>());
+// "+" (a space in the canonical form; a literal '+' is %2B there) as %20.
+std::string plus_as_space(const std::string& canonical) {
+    std::string out;
+    for (char c : canonical) {
+        out += c == '+' ? std::string("%20") : std::string(1, c);
     }
     return out;
 }
@@ -302,13 +295,19 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
         } else {
             std::string nonce = std::to_string(unix_now());
             headers = {{"X-Authy-Signature",
-                        authy::sign_callback(m_key, nonce, "POST", out.url, canonical.value())},
+                        authy::sign_callback(m_key, nonce, get_callbacks ? "GET" : "POST", out.url,
+                                             canonical.value())},
                        {"X-Authy-Signature-Nonce", nonce},
                        {"User-Agent", "twofa-sandbox (Authy callback)"}};
         }
+        // The dashboard's GET option: the same parameters, flattened, in the query string
+        // (spaces as %20: cpp-httplib would send a '+' as %2B).
         auto res =
-            client.Post(path.c_str(), headers, out.body,
-                        out.verify ? "application/x-www-form-urlencoded" : "application/json");
+            !out.verify && get_callbacks
+                ? client.Get((path + "?" + plus_as_space(canonical.value())).c_str(), headers)
+                : client.Post(path.c_str(), headers, out.body,
+                              out.verify ? "application/x-www-form-urlencoded"
+                                         : "application/json");
         d.attempts = attempt;
         d.http_status = res ? res->status : 0;
         if (res && res->status >= 200 && res->status < 300) {
@@ -332,59 +331,6 @@ json ApprovalDesk::callbacks() const {
                        {"http_status", d.http_status}});
     }
     return arr;
-}
-
-json ApprovalDesk::to_json() const {
-    std::lock_guard lock(m_mutex);
-    json arr = json::array();
-    for (const auto& [uuid, r] : m_requests) {
-        const auto& f = r.facts;
-        arr.push_back({{"uuid", uuid},
-                       {"authy_id", f.authy_id},
-                       {"email", r.email},
-                       {"status", f.status},
-                       {"message", f.message},
-                       {"details", pairs_json(f.details)},
-                       {"hidden_details", pairs_json(f.hidden_details)},
-                       {"created_at", f.created_at},
-                       {"answered_at", f.answered_at},
-                       {"expires_at", f.expires_at},
-                       {"phone", static_cast<int>(r.phone)},
-                       {"answer_at_ms", r.answer_at_ms}});
-        if (r.verify) {
-            const auto& v = *r.verify;
-            arr.back()["verify"] = {{"account_sid", v.account_sid}, {"service_sid", v.service_sid},
-                                    {"identity", v.identity},       {"factor_sid", v.factor_sid},
-                                    {"factor_name", v.factor_name}, {"hooks", v.hooks}};
-        }
-    }
-    return arr;
-}
-
-void ApprovalDesk::from_json(const json& arr) {
-    std::lock_guard lock(m_mutex);
-    for (const auto& a : arr) {
-        Request r;
-        r.facts.uuid = a.at("uuid").get<std::string>();
-        r.facts.authy_id = a.at("authy_id").get<std::int64_t>();
-        r.facts.status = a.at("status").get<std::string>();
-        r.facts.message = a.value("message", "");
-        r.facts.details = pairs_from(a.value("details", json::array()));
-        r.facts.hidden_details = pairs_from(a.value("hidden_details", json::array()));
-        r.facts.created_at = a.value("created_at", std::int64_t{0});
-        r.facts.answered_at = a.value("answered_at", std::int64_t{0});
-        r.facts.expires_at = a.value("expires_at", std::int64_t{0});
-        r.email = a.value("email", "");
-        r.phone = static_cast<PhoneScenario>(a.value("phone", 0));
-        r.answer_at_ms = a.value("answer_at_ms", std::int64_t{0});
-        if (auto v = a.find("verify"); v != a.end() && v->is_object()) {
-            r.verify = VerifyPushFacts{v->value("account_sid", ""), v->value("service_sid", ""),
-                                       v->value("identity", ""),    v->value("factor_sid", ""),
-                                       v->value("factor_name", ""), {}};
-            v->at("hooks").get_to(r.verify->hooks);
-        }
-        m_requests[r.facts.uuid] = std::move(r);
-    }
 }
 
 } // namespace twofa::detail

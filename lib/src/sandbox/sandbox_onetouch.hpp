@@ -68,6 +68,8 @@ class ApprovalDesk {
     void from_json(const nlohmann::json& j);
     // Called (outside the lock) after every change worth saving.
     std::function<void()> on_change;
+    // Authy callbacks by GET (the dashboard's option) instead of POST; set before start().
+    bool get_callbacks = false;
 
   private:
     struct Request {

@@ -175,7 +175,7 @@ void Sandbox::Impl::v_verification_create(const httplib::Request& req, httplib::
     v->channel = channel; // a resend may change the channel; the code stays
     v->updated = now;
     v->sends.emplace_back(now, verify::new_sid("VL"));
-    codes.push_back(SentCode{0, channel, v->code, now, false, to});
+    codes.push_back(SentCode{0, channel, v->code, now, false, to, ""});
     send_json(res, 201, verification_json(*v, account_of(req), base_url).dump());
 }
 

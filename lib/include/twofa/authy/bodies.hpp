@@ -17,7 +17,9 @@ std::string user_status_body(const UserStatus& status, const std::string& email)
 std::string user_deleted_body();
 std::string code_sent_body(bool voice, const std::string& masked_cellphone);
 std::string code_ignored_body(bool voice, const std::string& masked_cellphone);
-std::string token_valid_body();
+// app_device: the device id when the code came from the Authy app (os_type android), 0 for an
+// SMS or voice code (os_type sms, no id).
+std::string token_valid_body(std::int64_t app_device = 0);
 // 401 bodies: 60020 "Token is invalid", 60019 reused.
 std::string token_invalid_body(bool reused);
 std::string approval_created_body(const std::string& uuid);

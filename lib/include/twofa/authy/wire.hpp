@@ -64,6 +64,7 @@ struct CallbackFacts {
     std::int64_t created_at = 0;
     std::int64_t answered_at = 0;
     std::int64_t expires_at = 0;
+    std::vector<std::pair<std::string, std::string>> logos; // (res, url) as the request had them
 };
 
 // Error codes the project relies on (strings on the wire).
