@@ -120,7 +120,7 @@ void Sandbox::Impl::user_qr(const httplib::Request& req, httplib::Response& res)
 }
 
 void Sandbox::Impl::extra_routes() {
-    server.Get("/protected/json/app/stats",
+    route_get("/protected/json/app/stats",
                [this](const httplib::Request&, httplib::Response& r) { app_stats(r); });
     server.Post(
         R"(/protected/json/users/([^/]+)/register_activity)",

@@ -166,11 +166,11 @@ void Sandbox::Impl::phone_info(const httplib::Request& req, httplib::Response& r
 void Sandbox::Impl::phone_routes() {
     server.Post("/protected/json/phones/verification/start",
                 [this](const httplib::Request& q, httplib::Response& r) { phone_start(q, r); });
-    server.Get("/protected/json/phones/verification/check",
+    route_get("/protected/json/phones/verification/check",
                [this](const httplib::Request& q, httplib::Response& r) { phone_check(q, r); });
-    server.Get("/protected/json/phones/verification/status",
+    route_get("/protected/json/phones/verification/status",
                [this](const httplib::Request& q, httplib::Response& r) { phone_status(q, r); });
-    server.Get("/protected/json/phones/info",
+    route_get("/protected/json/phones/info",
                [this](const httplib::Request& q, httplib::Response& r) { phone_info(q, r); });
 }
 

@@ -282,7 +282,7 @@ void Sandbox::Impl::approval_status(const httplib::Request& req, httplib::Respon
 void Sandbox::Impl::api_routes() {
     server.Post("/protected/json/users/new",
                 [this](const httplib::Request& q, httplib::Response& r) { users_new(q, r); });
-    server.Get(R"(/protected/json/users/([^/]+)/status)",
+    route_get(R"(/protected/json/users/([^/]+)/status)",
                [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
     for (const char* path :
          {R"(/protected/json/users/([^/]+)/delete)", R"(/protected/json/users/delete/([^/]+))",
@@ -290,15 +290,15 @@ void Sandbox::Impl::api_routes() {
         server.Post(path,
                     [this](const httplib::Request& q, httplib::Response& r) { user_delete(q, r); });
     }
-    server.Get(R"(/protected/json/(sms|call)/([^/]+))",
+    route_get(R"(/protected/json/(sms|call)/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { send_code(q, r); });
-    server.Get(R"(/protected/json/verify/([^/]+)/([^/]+))",
+    route_get(R"(/protected/json/verify/([^/]+)/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); });
-    server.Get("/protected/json/app/details",
+    route_get("/protected/json/app/details",
                [this](const httplib::Request&, httplib::Response& r) { app_details(r); });
     server.Post(R"(/onetouch/json/users/([^/]+)/approval_requests)",
                 [this](const httplib::Request& q, httplib::Response& r) { approval_create(q, r); });
-    server.Get(R"(/onetouch/json/approval_requests/([^/]+))",
+    route_get(R"(/onetouch/json/approval_requests/([^/]+))",
                [this](const httplib::Request& q, httplib::Response& r) { approval_status(q, r); });
 }
 

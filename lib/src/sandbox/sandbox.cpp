@@ -45,6 +45,17 @@ void Sandbox::Impl::routes() {
     });
 }
 
+void Sandbox::Impl::route_get(const std::string& pattern, const httplib::Server::Handler& handler) {
+    server.Get(pattern, handler);
+    server.Post(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
+        if (!req.has_header(k_get_with_body)) {
+            res.status = 405; // a real POST to a GET-only path
+            return;
+        }
+        handler(req, res);
+    });
+}
+
 Sandbox::Sandbox(SandboxOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
 Sandbox::~Sandbox() = default;
 

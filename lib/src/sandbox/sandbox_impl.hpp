@@ -68,6 +68,9 @@ void send_json(httplib::Response& res, int status, const std::string& body);
 bool is_api_path(const std::string& path);
 bool is_verify_path(const std::string& path);
 
+// Marks a GET whose body the sandbox reads by routing it as a POST.
+inline constexpr const char* k_get_with_body = "X-Twofa-Sandbox-Get-With-Body";
+
 } // namespace sandbox
 
 struct Sandbox::Impl {
@@ -191,6 +194,8 @@ struct Sandbox::Impl {
     void verify_routes();
 
     void routes();
+    // A GET route, also taking GETs with a body (see pre_route).
+    void route_get(const std::string& pattern, const httplib::Server::Handler& handler);
 };
 
 } // namespace twofa
