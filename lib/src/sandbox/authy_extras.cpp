@@ -121,7 +121,7 @@ void Sandbox::Impl::user_qr(const httplib::Request& req, httplib::Response& res)
 
 void Sandbox::Impl::extra_routes() {
     route_get("/protected/json/app/stats",
-               [this](const httplib::Request&, httplib::Response& r) { app_stats(r); });
+              [this](const httplib::Request&, httplib::Response& r) { app_stats(r); });
     server.Post(
         R"(/protected/json/users/([^/]+)/register_activity)",
         [this](const httplib::Request& q, httplib::Response& r) { register_activity(q, r); });

@@ -167,11 +167,11 @@ void Sandbox::Impl::phone_routes() {
     server.Post("/protected/json/phones/verification/start",
                 [this](const httplib::Request& q, httplib::Response& r) { phone_start(q, r); });
     route_get("/protected/json/phones/verification/check",
-               [this](const httplib::Request& q, httplib::Response& r) { phone_check(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { phone_check(q, r); });
     route_get("/protected/json/phones/verification/status",
-               [this](const httplib::Request& q, httplib::Response& r) { phone_status(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { phone_status(q, r); });
     route_get("/protected/json/phones/info",
-               [this](const httplib::Request& q, httplib::Response& r) { phone_info(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { phone_info(q, r); });
 }
 
 } // namespace twofa

@@ -35,6 +35,7 @@ logos_of(const std::map<std::string, std::string>& params) {
         auto& logo = indexed[index];
         (field == "[res]" ? logo.first : logo.second) = value;
     }
+    out.reserve(indexed.size());
     for (const auto& [index, logo] : indexed) {
         out.push_back(logo);
     }
@@ -283,7 +284,7 @@ void Sandbox::Impl::api_routes() {
     server.Post("/protected/json/users/new",
                 [this](const httplib::Request& q, httplib::Response& r) { users_new(q, r); });
     route_get(R"(/protected/json/users/([^/]+)/status)",
-               [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { user_status(q, r); });
     for (const char* path :
          {R"(/protected/json/users/([^/]+)/delete)", R"(/protected/json/users/delete/([^/]+))",
           R"(/protected/json/users/([^/]+)/remove)"}) {
@@ -291,15 +292,15 @@ void Sandbox::Impl::api_routes() {
                     [this](const httplib::Request& q, httplib::Response& r) { user_delete(q, r); });
     }
     route_get(R"(/protected/json/(sms|call)/([^/]+))",
-               [this](const httplib::Request& q, httplib::Response& r) { send_code(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { send_code(q, r); });
     route_get(R"(/protected/json/verify/([^/]+)/([^/]+))",
-               [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); });
     route_get("/protected/json/app/details",
-               [this](const httplib::Request&, httplib::Response& r) { app_details(r); });
+              [this](const httplib::Request&, httplib::Response& r) { app_details(r); });
     server.Post(R"(/onetouch/json/users/([^/]+)/approval_requests)",
                 [this](const httplib::Request& q, httplib::Response& r) { approval_create(q, r); });
     route_get(R"(/onetouch/json/approval_requests/([^/]+))",
-               [this](const httplib::Request& q, httplib::Response& r) { approval_status(q, r); });
+              [this](const httplib::Request& q, httplib::Response& r) { approval_status(q, r); });
 }
 
 } // namespace twofa
