@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             __builtin_trap();
         }
     }
-    auto flat = canonical_flat_params(parse_query(input));
+    auto flat = canonical_flat_params(twofa::form_decode(input));
     (void)sign_callback("key", "1700000000", "GET", "https://x/cb", flat);
     (void)json_depth(input);
     return 0;

@@ -98,7 +98,7 @@ TEST_CASE(
         r.headers = {{"x-authy-signature-nonce", nonce},
                      {"x-authy-signature",
                       authy::sign_callback(k_key, nonce, "GET", k_url,
-                                           authy::canonical_flat_params(authy::parse_query(q)))}};
+                                           authy::canonical_flat_params(form_decode(q)))}};
         return f.listener.screen(r);
     };
     auto s = get(query);

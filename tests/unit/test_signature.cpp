@@ -26,7 +26,7 @@ TEST_CASE("V1: flat params, POST and GET") {
     CHECK(sign_json(key, "1427849783.886085", "POST", url, body) ==
           "2CT+wezo66Br1U24xZpowp0AuPioH8s+nQVCWA01/PA=");
     // A GET callback carries the same params in its query string.
-    auto pairs = parse_query("b=val%7Cue%262&a=value1");
+    auto pairs = form_decode("b=val%7Cue%262&a=value1");
     CHECK(sign_callback(key, "1427849783.886085", "GET", url, canonical_flat_params(pairs)) ==
           "Sm7Qi5toEQThBH3ZiKWKiXRfr2XRctK6cn8C73lS0dU=");
 }
@@ -77,7 +77,7 @@ TEST_CASE("canonicalisation details") {
     CHECK(canonical_json_params(R"({"é":"ü"})").value() == "%C3%A9=%C3%BC");
     CHECK(canonical_json_params("[1,2]").error().code == Exit::usage);
     CHECK(canonical_json_params("not json").error().code == Exit::usage);
-    CHECK(parse_query("a=1&&b=x+y%2F&c") ==
+    CHECK(form_decode("a=1&&b=x+y%2F&c") ==
           std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "x y/"}, {"c", ""}});
 }
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace twofa {
 
@@ -39,6 +41,23 @@ struct HostPort {
 Result<HostPort> parse_host_port(std::string_view text);
 // The text form again, brackets around an IPv6 host.
 std::string host_port_text(const std::string& host, int port);
+
+// Form parameters in order; a name may repeat.
+using FormPairs = std::vector<std::pair<std::string, std::string>>;
+// An application/x-www-form-urlencoded body or a raw query string: "+" is a space, a
+// malformed %XX is kept as written, empty pairs are skipped.
+FormPairs form_decode(std::string_view text);
+// The other way: unreserved bytes kept, space as "+", the rest %XX (upper case).
+std::string form_encode(const FormPairs& form);
+
+// Lower-case hex SHA-256.
+std::string sha256_hex(std::string_view data);
+
+// Standard Base64 with padding.
+std::string base64_encode(std::string_view raw);
+// base64(HMAC(key, data)): Twilio signs with SHA-1, Authy with SHA-256.
+enum class HmacHash { sha1, sha256 };
+std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view data);
 
 // Unix seconds now, and with fractions.
 std::int64_t unix_now() noexcept;

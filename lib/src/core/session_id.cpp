@@ -4,7 +4,6 @@
 
 #include "util/fs_util.hpp"
 
-#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -35,10 +34,7 @@ std::string new_session_id() {
 }
 
 std::string hash_session_id(const std::string& id) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int len = 0;
-    EVP_Digest(id.data(), id.size(), digest.data(), &len, EVP_sha256(), nullptr);
-    return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), len));
+    return sha256_hex(id);
 }
 
 Status validate_session_id(const std::string& id) {

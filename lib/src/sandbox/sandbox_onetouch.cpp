@@ -217,7 +217,7 @@ void ApprovalDesk::queue_verify_webhooks(const Request& r) {
         }
         if (wanted) {
             m_deliveries.push_back(Delivery{r.facts.uuid, r.facts.status, 0, 0});
-            m_outbox.emplace_back(Outgoing{url, verify::form_encode(form), true},
+            m_outbox.emplace_back(Outgoing{url, form_encode(form), true},
                                   m_deliveries.size() - 1);
         }
     }
@@ -290,7 +290,7 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
         httplib::Headers headers;
         if (out.verify) {
             headers = {{"X-Twilio-Signature",
-                        verify::twilio_signature(m_token, out.url, verify::form_decode(out.body))},
+                        verify::twilio_signature(m_token, out.url, form_decode(out.body))},
                        {"User-Agent", "TwilioProxy/1.1 (twofa-sandbox)"}};
         } else {
             std::string nonce = std::to_string(unix_now());

@@ -2,6 +2,7 @@
 // Authy's OneTouch callback signature (authy-protocol.md §2.3), shared by the callback listener
 // (which checks it) and twofa-sandbox (which signs its callbacks the way Authy does).
 #include <twofa/result.hpp>
+#include <twofa/util.hpp>
 
 #include <string>
 #include <string_view>
@@ -18,7 +19,7 @@ inline constexpr std::size_t k_max_callback_depth = 32;
 std::size_t json_depth(std::string_view body) noexcept;
 
 // A callback's parameters as raw (key, value) pairs, keys PHP-style ("a[b][0]").
-using Params = std::vector<std::pair<std::string, std::string>>;
+using Params = FormPairs;
 
 // A JSON callback body flattened once into its pairs (null as an empty value, booleans inside
 // lists as True/False unless python_lists is false, empty objects and lists dropped): the
@@ -36,9 +37,6 @@ Result<std::string> canonical_json_params(std::string_view body);
 
 // The same from pairs: flatten_json_callback's, or a GET callback's decoded query.
 std::string canonical_flat_params(const Params& params);
-
-// Decodes a raw query string ("a=1&b=x%20y") into pairs; "+" is a space.
-Params parse_query(std::string_view raw_query);
 
 // base64(HMAC-SHA256(api_key, nonce "|" method "|" url "|" canonical)), standard alphabet with
 // padding: the value of X-Authy-Signature.

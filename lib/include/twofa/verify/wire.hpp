@@ -4,6 +4,7 @@
 // nlohmann/json is used only behind these functions.
 #include <twofa/http.hpp>
 #include <twofa/result.hpp>
+#include <twofa/util.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -14,13 +15,8 @@
 
 namespace twofa::verify {
 
-// Form parameters in order; a name may repeat (arrays are repeated keys).
-using Form = std::vector<std::pair<std::string, std::string>>;
-
-// application/x-www-form-urlencoded: unreserved bytes kept, space as "+", the rest %XX.
-std::string form_encode(const Form& form);
-// The inverse ("+" is a space); a malformed %XX is kept as written.
-Form form_decode(std::string_view text);
+// Form parameters in order (arrays are repeated keys); form_encode / form_decode in util.hpp.
+using Form = FormPairs;
 
 // A SID: the two-letter prefix and 32 hex digits ("VA…", "YE…").
 bool is_sid(std::string_view text, std::string_view prefix) noexcept;
@@ -39,8 +35,6 @@ std::string twilio_signature(std::string_view auth_token, std::string_view url, 
 // The URL as signed, and with the port removed / the scheme's default port added: Twilio's
 // libraries accept a signature over any of them.
 std::vector<std::string> signed_url_variants(const std::string& url);
-// Lower-case hex SHA-256 (the bodySHA256 of a JSON body).
-std::string sha256_hex(std::string_view data);
 
 // --- the REST API ---------------------------------------------------------------------------
 

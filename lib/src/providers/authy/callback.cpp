@@ -64,7 +64,7 @@ class AuthyCallbackVerifier final : public CallbackVerifier {
         if (!post && !req.body.empty()) {
             return refuse(400, "malformed", R"({"error":"a GET callback has no body"})");
         }
-        Result<Params> params = post ? flatten_json_callback(req.body) : parse_query(req.query);
+        Result<Params> params = post ? flatten_json_callback(req.body) : form_decode(req.query);
         if (!params.ok()) {
             return refuse(400, "malformed", R"({"error":"not a JSON object callback"})",
                           params.error().message);

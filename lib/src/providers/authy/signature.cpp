@@ -2,8 +2,6 @@
 #include <twofa/util.hpp>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -125,35 +123,6 @@ std::string finish(std::vector<std::string> pairs) {
     return joined;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
 } // namespace
 
 std::size_t json_depth(std::string_view body) noexcept {
@@ -210,35 +179,13 @@ std::string canonical_flat_params(const Params& params) {
     return finish(std::move(pairs));
 }
 
-Params parse_query(std::string_view raw) {
-    Params out;
-    while (!raw.empty()) {
-        auto amp = raw.find('&');
-        std::string_view part = raw.substr(0, amp);
-        raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
-        if (part.empty()) {
-            continue;
-        }
-        auto eq = part.find('=');
-        out.emplace_back(percent_decode(part.substr(0, eq)),
-                         eq == std::string_view::npos ? "" : percent_decode(part.substr(eq + 1)));
-    }
-    return out;
-}
-
 std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,
                           std::string_view url, std::string_view canonical) {
     std::string data;
     data.reserve(nonce.size() + method.size() + url.size() + canonical.size() + 3);
     data.append(nonce).append("|").append(method).append("|").append(url).append("|").append(
         canonical);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), api_key.data(), static_cast<int>(api_key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
-    std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> b64{};
-    int n = EVP_EncodeBlock(b64.data(), mac.data(), static_cast<int>(len));
-    return std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+    return hmac_base64(HmacHash::sha256, api_key, data);
 }
 
 bool signatures_equal(std::string_view a, std::string_view b) {

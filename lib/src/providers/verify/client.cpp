@@ -2,7 +2,6 @@
 #include <twofa/verify/client.hpp>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <vector>
 
@@ -13,12 +12,7 @@ using verify::Form;
 namespace {
 
 std::string basic_authorization(const std::string& user, const std::string& password) {
-    std::string plain = user + ":" + password;
-    std::vector<unsigned char> b64(4 * ((plain.size() + 2) / 3) + 1);
-    int n = EVP_EncodeBlock(b64.data(), reinterpret_cast<const unsigned char*>(plain.data()),
-                            static_cast<int>(plain.size()));
-    return "Basic " +
-           std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+    return "Basic " + base64_encode(user + ":" + password);
 }
 
 // Details.Fields items as the official node client sends them: each a JSON object.
@@ -59,9 +53,9 @@ HttpResponse VerifyClient::call(const std::string& method, const std::string& pa
                     ""};
     if (method == "POST") {
         req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-        req.body = verify::form_encode(form);
+        req.body = form_encode(form);
     } else if (!form.empty()) {
-        req.url += "?" + verify::form_encode(form);
+        req.url += "?" + form_encode(form);
     }
     return send_with_retries(*m_transport, req, idempotent, m_policy, m_sleep);
 }

@@ -2,12 +2,7 @@
 #include <twofa/util.hpp>
 #include <twofa/verify/wire.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
-#include <array>
 
 namespace twofa::verify {
 
@@ -21,13 +16,7 @@ std::string twilio_signature(std::string_view token, std::string_view url, const
         data += name;
         data += value;
     }
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
-    std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> b64{};
-    int n = EVP_EncodeBlock(b64.data(), mac.data(), static_cast<int>(len));
-    return {reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n)};
+    return hmac_base64(HmacHash::sha1, token, data);
 }
 
 std::vector<std::string> signed_url_variants(const std::string& url) {
@@ -56,12 +45,6 @@ std::vector<std::string> signed_url_variants(const std::string& url) {
         out.push_back(prefix + host + (scheme == "https" ? ":443" : ":80") + rest);
     }
     return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-    return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 } // namespace twofa::verify

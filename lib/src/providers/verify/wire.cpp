@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -15,41 +16,6 @@ namespace twofa::verify {
 using nlohmann::json;
 
 namespace {
-
-bool unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '~';
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
 
 std::optional<json> parse_object(const std::string& body) {
     auto j = json::parse(body, nullptr, false);
@@ -129,61 +95,12 @@ Exit exit_for(int code, long status) {
 
 } // namespace
 
-std::string form_encode(const Form& form) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const auto& [name, value] : form) {
-        if (!out.empty()) {
-            out += '&';
-        }
-        for (const std::string* part : {&name, &value}) {
-            for (char ch : *part) {
-                auto c = static_cast<unsigned char>(ch);
-                if (unreserved(c)) {
-                    out += static_cast<char>(c);
-                } else if (c == ' ') {
-                    out += '+';
-                } else {
-                    out += '%';
-                    out += k_hex[c >> 4];
-                    out += k_hex[c & 15];
-                }
-            }
-            if (part == &name) {
-                out += '=';
-            }
-        }
-    }
-    return out;
-}
-
-Form form_decode(std::string_view text) {
-    Form out;
-    while (!text.empty()) {
-        auto amp = text.find('&');
-        std::string_view pair = text.substr(0, amp);
-        text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
-        if (pair.empty()) {
-            continue;
-        }
-        auto eq = pair.find('=');
-        out.emplace_back(percent_decode(pair.substr(0, eq)),
-                         eq == std::string_view::npos ? std::string()
-                                                      : percent_decode(pair.substr(eq + 1)));
-    }
-    return out;
-}
-
 bool is_sid(std::string_view text, std::string_view prefix) noexcept {
     if (text.size() != 34 || text.substr(0, 2) != prefix) {
         return false;
     }
-    for (char c : text.substr(2)) {
-        if (hex_value(c) < 0) {
-            return false;
-        }
-    }
-    return true;
+    return std::all_of(text.begin() + 2, text.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
 std::string new_sid(std::string_view prefix) {

@@ -1,0 +1,115 @@
+// Encodings shared by the providers and the sandbox: form bodies and query strings, Base64,
+// and the Base64 HMACs that Authy and Twilio sign requests with.
+#include <twofa/util.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+namespace twofa {
+
+namespace {
+
+int hex_value(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+bool unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+} // namespace
+
+FormPairs form_decode(std::string_view text) {
+    FormPairs out;
+    while (!text.empty()) {
+        auto amp = text.find('&');
+        std::string_view pair = text.substr(0, amp);
+        text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+        if (pair.empty()) {
+            continue;
+        }
+        auto eq = pair.find('=');
+        out.emplace_back(percent_decode(pair.substr(0, eq)),
+                         eq == std::string_view::npos ? std::string()
+                                                      : percent_decode(pair.substr(eq + 1)));
+    }
+    return out;
+}
+
+std::string form_encode(const FormPairs& form) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const auto& [name, value] : form) {
+        if (!out.empty()) {
+            out += '&';
+        }
+        for (const std::string* part : {&name, &value}) {
+            for (char ch : *part) {
+                auto c = static_cast<unsigned char>(ch);
+                if (unreserved(c)) {
+                    out += ch;
+                } else if (c == ' ') {
+                    out += '+';
+                } else {
+                    out += '%';
+                    out += k_hex[c >> 4];
+                    out += k_hex[c & 15];
+                }
+            }
+            if (part == &name) {
+                out += '=';
+            }
+        }
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), len));
+}
+
+std::string base64_encode(std::string_view raw) {
+    std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(raw.data()),
+                            static_cast<int>(raw.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+    unsigned int len = 0;
+    HMAC(hash == HmacHash::sha1 ? EVP_sha1() : EVP_sha256(), key.data(),
+         static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+         data.size(), mac.data(), &len);
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), len));
+}
+
+} // namespace twofa
