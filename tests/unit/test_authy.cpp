@@ -1,6 +1,8 @@
 // The Authy codecs against the fixtures of authy-protocol.md §1.4, and the client's retries.
 #include <doctest/doctest.h>
 
+#include "fake_transport.hpp"
+
 #include <twofa/authy/bodies.hpp>
 #include <twofa/authy/client.hpp>
 #include <twofa/authy/wire.hpp>
@@ -11,26 +13,6 @@
 using namespace twofa;
 
 namespace {
-
-HttpResponse reply(long status, std::string body, std::string retry_after = {}) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    r.retry_after = std::move(retry_after);
-    return r;
-}
-
-struct FakeTransport : HttpTransport {
-    std::deque<HttpResponse> replies;
-    std::vector<HttpRequest> seen;
-    HttpResponse send(const HttpRequest& req) override {
-        seen.push_back(req);
-        REQUIRE(!replies.empty());
-        auto r = replies.front();
-        replies.pop_front();
-        return r;
-    }
-};
 
 struct Harness {
     FakeTransport* transport = nullptr;

@@ -3,6 +3,8 @@
 // transport, and the webhook verifier.
 #include <doctest/doctest.h>
 
+#include "fake_transport.hpp"
+
 #include <twofa/verify/client.hpp>
 #include <twofa/verify/provider.hpp>
 #include <twofa/verify/wire.hpp>
@@ -21,25 +23,6 @@ const Form k_default{{"CallSid", "CA1234567890ABCDE"},
                      {"To", "+18005551212"}};
 const char* k_url = "https://mycompany.com/myapp.php?foo=1&bar=2";
 const char* k_body_hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
-
-HttpResponse reply(long status, std::string body) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-struct FakeTransport : HttpTransport {
-    std::deque<HttpResponse> replies;
-    std::vector<HttpRequest> seen;
-    HttpResponse send(const HttpRequest& req) override {
-        seen.push_back(req);
-        REQUIRE(!replies.empty());
-        auto r = replies.front();
-        replies.pop_front();
-        return r;
-    }
-};
 
 const std::string k_service = "VA" + std::string(32, 'a');
 const std::string k_identity = "0123456789abcdef0123456789abcdef";
@@ -94,6 +77,18 @@ TEST_CASE("X-Twilio-Signature matches the vectors of twilio-python and twilio-no
     CHECK(twilio_signature("12345",
                            "https://mycompany.com/myapp.php?foo=1&bar=2&Body=It%27s+amazing",
                            k_default) == "TfZzewPq8wqrGlMfyAud8+/IvJ0=");
+    CHECK(twilio_signature("12345", "https://user@mycompany.com/myapp.php?foo=1&bar=2",
+                           k_default) == "2YRLlVAflCqxaNicjMpJcSTgzSs=");
+    CHECK(twilio_signature("12345", "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2",
+                           k_default) == "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI=");
+    // The query as written, byte for byte: each spelling of the same text signs differently.
+    const std::string body_url = std::string(k_url) + "&Body=";
+    CHECK(twilio_signature("12345", body_url + "It's+amazing", k_default) ==
+          "dsq4Ehbj6cs+KdTkpF5sSSplOWw=");
+    CHECK(twilio_signature("12345", body_url + "It%27s%20amazing", k_default) ==
+          "KjO9y3ocKRL4bG0cJcdngFA5jZ0=");
+    CHECK(twilio_signature("12345", body_url + "It's%20amazing", k_default) ==
+          "bD9iT2C/HNMwZ/yCH1s/5R2+wUs=");
     // Repeated keys: de-duplicated and sorted, in either order.
     Form array{{"MessagingBinding.Address", "+1325xxxxxxx"},
                {"MessagingBinding.Address", "+1415xxxxxxx"}};
@@ -114,6 +109,14 @@ TEST_CASE("X-Twilio-Signature matches the vectors of twilio-python and twilio-no
     CHECK(twilio_signature("12345",
                            std::string("https://mycompany.com/myapp.php?bodySHA256=") + k_body_hash,
                            {}) == "y77kIzt2vzLz71DgmJGsen2scGs=");
+    // The empty body "{}": node signs the with-port URL; the verifier tries both spellings.
+    const std::string empty_hash = sha256_hex("{}");
+    CHECK(twilio_signature(
+              "12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2&bodySHA256=" + empty_hash,
+              {}) == "Ldidvp12m26NI7eqEvxnEpkd9Hc=");
+    CHECK(twilio_signature("12345",
+                           "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=" + empty_hash,
+                           {}) == "rw/jVviOgicj2+kHZULvebnA4ag=");
     CHECK(twilio_signature("12345", "http://127.0.0.1:8080/hook", {{"a", "1"}}) ==
           "o2zKfjIGOPa7tfZwVgvXQfZi104=");
 }
