@@ -223,6 +223,9 @@ class SandboxApi(TwofaCase):
                              400, bad)
         status, body = call("POST", base + "/start", phone_number="555-123-4444", country_code="1")
         self.assertEqual((status, body["error_code"]), (400, "60033"))
+        # A malformed JSON body is answered (400), also on the GET calls.
+        status, body = self.sandbox.call("GET", base + "/check", b"{", {**KEY, "Content-Type": "application/json"})
+        self.assertEqual((status, body["error_code"]), (400, "60000"))
         status, body = call("GET", "/protected/json/phones/info", phone_number="555-123-2222", country_code="1")
         self.assertEqual((status, body["type"], body["ported"], body["success"]), (200, "landline", False, True))
         self.assertTrue(body["message"].startswith("Phone number information as of "))

@@ -24,15 +24,25 @@ std::string display_number(int country_code, const std::string& digits) {
     return "+" + std::to_string(country_code) + " " + d;
 }
 
-std::string phone_body(const std::string& message, const std::string& code) {
-    return authy::error_body(message, code);
+void no_pending(httplib::Response& res, int country_code, const std::string& phone) {
+    send_json(res, 404,
+              authy::error_body("No pending verifications for " +
+                                    display_number(country_code, phone) + " found.",
+                                "60023"));
 }
 
 } // namespace
 
-// The number of a request (phone_number, country_code), or nullopt after answering 400.
-std::optional<std::pair<int, std::string>>
-Sandbox::Impl::phone_of(const std::map<std::string, std::string>& p, httplib::Response& res) {
+// The request's parameters and number (phone_number, country_code), or nullopt after answering
+// 400 (malformed body, invalid number).
+std::optional<Sandbox::Impl::PhoneRequest> Sandbox::Impl::phone_request(const httplib::Request& req,
+                                                                        httplib::Response& res) {
+    auto found = params(req);
+    if (!found) {
+        send_json(res, 400, authy::error_body("Invalid JSON body", "60000"));
+        return std::nullopt;
+    }
+    const auto& p = *found;
     auto get = [&](const char* key) {
         auto it = p.find(key);
         return it == p.end() ? std::string() : it->second;
@@ -45,18 +55,15 @@ Sandbox::Impl::phone_of(const std::map<std::string, std::string>& p, httplib::Re
                                     {{"phone_number", "is invalid"}}));
         return std::nullopt;
     }
-    return std::make_pair(*cc, *phone);
+    return PhoneRequest{p, *cc, *phone};
 }
 
 void Sandbox::Impl::phone_start(const httplib::Request& req, httplib::Response& res) {
-    auto p = params(req);
-    if (!p) {
-        return send_json(res, 400, phone_body("Invalid JSON body", "60000"));
-    }
-    auto number = phone_of(*p, res);
-    if (!number) {
+    auto r = phone_request(req, res);
+    if (!r) {
         return;
     }
+    const auto* p = &r->params;
     std::string via = p->count("via") != 0U ? p->at("via") : "sms";
     int length = 4;
     if (auto it = p->find("code_length"); it != p->end()) {
@@ -72,15 +79,15 @@ void Sandbox::Impl::phone_start(const httplib::Request& req, httplib::Response& 
                               "60004"));
     }
     const std::int64_t now = unix_now();
-    std::string to = "+" + std::to_string(number->first) + number->second;
+    std::string to = "+" + std::to_string(r->country_code) + r->phone;
     std::lock_guard lock(mutex);
-    PhoneVerification v{new_uuid_text(),     number->first, number->second,
-                        random_code(length), "pending",     now};
+    PhoneVerification v{new_uuid_text(),     r->country_code, r->phone,
+                        random_code(length), "pending",       now};
     phone_verifications.push_back(v);
     codes.push_back(SentCode{0, via, v.code, now, false, to, ""});
-    std::string shown = display_number(number->first, number->second);
+    std::string shown = display_number(r->country_code, r->phone);
     json body = {{"carrier", "twofa sandbox"},
-                 {"is_cellphone", suffix(number->second) != "2222"},
+                 {"is_cellphone", suffix(r->phone) != "2222"},
                  {"is_ported", false},
                  {"message", via == "sms" ? "Text message sent to " + shown + "."
                                           : "Call to " + shown + " initiated."},
@@ -105,40 +112,33 @@ Sandbox::Impl::phone_pending(int country_code, const std::string& phone, bool ve
 }
 
 void Sandbox::Impl::phone_check(const httplib::Request& req, httplib::Response& res) {
-    auto p = params(req);
-    auto number = p ? phone_of(*p, res) : std::nullopt;
-    if (!number) {
+    auto r = phone_request(req, res);
+    if (!r) {
         return;
     }
-    std::string code = p->count("verification_code") != 0U ? p->at("verification_code") : "";
+    auto code_it = r->params.find("verification_code");
+    std::string code = code_it != r->params.end() ? code_it->second : "";
     std::lock_guard lock(mutex);
-    PhoneVerification* v = phone_pending(number->first, number->second, false);
+    PhoneVerification* v = phone_pending(r->country_code, r->phone, false);
     if (v == nullptr) {
-        return send_json(res, 404,
-                         phone_body("No pending verifications for " +
-                                        display_number(number->first, number->second) + " found.",
-                                    "60023"));
+        return no_pending(res, r->country_code, r->phone);
     }
     if (!equal_constant_time(code, v->code)) {
-        return send_json(res, 401, phone_body("Verification code is incorrect", "60022"));
+        return send_json(res, 401, authy::error_body("Verification code is incorrect", "60022"));
     }
     v->status = "verified";
     send_json(res, 200, R"({"message":"Verification code is correct.","success":true})");
 }
 
 void Sandbox::Impl::phone_status(const httplib::Request& req, httplib::Response& res) {
-    auto p = params(req);
-    auto number = p ? phone_of(*p, res) : std::nullopt;
-    if (!number) {
+    auto r = phone_request(req, res);
+    if (!r) {
         return;
     }
     std::lock_guard lock(mutex);
-    PhoneVerification* v = phone_pending(number->first, number->second, true);
+    PhoneVerification* v = phone_pending(r->country_code, r->phone, true);
     if (v == nullptr) {
-        return send_json(res, 404,
-                         phone_body("No pending verifications for " +
-                                        display_number(number->first, number->second) + " found.",
-                                    "60023"));
+        return no_pending(res, r->country_code, r->phone);
     }
     json body = {
         {"message", "Phone Verification status."},
@@ -149,9 +149,8 @@ void Sandbox::Impl::phone_status(const httplib::Request& req, httplib::Response&
 }
 
 void Sandbox::Impl::phone_info(const httplib::Request& req, httplib::Response& res) {
-    auto p = params(req);
-    auto number = p ? phone_of(*p, res) : std::nullopt;
-    if (!number) {
+    auto r = phone_request(req, res);
+    if (!r) {
         return;
     }
     json body = {{"message", "Phone number information as of " +
@@ -159,7 +158,7 @@ void Sandbox::Impl::phone_info(const httplib::Request& req, httplib::Response& r
                  {"ported", false},
                  {"provider", "twofa sandbox"},
                  {"success", true},
-                 {"type", suffix(number->second) == "2222" ? "landline" : "cellphone"}};
+                 {"type", suffix(r->phone) == "2222" ? "landline" : "cellphone"}};
     send_json(res, 200, body.dump());
 }
 

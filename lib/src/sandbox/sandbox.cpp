@@ -30,12 +30,9 @@ void Sandbox::Impl::routes() {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
         send_json(r, 200, R"({"status":"ok"})");
     });
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& r) {
+    server.set_error_handler([this](const httplib::Request& req, httplib::Response& r) {
         if (r.status == 404 && r.body.empty() && is_verify_path(req.path)) {
-            send_json(r, 404,
-                      verify::error_body(
-                          verify::k_not_found,
-                          "The requested resource " + req.path.substr(3) + " was not found", 404));
+            v_not_found(req, r);
         } else if (r.status == 404 && r.body.empty() && is_api_path(req.path)) {
             send_json(r, 404, authy::error_body("Not found", "60000"));
         } else if (r.status >= 400 && r.body.empty() && is_api_path(req.path)) {

@@ -140,8 +140,12 @@ struct Sandbox::Impl {
         std::int64_t created = 0;
     };
     std::vector<PhoneVerification> phone_verifications;
-    std::optional<std::pair<int, std::string>> phone_of(const std::map<std::string, std::string>& p,
-                                                        httplib::Response& res);
+    struct PhoneRequest {
+        std::map<std::string, std::string> params;
+        int country_code = 1;
+        std::string phone; // digits
+    };
+    std::optional<PhoneRequest> phone_request(const httplib::Request& req, httplib::Response& res);
     PhoneVerification* phone_pending(int country_code, const std::string& phone, bool verified_too);
     void phone_start(const httplib::Request& req, httplib::Response& res);
     void phone_check(const httplib::Request& req, httplib::Response& res);
@@ -170,12 +174,23 @@ struct Sandbox::Impl {
     // The account SID a request authenticated as (AC + zeros for an API key).
     static std::string account_of(const httplib::Request& req);
     void v_error(httplib::Response& res, int code, const std::string& message, int status);
-    // PageSize (1-1000, default 50) and Page (from 0); false after answering 60200.
-    bool v_page(const httplib::Request& req, httplib::Response& res, int& size, int& page);
+    // A list answered as the page PageSize (1-1000, default 50) and Page (from 0) ask for, or
+    // 60200 for a bad one.
+    void v_list(const httplib::Request& req, httplib::Response& res, const char* key,
+                const std::vector<nlohmann::json>& items);
+    // The same for a list, or for a fetch of one (the only item, else 20404).
+    void v_list_or_one(const httplib::Request& req, httplib::Response& res, const char* key,
+                       const std::vector<nlohmann::json>& items, bool one);
+    // 20404 "The requested resource ... was not found", as Twilio words it.
+    void v_not_found(const httplib::Request& req, httplib::Response& res);
     // The service of matches[1] (locked), or nullptr after answering 20404.
     sandbox::VService* v_service(const httplib::Request& req, httplib::Response& res);
     void v_services(const httplib::Request& req, httplib::Response& res);
     void v_service_create(const httplib::Request& req, httplib::Response& res);
+    // The service's pending, unexpired verification to that address (or of that sid), or
+    // nullptr. Verify keeps one per address.
+    sandbox::VVerification* v_pending(const std::string& service, const std::string& to,
+                                      const std::string& sid);
     void v_verification_create(const httplib::Request& req, httplib::Response& res);
     void v_verification_fetch(const httplib::Request& req, httplib::Response& res);
     void v_check(const httplib::Request& req, httplib::Response& res);

@@ -217,8 +217,7 @@ void ApprovalDesk::queue_verify_webhooks(const Request& r) {
         }
         if (wanted) {
             m_deliveries.push_back(Delivery{r.facts.uuid, r.facts.status, 0, 0});
-            m_outbox.emplace_back(Outgoing{url, form_encode(form), true},
-                                  m_deliveries.size() - 1);
+            m_outbox.emplace_back(Outgoing{url, form_encode(form), true}, m_deliveries.size() - 1);
         }
     }
 }

@@ -207,11 +207,6 @@ void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response&
     std::string service = req.matches[1];
     std::string identity = req.matches[2];
     std::string one = req.matches.size() > 3 ? req.matches[3].str() : "";
-    int size = 0;
-    int page = 0;
-    if (!v_page(req, res, size, page)) {
-        return;
-    }
     auto entity = verify_state.entities.find(service + "/" + identity);
     std::string entity_sid = entity == verify_state.entities.end() ? "" : entity->second.sid;
     std::vector<ChallengeView> views;
@@ -232,13 +227,7 @@ void Sandbox::Impl::v_challenges(const httplib::Request& req, httplib::Response&
             items.push_back(challenge_json(c, account_of(req), base_url));
         }
     }
-    if (!one.empty()) {
-        return items.empty()
-                   ? v_error(res, verify::k_not_found,
-                             "The requested resource " + req.path.substr(3) + " was not found", 404)
-                   : send_json(res, 200, items.front().dump());
-    }
-    send_json(res, 200, page_json("challenges", items, base_url, req.path, size, page).dump());
+    v_list_or_one(req, res, "challenges", items, !one.empty());
 }
 
 // A pending TOTP challenge answered with AuthPayload.

@@ -13,14 +13,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string param(const httplib::Request& req, const char* name) {
-    return req.get_param_value(name);
-}
-
 // A whole number within [lo, hi], or fallback when absent; nullopt when malformed.
 std::optional<int> number(const httplib::Request& req, const char* name, int lo, int hi,
                           int fallback) {
-    std::string v = param(req, name);
+    std::string v = req.get_param_value(name);
     if (v.empty()) {
         return fallback;
     }
@@ -36,10 +32,11 @@ std::string totp_config(const httplib::Request& req, VFactor& f) {
     auto digits = number(req, "Config.CodeLength", 3, 8, 6);
     auto period = number(req, "Config.TimeStep", 20, 60, 30);
     auto skew = number(req, "Config.Skew", 0, 2, 1);
-    std::string alg = param(req, "Config.Alg").empty() ? "sha1" : param(req, "Config.Alg");
-    auto secret = param(req, "Binding.Secret").empty()
+    std::string alg =
+        req.get_param_value("Config.Alg").empty() ? "sha1" : req.get_param_value("Config.Alg");
+    auto secret = req.get_param_value("Binding.Secret").empty()
                       ? std::optional<std::string>(random_bytes(20))
-                      : base32_decode(param(req, "Binding.Secret"));
+                      : base32_decode(req.get_param_value("Binding.Secret"));
     if (!digits || !period || !skew) {
         return !digits ? "Config.CodeLength" : !period ? "Config.TimeStep" : "Config.Skew";
     }
@@ -59,30 +56,26 @@ std::string totp_config(const httplib::Request& req, VFactor& f) {
 
 // A push factor as the Verify Push SDK registers it; the name of a malformed parameter, or "".
 std::string push_config(const httplib::Request& req, VFactor& f) {
-    std::string platform = param(req, "Config.NotificationPlatform");
+    std::string platform = req.get_param_value("Config.NotificationPlatform");
     for (const char* required : {"Binding.PublicKey", "Config.AppId"}) {
-        if (param(req, required).empty()) {
+        if (req.get_param_value(required).empty()) {
             return required;
         }
     }
-    if (param(req, "Binding.Alg") != "ES256") {
+    if (req.get_param_value("Binding.Alg") != "ES256") {
         return "Binding.Alg";
     }
     if (platform != "apn" && platform != "fcm" && platform != "none") {
         return "Config.NotificationPlatform";
     }
     f.push_config = {
-        {"binding", {{"alg", "ES256"}, {"public_key", param(req, "Binding.PublicKey")}}},
+        {"binding", {{"alg", "ES256"}, {"public_key", req.get_param_value("Binding.PublicKey")}}},
         {"config",
-         {{"sdk_version", param(req, "Config.SdkVersion")},
-          {"app_id", param(req, "Config.AppId")},
+         {{"sdk_version", req.get_param_value("Config.SdkVersion")},
+          {"app_id", req.get_param_value("Config.AppId")},
           {"notification_platform", platform},
-          {"notification_token", param(req, "Config.NotificationToken")}}}};
+          {"notification_token", req.get_param_value("Config.NotificationToken")}}}};
     return {};
-}
-
-std::string not_found_text(const httplib::Request& req) {
-    return "The requested resource " + req.path.substr(3) + " was not found";
 }
 
 } // namespace
@@ -103,7 +96,7 @@ bool Sandbox::Impl::v_totp_ok(VFactor& f, const std::string& code) {
 }
 
 void Sandbox::Impl::v_entity_create(const httplib::Request& req, httplib::Response& res) {
-    std::string identity = param(req, "Identity");
+    std::string identity = req.get_param_value("Identity");
     if (!verify::is_identity(identity)) {
         return v_error(res, verify::k_invalid_parameter, "Invalid parameter: Identity", 400);
     }
@@ -124,24 +117,18 @@ void Sandbox::Impl::v_entities(const httplib::Request& req, httplib::Response& r
         return;
     }
     std::string service = req.matches[1];
-    int size = 0;
-    int page = 0;
     if (req.matches.size() < 3 || req.matches[2].str().empty()) {
-        if (!v_page(req, res, size, page)) {
-            return;
-        }
         std::vector<json> items;
         for (const auto& [key, e] : verify_state.entities) {
             if (e.service == service) {
                 items.push_back(entity_json(e, account_of(req), base_url));
             }
         }
-        return send_json(res, 200,
-                         page_json("entities", items, base_url, req.path, size, page).dump());
+        return v_list(req, res, "entities", items);
     }
     auto it = verify_state.entities.find(service + "/" + req.matches[2].str());
     if (it == verify_state.entities.end()) {
-        return v_error(res, verify::k_not_found, not_found_text(req), 404);
+        return v_not_found(req, res);
     }
     if (req.method == "DELETE") {
         for (auto f = verify_state.factors.begin(); f != verify_state.factors.end();) {
@@ -156,11 +143,11 @@ void Sandbox::Impl::v_entities(const httplib::Request& req, httplib::Response& r
 }
 
 void Sandbox::Impl::v_factor_create(const httplib::Request& req, httplib::Response& res) {
-    std::string type = param(req, "FactorType");
+    std::string type = req.get_param_value("FactorType");
     VFactor f;
     f.sid = verify::new_sid("YF");
     f.type = type;
-    f.friendly_name = param(req, "FriendlyName");
+    f.friendly_name = req.get_param_value("FriendlyName");
     f.created = f.updated = unix_now();
     std::string bad;
     if (f.friendly_name.empty() || f.friendly_name.size() > 64) {
@@ -201,11 +188,6 @@ void Sandbox::Impl::v_factors(const httplib::Request& req, httplib::Response& re
     }
     std::string identity = req.matches[2];
     std::string one = req.matches.size() > 3 ? req.matches[3].str() : "";
-    int size = 0;
-    int page = 0;
-    if (!v_page(req, res, size, page)) {
-        return;
-    }
     std::vector<json> items;
     for (auto it = verify_state.factors.begin(); it != verify_state.factors.end(); ++it) {
         const VFactor& f = it->second;
@@ -220,11 +202,7 @@ void Sandbox::Impl::v_factors(const httplib::Request& req, httplib::Response& re
         }
         items.push_back(factor_json(f, account_of(req), base_url, "", false));
     }
-    if (!one.empty()) {
-        return items.empty() ? v_error(res, verify::k_not_found, not_found_text(req), 404)
-                             : send_json(res, 200, items.front().dump());
-    }
-    send_json(res, 200, page_json("factors", items, base_url, req.path, size, page).dump());
+    v_list_or_one(req, res, "factors", items, !one.empty());
 }
 
 // Verifies a TOTP factor with its first code (AuthPayload); 60310 after five wrong ones.
@@ -235,13 +213,14 @@ void Sandbox::Impl::v_factor_update(const httplib::Request& req, httplib::Respon
     }
     auto it = verify_state.factors.find(req.matches[3]);
     if (it == verify_state.factors.end() || it->second.identity != req.matches[2].str()) {
-        return v_error(res, verify::k_not_found, not_found_text(req), 404);
+        return v_not_found(req, res);
     }
     VFactor& f = it->second;
-    if (std::string name = param(req, "FriendlyName"); !name.empty()) {
+    if (std::string name = req.get_param_value("FriendlyName"); !name.empty()) {
         f.friendly_name = name.substr(0, 64);
     }
-    if (std::string code = param(req, "AuthPayload"); !code.empty() && f.status != "verified") {
+    if (std::string code = req.get_param_value("AuthPayload");
+        !code.empty() && f.status != "verified") {
         if (f.type != "totp") {
             return v_error(res, verify::k_invalid_parameter,
                            "Invalid parameter: AuthPayload (the sandbox verifies push factors "

@@ -18,10 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string param(const httplib::Request& req, const char* name) {
-    return req.get_param_value(name);
-}
-
 // Basic credentials decoded ("user:password"); "" when absent or not Basic.
 std::string basic_credentials(const httplib::Request& req) {
     std::string h = req.get_header_value("Authorization");
@@ -67,10 +63,10 @@ std::string Sandbox::Impl::account_of(const httplib::Request& req) {
     return verify::is_sid(user, "AC") ? user : "AC" + std::string(32, '0');
 }
 
-bool Sandbox::Impl::v_page(const httplib::Request& req, httplib::Response& res, int& size,
-                           int& page) {
-    size = 50;
-    page = 0;
+void Sandbox::Impl::v_list(const httplib::Request& req, httplib::Response& res, const char* key,
+                           const std::vector<json>& items) {
+    int size = 50;
+    int page = 0;
     for (auto [name, value, lo, hi] :
          {std::tuple{"PageSize", &size, 1, 1000}, std::tuple{"Page", &page, 0, 1000000}}) {
         std::string text = req.get_param_value(name);
@@ -79,13 +75,40 @@ bool Sandbox::Impl::v_page(const httplib::Request& req, httplib::Response& res, 
         }
         if (text.size() > 7 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
             std::stoi(text) < lo || std::stoi(text) > hi) {
-            v_error(res, verify::k_invalid_parameter, std::string("Invalid parameter: ") + name,
-                    400);
-            return false;
+            return v_error(res, verify::k_invalid_parameter,
+                           std::string("Invalid parameter: ") + name, 400);
         }
         *value = std::stoi(text);
     }
-    return true;
+    send_json(res, 200, page_json(key, items, base_url, req.path, size, page).dump());
+}
+
+void Sandbox::Impl::v_list_or_one(const httplib::Request& req, httplib::Response& res,
+                                  const char* key, const std::vector<json>& items, bool one) {
+    if (!one) {
+        return v_list(req, res, key, items);
+    }
+    if (items.empty()) {
+        return v_not_found(req, res);
+    }
+    send_json(res, 200, items.front().dump());
+}
+
+VVerification* Sandbox::Impl::v_pending(const std::string& service, const std::string& to,
+                                        const std::string& sid) {
+    const std::int64_t now = unix_now();
+    for (auto& [vsid, v] : verify_state.verifications) {
+        if (v.service == service && v.status == "pending" && now - v.created < k_code_lifetime &&
+            (sid.empty() ? v.to == to : vsid == sid)) {
+            return &v;
+        }
+    }
+    return nullptr;
+}
+
+void Sandbox::Impl::v_not_found(const httplib::Request& req, httplib::Response& res) {
+    v_error(res, verify::k_not_found,
+            "The requested resource " + req.path.substr(3) + " was not found", 404);
 }
 
 void Sandbox::Impl::v_error(httplib::Response& res, int code, const std::string& message,
@@ -96,8 +119,7 @@ void Sandbox::Impl::v_error(httplib::Response& res, int code, const std::string&
 VService* Sandbox::Impl::v_service(const httplib::Request& req, httplib::Response& res) {
     auto it = verify_state.services.find(req.matches[1]);
     if (it == verify_state.services.end()) {
-        v_error(res, verify::k_not_found,
-                "The requested resource " + req.path.substr(3) + " was not found", 404);
+        v_not_found(req, res);
         return nullptr;
     }
     return &it->second;
@@ -111,25 +133,20 @@ void Sandbox::Impl::v_services(const httplib::Request& req, httplib::Response& r
         }
         return;
     }
-    int size = 0;
-    int page = 0;
-    if (!v_page(req, res, size, page)) {
-        return;
-    }
     std::vector<json> items;
     for (const auto& [sid, s] : verify_state.services) {
         items.push_back(service_json(s, account_of(req), base_url));
     }
-    send_json(res, 200, page_json("services", items, base_url, "/v2/Services", size, page).dump());
+    v_list(req, res, "services", items);
 }
 
 void Sandbox::Impl::v_service_create(const httplib::Request& req, httplib::Response& res) {
-    std::string name = param(req, "FriendlyName");
+    std::string name = req.get_param_value("FriendlyName");
     if (name.empty() || name.size() > 30) {
         return v_error(res, verify::k_invalid_parameter, "Invalid parameter: FriendlyName", 400);
     }
-    VService s{verify::new_sid("VA"), name, 6, param(req, "Totp.Issuer"), unix_now()};
-    if (std::string len = param(req, "CodeLength"); !len.empty()) {
+    VService s{verify::new_sid("VA"), name, 6, req.get_param_value("Totp.Issuer"), unix_now()};
+    if (std::string len = req.get_param_value("CodeLength"); !len.empty()) {
         if (len.size() > 2 || !std::all_of(len.begin(), len.end(), ::isdigit) ||
             std::stoi(len) < 4 || std::stoi(len) > 10) {
             return v_error(res, verify::k_invalid_parameter, "Invalid parameter: CodeLength", 400);
@@ -142,8 +159,8 @@ void Sandbox::Impl::v_service_create(const httplib::Request& req, httplib::Respo
 }
 
 void Sandbox::Impl::v_verification_create(const httplib::Request& req, httplib::Response& res) {
-    std::string to = param(req, "To");
-    std::string channel = param(req, "Channel");
+    std::string to = req.get_param_value("To");
+    std::string channel = req.get_param_value("Channel");
     if (channel != "sms" && channel != "call" && channel != "email") {
         return v_error(res, verify::k_invalid_parameter, "Invalid parameter: Channel", 400);
     }
@@ -157,13 +174,7 @@ void Sandbox::Impl::v_verification_create(const httplib::Request& req, httplib::
         return;
     }
     const std::int64_t now = unix_now();
-    VVerification* v = nullptr;
-    for (auto& [sid, candidate] : verify_state.verifications) {
-        if (candidate.service == s->sid && candidate.to == to && candidate.status == "pending" &&
-            now - candidate.created < k_code_lifetime) {
-            v = &candidate;
-        }
-    }
+    VVerification* v = v_pending(s->sid, to, "");
     if (v != nullptr && v->sends.size() >= static_cast<std::size_t>(k_verify_max_sends)) {
         return v_error(res, verify::k_max_send_attempts, "Max send attempts reached", 429);
     }
@@ -186,11 +197,10 @@ void Sandbox::Impl::v_verification_fetch(const httplib::Request& req, httplib::R
         return;
     }
     if (it == verify_state.verifications.end() || it->second.service != req.matches[1]) {
-        return v_error(res, verify::k_not_found,
-                       "The requested resource " + req.path.substr(3) + " was not found", 404);
+        return v_not_found(req, res);
     }
     VVerification& v = it->second;
-    if (std::string status = param(req, "Status"); req.method == "POST") {
+    if (std::string status = req.get_param_value("Status"); req.method == "POST") {
         if ((status != "canceled" && status != "approved") || v.status != "pending") {
             return v_error(res, 60441, "Illegal status", 400);
         }
@@ -203,9 +213,9 @@ void Sandbox::Impl::v_verification_fetch(const httplib::Request& req, httplib::R
 // Verify deletes a verification once it is approved, expired or out of checks: a check then
 // answers 20404. Five wrong codes, and the sixth check answers 60202.
 void Sandbox::Impl::v_check(const httplib::Request& req, httplib::Response& res) {
-    std::string code = param(req, "Code");
-    std::string to = param(req, "To");
-    std::string sid = param(req, "VerificationSid");
+    std::string code = req.get_param_value("Code");
+    std::string to = req.get_param_value("To");
+    std::string sid = req.get_param_value("VerificationSid");
     if (code.size() < 4 || code.size() > 10) {
         return v_error(res, verify::k_invalid_parameter, "Invalid parameter: Code", 400);
     }
@@ -219,14 +229,7 @@ void Sandbox::Impl::v_check(const httplib::Request& req, httplib::Response& res)
         return;
     }
     const std::int64_t now = unix_now();
-    VVerification* v = nullptr;
-    for (auto& [vsid, candidate] : verify_state.verifications) {
-        if (candidate.service == s->sid && candidate.status == "pending" &&
-            now - candidate.created < k_code_lifetime &&
-            (sid.empty() ? candidate.to == to : vsid == sid)) {
-            v = &candidate;
-        }
-    }
+    VVerification* v = v_pending(s->sid, to, sid);
     if (v == nullptr) {
         return v_error(
             res, verify::k_not_found,
@@ -254,11 +257,11 @@ void Sandbox::Impl::v_webhook_create(const httplib::Request& req, httplib::Respo
                                                 "challenge.denied"};
     VWebhook w{verify::new_sid("YW"),
                req.matches[1],
-               param(req, "FriendlyName"),
-               param(req, "WebhookUrl"),
+               req.get_param_value("FriendlyName"),
+               req.get_param_value("WebhookUrl"),
                {},
-               param(req, "Status"),
-               param(req, "Version"),
+               req.get_param_value("Status"),
+               req.get_param_value("Version"),
                unix_now()};
     auto n = req.get_param_value_count("EventTypes");
     for (std::size_t i = 0; i < n; ++i) {
@@ -303,8 +306,7 @@ void Sandbox::Impl::v_webhooks(const httplib::Request& req, httplib::Response& r
     auto it = verify_state.webhooks.find(one);
     if (!one.empty() &&
         (it == verify_state.webhooks.end() || it->second.service != req.matches[1])) {
-        return v_error(res, verify::k_not_found,
-                       "The requested resource " + req.path.substr(3) + " was not found", 404);
+        return v_not_found(req, res);
     }
     if (!one.empty() && req.method == "DELETE") {
         verify_state.webhooks.erase(it);
@@ -314,18 +316,13 @@ void Sandbox::Impl::v_webhooks(const httplib::Request& req, httplib::Response& r
     if (!one.empty()) {
         return send_json(res, 200, webhook_json(it->second, account_of(req), base_url).dump());
     }
-    int size = 0;
-    int page = 0;
-    if (!v_page(req, res, size, page)) {
-        return;
-    }
     std::vector<json> items;
     for (const auto& [sid, w] : verify_state.webhooks) {
         if (w.service == req.matches[1]) {
             items.push_back(webhook_json(w, account_of(req), base_url));
         }
     }
-    send_json(res, 200, page_json("webhooks", items, base_url, req.path, size, page).dump());
+    v_list(req, res, "webhooks", items);
 }
 
 } // namespace twofa
