@@ -164,6 +164,14 @@ class Codes(VerifyCase):
         status, body = self.v2("POST", "/VerificationCheck", {"To": "+15551230000", "Code": code})
         self.assertEqual((status, body["code"]), (404, 20404))
 
+    def test_a_check_answers_the_verification_without_its_links(self):
+        status, v = self.v2("POST", "/Verifications", {"To": "+15551239999", "Channel": "sms"})
+        self.assertEqual(status, 201)
+        status, check = self.v2("POST", "/VerificationCheck", {"To": "+15551239999", "Code": "000000"})
+        self.assertEqual((status, check["status"], check["sid"]), (200, "pending", v["sid"]))
+        self.assertEqual(set(v) - set(check), {"url", "lookup", "send_code_attempts", "sna"})
+        self.assertEqual(set(check) - set(v), {"sna_attempts_error_codes"})
+
     def test_voice_code(self):
         r, doc = self.login(via="call")
         self.assertExit(r, 3)

@@ -85,19 +85,14 @@ json verification_json(const VVerification& v, const std::string& account,
             {"url", service_url(base, v.service) + "/Verifications/" + v.sid}};
 }
 
+// A check answers the verification without its links, lookup and send attempts (OAI example).
 json check_json(const VVerification& v, const std::string& account) {
-    return {{"sid", v.sid},
-            {"service_sid", v.service},
-            {"account_sid", account},
-            {"to", v.to},
-            {"channel", v.channel},
-            {"status", v.status},
-            {"valid", v.status == "approved"},
-            {"amount", nullptr},
-            {"payee", nullptr},
-            {"sna_attempts_error_codes", json::array()},
-            {"date_created", iso_date(v.created)},
-            {"date_updated", iso_date(v.updated)}};
+    json j = verification_json(v, account, "");
+    for (const char* key : {"url", "lookup", "send_code_attempts", "sna"}) {
+        j.erase(key);
+    }
+    j["sna_attempts_error_codes"] = json::array();
+    return j;
 }
 
 json entity_json(const VEntity& e, const std::string& account, const std::string& base) {
