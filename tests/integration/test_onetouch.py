@@ -18,7 +18,8 @@ from harness import API_KEY, PASSWORD, TWOFA, Sandbox, TwofaCase
 
 
 class Listener:
-    """twofa serve-callback on 127.0.0.1 and an ephemeral port."""
+    """twofa serve-callback on 127.0.0.1 and an ephemeral port; url is the callback URL it
+    serves (its path the provider's default, or the public URL's)."""
 
     def __init__(self, env, home, extra=()):
         self.log_path = os.path.join(home, "listener.log")
@@ -29,13 +30,15 @@ class Listener:
         if "listening on" not in line:
             self.proc.kill()
             raise RuntimeError("listener did not start: " + line + open(self.log_path).read())
-        self.base = line.split()[4].rsplit("/authy/callback", 1)[0]
-        self.url = self.base + "/authy/callback"
+        self.url = line.split()[4]
+        path_start = self.url.index("/", self.url.index("//") + 2)
+        self.base, self.path = self.url[:path_start], self.url[path_start:]
 
-    def request(self, method, path="/authy/callback", body=None, headers=None):
+    def request(self, method, path=None, body=None, headers=None):
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
-        if data is not None:
+        req = urllib.request.Request(self.base + (path or self.path), data=data, method=method,
+                                     headers=headers or {})
+        if data is not None and "Content-Type" not in (headers or {}):
             req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
@@ -49,7 +52,7 @@ class Listener:
         headers = {"X-Authy-Signature": sig, "X-Authy-Signature-Nonce": nonce}
         if method == "GET":
             query = authy_sign.canonical(body)
-            return self.request("GET", "/authy/callback?" + query, None, headers)
+            return self.request("GET", self.path + "?" + query, None, headers)
         return self.request(method, body=body, headers=headers)
 
     def lines(self):

@@ -5,14 +5,14 @@ webhook listener."""
 import base64
 import json
 import os
-import subprocess
 import time
 import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import API_KEY, PASSWORD, TWOFA, Sandbox, TwofaCase
+from harness import API_KEY, PASSWORD, Sandbox, TwofaCase
+from test_onetouch import Listener
 from test_totp import oathtool
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -20,42 +20,16 @@ ACCOUNT = "AC" + "1234567890abcdef" * 2
 SERVICE = "VA" + "0" * 32
 
 
-class WebhookListener:
-    """twofa serve-callback on an ephemeral loopback port; its webhook URL."""
-
-    def __init__(self, env, home):
-        self.log_path = os.path.join(home, "listener.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([TWOFA, "serve-callback", "--listen", "127.0.0.1:0"], env=env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            self.proc.kill()
-            raise RuntimeError("listener did not start: " + line + open(self.log_path).read())
-        self.url = line.split()[4]
-        assert self.url.endswith("/verify/webhook"), line
+class WebhookListener(Listener):
+    """The listener of test_onetouch, posting Verify's form webhooks."""
 
     def post(self, form, signature, content_type="application/x-www-form-urlencoded"):
-        req = urllib.request.Request(self.url, data=urllib.parse.urlencode(form).encode(), method="POST",
-                                     headers={"Content-Type": content_type, "X-Twilio-Signature": signature})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
+        data = urllib.parse.urlencode(form).encode()
+        return self.request("POST", body=data, headers={"Content-Type": content_type,
+                                                        "X-Twilio-Signature": signature})[0]
 
     def outcomes(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return [json.loads(l)["outcome"] for l in f if l.strip()]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        code = self.proc.wait(timeout=15)
-        self.proc.stdout.close()
-        self.log.close()
-        return code
+        return [line["outcome"] for line in self.lines()]
 
 
 def twilio_signature(token, url, form):
