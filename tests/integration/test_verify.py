@@ -114,10 +114,12 @@ class Enrollment(VerifyCase):
 
     def test_show_remote_lists_the_factors(self):
         self.assertExit(self.add_user(), 0)
+        r, doc = self.twofa_json("user", "show", "alice@example.com", "--remote")
+        self.assertEqual((doc["remote"]["registered"], doc["remote"]["devices"]), (False, []))
         self.push_device("alice@example.com", "approve")
         r, doc = self.twofa_json("user", "show", "alice@example.com", "--remote")
         self.assertExit(r, 0)
-        self.assertIn("push", json.dumps(doc))
+        self.assertEqual((doc["remote"]["registered"], doc["remote"]["devices"]), (True, ["push"]))
 
 
 class Codes(VerifyCase):

@@ -178,7 +178,7 @@ void ApprovalDesk::answer_locked(Request& r, const std::string& status, std::int
         queue_verify_webhooks(r);
     } else if (!m_callback_url.empty()) {
         m_deliveries.push_back(Delivery{r.facts.uuid, status, 0, 0});
-        m_outbox.emplace_back(Outgoing{m_callback_url, authy::callback_body(r.facts), false},
+        m_outbox.emplace_back(Outgoing{m_callback_url, authy::callback_body(r.facts), false, ""},
                               m_deliveries.size() - 1);
     }
 }
@@ -217,7 +217,9 @@ void ApprovalDesk::queue_verify_webhooks(const Request& r) {
         }
         if (wanted) {
             m_deliveries.push_back(Delivery{r.facts.uuid, r.facts.status, 0, 0});
-            m_outbox.emplace_back(Outgoing{url, form_encode(form), true}, m_deliveries.size() - 1);
+            m_outbox.emplace_back(Outgoing{url, form_encode(form), true,
+                                           verify::twilio_signature(m_token, url, form)},
+                                  m_deliveries.size() - 1);
         }
     }
 }
@@ -288,8 +290,7 @@ void ApprovalDesk::deliver(const Outgoing& out, Delivery& d) {
         client.enable_server_certificate_verification(false); // a loopback test listener
         httplib::Headers headers;
         if (out.verify) {
-            headers = {{"X-Twilio-Signature",
-                        verify::twilio_signature(m_token, out.url, form_decode(out.body))},
+            headers = {{"X-Twilio-Signature", out.signature},
                        {"User-Agent", "TwilioProxy/1.1 (twofa-sandbox)"}};
         } else {
             std::string nonce = std::to_string(unix_now());

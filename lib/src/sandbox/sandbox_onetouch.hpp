@@ -85,6 +85,7 @@ class ApprovalDesk {
         std::string url;
         std::string body;
         bool verify = false;
+        std::string signature; // Verify's X-Twilio-Signature (Authy's is made per attempt)
     };
     struct Delivery {
         std::string uuid;
