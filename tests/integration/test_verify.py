@@ -377,6 +377,10 @@ class TotpFactor(VerifyCase):
         r = self.twofa("user", "totp", "show", "alice@example.com", "--show-secret", "--yes")
         self.assertExit(r, 2)
         self.assertIn("only when the factor is made", r.stderr)
+        # Another reset replaces the factor (a failing one is the unit test's).
+        self.assertExit(self.twofa("user", "totp", "reset", "alice@example.com", "--yes"), 0)
+        factors = self.v2("GET", f"/Entities/{self.identity()}/Factors")[1]["factors"]
+        self.assertEqual([(f["factor_type"], f["status"]) for f in factors], [("totp", "unverified")])
 
 
 if __name__ == "__main__":

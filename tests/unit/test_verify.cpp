@@ -224,6 +224,29 @@ TEST_CASE("push: a Challenge on the verified push factor, its handle polled") {
           std::string::npos);
 }
 
+TEST_CASE("a TOTP reset makes the new factor before it deletes the old one") {
+    std::string factors = R"({"factors":[{"sid":"YF)" + std::string(32, 'c') +
+                          R"(","factor_type":"totp","status":"verified"}],"meta":{}})";
+    std::string made = R"({"sid":"YF)" + std::string(32, 'e') +
+                       R"(","factor_type":"totp","status":"unverified","binding":{"secret":"AB",)"
+                       R"("uri":"otpauth://totp/x:y?secret=AB"}})";
+    {
+        Harness failing({reply(200, factors), reply(500, "")});
+        CHECK(failing.provider->reset(k_identity, "a@example.com").error().code ==
+              Exit::unavailable);
+        REQUIRE(failing.transport->seen.size() == 2); // the create is not retried, nothing deleted
+        CHECK(failing.transport->seen[1].method == "POST");
+    }
+    Harness working({reply(200, factors), reply(201, made), reply(204, "")});
+    auto secret = working.provider->reset(k_identity, "a@example.com");
+    REQUIRE(secret.ok());
+    CHECK(secret->secret == "AB");
+    REQUIRE(working.transport->seen.size() == 3);
+    CHECK(working.transport->seen[2].method == "DELETE");
+    CHECK(working.transport->seen[2].url.find("/Factors/YF" + std::string(32, 'c')) !=
+          std::string::npos);
+}
+
 TEST_CASE("a user without a push factor cannot be pushed to; a bad identity never leaves") {
     Harness h({reply(200, R"({"factors":[],"meta":{}})")});
     CHECK(h.provider->start(alice(), Channel::push, {}).error().code == Exit::rejected);

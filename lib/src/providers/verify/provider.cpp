@@ -154,20 +154,22 @@ class VerifyProvider final : public SecondFactor {
                           "add one with twofa user totp reset EMAIL");
     }
 
+    // The new factor is made first and the old ones deleted after, so a failure on the way
+    // leaves the user the factor they had.
     Result<AppSecret> reset(const std::string& user, const std::string& email) override {
         TRY(check_identity(user));
-        TRY_ASSIGN(auto factors, m_client->factors(user));
-        for (const Factor& f : factors) {
-            if (f.type == "totp") {
-                TRY(m_client->delete_factor(user, f.sid));
-            }
-        }
+        TRY_ASSIGN(auto before, m_client->factors(user));
         TotpSettings s = m_totp;
         s.friendly_name = email;
         TRY_ASSIGN(Factor made, m_client->create_totp_factor(user, s));
         if (made.secret.empty() || made.uri.rfind("otpauth://totp/", 0) != 0) {
             return make_error(Exit::unavailable, "Verify made a TOTP factor without its binding",
                               "check verify.url points at Twilio Verify");
+        }
+        for (const Factor& f : before) {
+            if (f.type == "totp") {
+                TRY(m_client->delete_factor(user, f.sid));
+            }
         }
         return AppSecret{made.uri, made.secret, {}};
     }
