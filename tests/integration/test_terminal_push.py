@@ -2,7 +2,6 @@
 a denied push falling back to an SMS code, Ctrl-C."""
 import os
 import signal
-import time
 import unittest
 
 from harness import PASSWORD, TWOFA
@@ -33,8 +32,10 @@ class TerminalPush(OneTouchCase):
         s = self.start_push("alice@example.com", "555-123-0000")
         s.read_until("press Enter to use a code instead")
         first = s.output
-        time.sleep(0.5)
-        s.read_until("expires in 1:5")  # the countdown runs
+        # The spinner turns: its second frame follows the first on the same line.
+        s.read_until("⠙")
+        # The countdown runs: whatever it first showed (2:00 or 1:59), it reaches 1:58.
+        s.read_until("expires in 1:58", timeout=5)
         frames = [f for f in ("⠋", "⠙", "⠹", "⠸", "⠼") if f.encode() in s.output]
         self.assertGreaterEqual(len(frames), 2, s.output[-400:])
         self.assertGreater(len(s.output), len(first))
