@@ -58,8 +58,7 @@ void App::print_json(const nlohmann::json& doc) const {
 }
 
 bool App::fancy() const {
-    const char* no_color = std::getenv("NO_COLOR");
-    return !json && ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
+    return !json && decorations_allowed(STDERR_FILENO);
 }
 
 void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std::string& key) {

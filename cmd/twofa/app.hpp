@@ -59,7 +59,8 @@ class App {
 
     // Prints one JSON document on stdout.
     void print_json(const nlohmann::json& doc) const;
-    // Colour and progress only on a terminal, and not with NO_COLOR or --json.
+    // A spinner and progress bars (drawn on stderr) only on a terminal there, and not with
+    // --json, NO_COLOR or TERM=dumb.
     bool fancy() const;
 
   private:

@@ -3,7 +3,9 @@
 
 #include <twofa/validate.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <unistd.h>
 #include <sstream>
 
 namespace twofa::cli {
@@ -15,6 +17,8 @@ struct TerminalPrompter::Line {
     bool drawn = false;
     bool said = false;
     unsigned frame = 0;
+    int width = 0;   // columns of the line last drawn
+    int columns = 0; // the window's width when it was drawn
     TtyInput tty;
 };
 
@@ -26,6 +30,45 @@ namespace {
 std::string app_name(const UserRecord& u) {
     const ProviderInfo& info = App::provider_info(u.provider);
     return info.offers(Channel::push) ? "the " + info.display + " app" : "your authenticator app";
+}
+// Columns a UTF-8 string takes, counting each code point as one (all the status line uses).
+int display_width(std::string_view s) {
+    return static_cast<int>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The push-wait line at its longest that fits in columns - 1 (the last column would wrap on
+// some terminals), shortened step by step and, on a very narrow window, cut.
+std::string wait_line_text(unsigned frame, const std::string& left, bool can_switch,
+                           int columns) {
+    static const char* k_frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+    const std::string spin = std::string(k_frames[frame % 10]) + " ";
+    const std::string dash = " \xe2\x80\x94 ";
+    const std::string dot = " \xc2\xb7 ";
+    const std::string forms[] = {
+        spin + "Approve the request on your phone" + dash + "expires in " + left +
+            (can_switch ? dot + "press Enter to use a code instead" : ""),
+        spin + "Approve the request on your phone" + dash + "expires in " + left +
+            (can_switch ? dot + "Enter: use a code" : ""),
+        spin + "Approve on phone" + dash + left + (can_switch ? dot + "Enter: code" : ""),
+        spin + "Approve on phone " + left,
+    };
+    const int budget = std::max(columns - 1, 1);
+    for (const std::string& f : forms) {
+        if (display_width(f) <= budget) {
+            return f;
+        }
+    }
+    std::string cut;
+    int used = 0;
+    for (char c : forms[3]) {
+        const bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        if (starts && ++used > budget) {
+            break;
+        }
+        cut += c;
+    }
+    return cut;
 }
 } // namespace
 
@@ -118,12 +161,19 @@ void TerminalPrompter::waiting(std::int64_t seconds_left, bool can_switch) {
         }
         return;
     }
-    static const char* k_frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
-    std::cout << "\r\x1b[2K" << k_frames[l.frame++ % 10]
-              << " Approve the request on your phone \xe2\x80\x94 expires in "
-              << clock_text(seconds_left)
-              << (can_switch ? " \xc2\xb7 press Enter to use a code instead" : "") << std::flush;
+    const int columns = terminal_size(STDERR_FILENO).value_or(std::make_pair(80, 24)).first;
+    std::string text = wait_line_text(l.frame++, clock_text(seconds_left), can_switch, columns);
+    // A narrower window may have wrapped the last line over several rows: go up and clear them.
+    std::string erase = "\r";
+    if (l.drawn && columns < l.columns) {
+        for (int rows = (l.width + columns - 1) / columns; rows > 1; --rows) {
+            erase += "\x1b[1A";
+        }
+    }
+    std::cerr << erase << "\x1b[J" << text << std::flush;
     l.drawn = true;
+    l.width = display_width(text);
+    l.columns = columns;
 }
 
 TerminalPrompter::Line& TerminalPrompter::line() {
@@ -137,7 +187,7 @@ TerminalPrompter::Line& TerminalPrompter::line() {
 
 void TerminalPrompter::clear_line() {
     if (m_line && m_line->drawn) {
-        std::cout << "\r\x1b[2K" << std::flush;
+        std::cerr << "\r\x1b[J" << std::flush;
         m_line->drawn = false;
     }
 }

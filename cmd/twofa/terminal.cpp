@@ -25,7 +25,7 @@ volatile sig_atomic_t g_status_line = 0;
 void on_interrupt(int) {
     if (g_status_line != 0) {
         static const char k_clear[] = "\r\x1b[2K";
-        (void)!::write(STDOUT_FILENO, k_clear, sizeof k_clear - 1);
+        (void)!::write(STDERR_FILENO, k_clear, sizeof k_clear - 1);
     }
     if (g_saved_fd >= 0) {
         ::tcsetattr(g_saved_fd, TCSAFLUSH, &g_saved_termios);
@@ -133,14 +133,16 @@ void install_interrupt_handler() {
 bool stdin_is_tty() {
     return ::isatty(STDIN_FILENO) == 1;
 }
-bool stderr_is_tty() {
-    return ::isatty(STDERR_FILENO) == 1;
+bool decorations_allowed(int fd) {
+    const char* no_color = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    return ::isatty(fd) == 1 && (no_color == nullptr || *no_color == '\0') && term != nullptr &&
+           *term != '\0' && std::strcmp(term, "dumb") != 0;
 }
 
-std::optional<std::pair<int, int>> stdout_terminal_size() {
+std::optional<std::pair<int, int>> terminal_size(int fd) {
     struct winsize ws {};
-    if (::isatty(STDOUT_FILENO) != 1 || ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 ||
-        ws.ws_col == 0) {
+    if (::isatty(fd) != 1 || ::ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
         return std::nullopt;
     }
     return std::make_pair(static_cast<int>(ws.ws_col), static_cast<int>(ws.ws_row));

@@ -14,9 +14,13 @@ namespace twofa::cli {
 void install_interrupt_handler();
 
 bool stdin_is_tty();
-bool stderr_is_tty();
-// Columns and lines of the terminal on stdout; nullopt when stdout is not a terminal.
-std::optional<std::pair<int, int>> stdout_terminal_size();
+// Columns and lines of the terminal on fd (STDOUT_FILENO, STDERR_FILENO); nullopt when fd is
+// not a terminal. Asked each time it is needed, so a resized window is seen.
+std::optional<std::pair<int, int>> terminal_size(int fd);
+
+// Whether a terminal on fd may get escapes, a spinner and progress: a terminal whose TERM is
+// set and not "dumb", and NO_COLOR unset or empty (https://no-color.org).
+bool decorations_allowed(int fd);
 
 // Reads a line from /dev/tty with echo off. Exit::usage when there is no terminal.
 Result<std::string> read_secret(const std::string& prompt);
@@ -44,7 +48,7 @@ class TtyInput {
     int m_fd = -1;
 };
 
-// While a status line is drawn on stdout, Ctrl-C clears it before exiting.
+// While a status line is drawn on stderr, Ctrl-C clears it before exiting.
 void set_status_line_active(bool active);
 
 // One line of standard input without its line ending; Exit::usage on end of input.

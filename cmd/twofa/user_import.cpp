@@ -5,6 +5,7 @@
 #include <twofa/password.hpp>
 #include <twofa/validate.hpp>
 
+#include <chrono>
 #include <iostream>
 
 namespace twofa::cli {
@@ -51,11 +52,21 @@ int run_adopt(App& app, const ImportArgs& a) {
     return 0;
 }
 
-void draw_progress(std::size_t done, std::size_t total) {
+// "[#####.....] 120/1000 · 85 rows/s · 10 s left", redrawn on stderr as rows finish.
+void draw_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::time_point start) {
     constexpr std::size_t k_width = 30;
     std::size_t filled = total == 0 ? k_width : done * k_width / total;
-    std::cerr << "\r[" << std::string(filled, '#') << std::string(k_width - filled, '.') << "] "
-              << done << "/" << total << std::flush;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << "\r\033[K[" << std::string(filled, '#') << std::string(k_width - filled, '.')
+              << "] " << done << "/" << total;
+    if (seconds >= 0.5 && done > 0) {
+        const double rate = static_cast<double>(done) / seconds;
+        std::cerr << " \xc2\xb7 " << static_cast<long long>(rate + 0.5) << " rows/s \xc2\xb7 "
+                  << static_cast<long long>(static_cast<double>(total - done) / rate + 0.5)
+                  << " s left";
+    }
+    std::cerr << std::flush;
 }
 
 void refuse_bulk_secrets(const ProviderInfo& info) {
@@ -75,9 +86,10 @@ int run_import(App& app, const ImportArgs& a) {
     refuse_bulk_secrets(app.provider_info());
     auto rows = unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
     Store& store = app.store();
-    const bool progress = !app.json && stderr_is_tty() && rows.size() > 1;
+    const bool progress = app.fancy() && rows.size() > 1;
     ImportOptions opts;
     opts.jobs = a.jobs;
+    const auto start = std::chrono::steady_clock::now();
     opts.on_row = [&](const RowOutcome& r, std::size_t done, std::size_t total) {
         if (app.json) {
             nlohmann::json j = {{"line", r.line}, {"email", r.email}, {"result", r.result}};
@@ -104,7 +116,7 @@ int run_import(App& app, const ImportArgs& a) {
             std::cout << "line " << r.line << ": " << r.email << ": " << r.result << "\n";
         }
         if (progress) {
-            draw_progress(done, total);
+            draw_progress(done, total, start);
         }
     };
     auto s = import_users(store, app.runtime().provider_factory(), rows, opts, App::now());

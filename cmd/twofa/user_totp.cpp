@@ -7,6 +7,7 @@
 #include <twofa/qr.hpp>
 
 #include <iostream>
+#include <unistd.h>
 
 namespace twofa::cli {
 
@@ -32,7 +33,7 @@ std::string qr_for(const std::string& uri, const std::string& mode) {
     if (mode == "compact") {
         return qr_text(m, QrSize::compact);
     }
-    auto size = stdout_terminal_size();
+    auto size = terminal_size(STDOUT_FILENO);
     if (!size) {
         return ""; // not a terminal: scripts get the URI
     }

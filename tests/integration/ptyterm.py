@@ -1,18 +1,24 @@
 """A small pseudo-terminal driver for the interactive tests."""
+import fcntl
 import os
 import pty
 import select
+import struct
 import subprocess
 import termios
 import time
 
 
 class PtySession:
-    def __init__(self, argv, env):
+    def __init__(self, argv, env, size=(80, 24), stdout=None):
+        """A terminal of size (columns, lines) with TERM=xterm unless env sets one; stdout, when
+        given, is a file the program's standard output goes to instead of the terminal."""
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+        env = {"TERM": "xterm", **env}
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=stdout or slave, stderr=slave, env=env,
                                      start_new_session=True,
-                                     preexec_fn=lambda: __import__("fcntl").ioctl(0, termios.TIOCSCTTY, 0))
+                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
         os.close(slave)
         self.output = b""
 
@@ -29,6 +35,10 @@ class PtySession:
                 except OSError:
                     break
         return self.output
+
+    def resize(self, columns, lines):
+        """Resizes the window; the kernel sends SIGWINCH to the program."""
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
 
     def send(self, text):
         os.write(self.master, text.encode())

@@ -3,7 +3,7 @@ import os
 import signal
 import unittest
 
-from harness import PASSWORD, TWOFA, TwofaCase
+from harness import PASSWORD, TWOFA, Sandbox, TwofaCase
 from ptyterm import PtySession
 
 
@@ -74,6 +74,29 @@ class Terminal(TwofaCase):
         self.assertIn("line 22: bad-row: failed", screen)
         self.assertIn("21 rows: 20 enrolled, 0 already enrolled, 1 failed", screen)
         self.assertNotIn("p0@example.com: enrolled", screen)  # successes are summarised
+
+    def test_import_progress_shows_rate_and_time_left_and_obeys_no_color(self):
+        path = os.path.join(self.home, "users.csv")
+        with open(path, "w") as f:
+            f.write("email,phone,country_code\n")
+            for i in range(40):
+                f.write(f"q{i}@example.com,555{i:07d},1\n")
+        # A provider 30 ms away: the import takes over a second, long enough for a rate.
+        slow = Sandbox(self.home, extra=("--latency-ms", "30"))
+        self.addCleanup(slow.stop)
+        self.env["TWOFA_AUTHY_URL"] = slow.url
+        s = self.spawn("user", "import", path, "--jobs", "1")
+        self.assertEqual(s.finish(), 0)
+        screen = s.output.decode()
+        self.assertRegex(screen, r"\] \d+/40 · \d+ rows/s · \d+ s left")
+        self.assertIn("40 rows: 40 enrolled", screen)
+        # NO_COLOR: no bar, no escapes; each row on its own line instead.
+        s = PtySession([TWOFA, "user", "import", path], {**self.env, "NO_COLOR": "1"})
+        self.addCleanup(s.close)
+        self.assertEqual(s.finish(), 0)
+        self.assertNotIn(b"\x1b", s.output)
+        self.assertNotIn(b"] ", s.output)
+        self.assertIn(b"line 2: q0@example.com: exists", s.output)
 
 
 if __name__ == "__main__":

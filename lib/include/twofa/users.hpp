@@ -117,7 +117,8 @@ struct ImportSummary {
 
 struct ImportOptions {
     int jobs = 8;
-    // Called once per row as it finishes, from any worker, one call at a time.
+    // Called once per row in input order (as soon as it and every row before it finished),
+    // from any worker, one call at a time; done counts the rows reported so far.
     std::function<void(const RowOutcome&, std::size_t done, std::size_t total)> on_row;
 };
 

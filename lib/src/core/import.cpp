@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -253,29 +254,36 @@ ImportSummary import_users(Store& store, const ProviderFactory& providers,
     std::size_t done = 0;
     std::size_t first_failed_line = 0;
     const std::vector<bool> duplicate = later_duplicates(rows);
-    auto report = [&](const RowOutcome& out) {
+    // Rows finish out of order with several jobs; they are reported in input order, each as
+    // soon as every row before it has finished.
+    std::vector<std::optional<RowOutcome>> finished(rows.size());
+    auto report = [&](std::size_t index, RowOutcome out) {
         std::lock_guard lock(report_mutex);
-        ++done;
-        if (out.result == "enrolled") {
-            ++summary.enrolled;
-        } else if (out.result == "exists") {
-            ++summary.existed;
-        } else {
-            ++summary.failed;
-            if (first_failed_line == 0 || out.line < first_failed_line) {
-                first_failed_line = out.line;
-                summary.first_failure = out.error.code;
+        finished[index] = std::move(out);
+        for (; done < rows.size() && finished[done]; ++done) {
+            const RowOutcome& row = *finished[done];
+            if (row.result == "enrolled") {
+                ++summary.enrolled;
+            } else if (row.result == "exists") {
+                ++summary.existed;
+            } else {
+                ++summary.failed;
+                if (first_failed_line == 0) {
+                    first_failed_line = row.line;
+                    summary.first_failure = row.error.code;
+                }
             }
-        }
-        if (options.on_row) {
-            options.on_row(out, done, summary.total);
+            if (options.on_row) {
+                options.on_row(row, done + 1, summary.total);
+            }
+            finished[done].reset();
         }
     };
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
         auto provider = providers(); // one connection per worker
         for (std::size_t i = next++; i < rows.size(); i = next++) {
-            report(import_row(store, rows[i], duplicate[i], provider, now));
+            report(i, import_row(store, rows[i], duplicate[i], provider, now));
         }
     };
     int jobs = std::max(
