@@ -18,6 +18,8 @@ struct StatusOptions {
     std::optional<std::string> session;
     bool all = false;
     bool health = false;
+    bool quiet = false;  // --health: nothing on stdout; failures still on stderr
+    bool nagios = false; // --health: a monitoring plugin's line and exit code
 };
 
 std::string describe(const SessionView& v) {
@@ -142,7 +144,7 @@ json settings_json(const Config& c) {
     return out;
 }
 
-int run_health(App& app) {
+std::vector<Check> health_checks(App& app) {
     std::vector<Check> checks;
     Result<Runtime*> runtime = app.try_runtime();
     Status config = runtime.and_then([](Runtime* r) -> Status {
@@ -168,22 +170,59 @@ int run_health(App& app) {
             checks.push_back({"listener", {}, "skipped (callback.listen not set)"});
         }
     }
+    for (Check& c : checks) {
+        if (!c.result.ok()) {
+            c.detail = with_cli_hint(c.result.error()).text();
+        }
+    }
+    return checks;
+}
+
+// The Nagios / Icinga plugin convention: one status line on stdout (then one line per check)
+// and 0 OK, 1 WARNING (only the listener is down: pushes fall back to polling the provider),
+// 2 CRITICAL (the database or the provider fails: logins cannot finish), 3 UNKNOWN (the
+// configuration does not resolve, so nothing could be checked).
+int report_nagios(const std::vector<Check>& checks) {
+    static const char* k_states[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    int state = 0;
+    std::string failed;
+    for (const Check& c : checks) {
+        if (c.result.ok()) {
+            continue;
+        }
+        state = std::max(state, c.name == "config" ? 3 : c.name == "listener" ? 1 : 2);
+        failed += (failed.empty() ? "" : "; ") + c.name + ": " + c.detail;
+    }
+    std::cout << "TWOFA " << k_states[state] << " - "
+              << (state == 0 ? std::to_string(checks.size()) + " checks passed" : failed) << "\n";
+    for (const Check& c : checks) {
+        std::cout << c.name << ": " << (c.result.ok() ? "ok, " : "FAIL, ") << c.detail << "\n";
+    }
+    return state;
+}
+
+int run_health(App& app, const StatusOptions& o) {
+    const std::vector<Check> checks = health_checks(app);
+    if (o.nagios) {
+        return report_nagios(checks);
+    }
     int code = 0;
     json arr = json::array();
     for (const auto& c : checks) {
-        std::string text = c.result.ok() ? c.detail : with_cli_hint(c.result.error()).text();
         if (!c.result.ok() && code == 0) {
             code = static_cast<int>(c.result.error().code);
         }
-        arr.push_back({{"name", c.name}, {"ok", c.result.ok()}, {"detail", text}});
-        if (!app.json) {
-            std::cout << (c.result.ok() ? "ok    " : "FAIL  ") << std::left << std::setw(10)
-                      << c.name << text << "\n";
+        arr.push_back({{"name", c.name}, {"ok", c.result.ok()}, {"detail", c.detail}});
+        // Failures on stderr, so `status --health >/dev/null || alert` still shows why.
+        if (!c.result.ok()) {
+            std::cerr << "FAIL  " << std::left << std::setw(10) << c.name << c.detail << "\n";
+        } else if (!app.json && !o.quiet) {
+            std::cout << "ok    " << std::left << std::setw(10) << c.name << c.detail << "\n";
         }
     }
     if (app.json) {
         json doc = {{"ok", code == 0}, {"checks", arr}};
-        if (config.ok()) {
+        if (checks.front().result.ok()) {
             doc["settings"] = settings_json(app.config());
         }
         app.print_json(doc);
@@ -199,8 +238,16 @@ int run_status(App& app, const StatusOptions& o) {
                                  "EMAIL, --session, --all and --health exclude each other",
                                  "give one of them"));
     }
+    if ((o.quiet || o.nagios) && !o.health) {
+        throw Failure(make_error(Exit::usage, "--quiet and --nagios go with --health",
+                                 "add --health"));
+    }
+    if (static_cast<int>(o.quiet) + static_cast<int>(o.nagios) + static_cast<int>(app.json) > 1) {
+        throw Failure(make_error(Exit::usage, "--quiet, --nagios and --json exclude each other",
+                                 "give one of them"));
+    }
     if (o.health) {
-        return run_health(app);
+        return run_health(app, o);
     }
     if (o.all) {
         return run_all(app);
@@ -224,7 +271,13 @@ void register_status(CLI::App& root, App& app) {
     add_session_flag(*cmd, o->session);
     cmd->add_flag("--all", o->all, "every user with its status, and counts");
     cmd->add_flag("--health", o->health,
-                  "check the database, configuration, provider and listener (for cron)");
+                  "check the database, configuration, provider and listener (for cron); "
+                  "failures go to stderr");
+    cmd->add_flag("--quiet,-q", o->quiet,
+                  "with --health: print nothing when all is well (failures still on stderr)");
+    cmd->add_flag("--nagios", o->nagios,
+                  "with --health: a Nagios/Icinga plugin's output; exit 0 OK, 1 WARNING "
+                  "(listener down), 2 CRITICAL (database or provider), 3 UNKNOWN (configuration)");
     cmd->callback([&app, o] { app.run = [&app, o] { return run_status(app, *o); }; });
 }
 

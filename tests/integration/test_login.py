@@ -323,6 +323,38 @@ class LoginTest(TwofaCase):
         self.assertExit(r, 8)
         self.assertFalse(doc["checks"][3]["ok"])
 
+    def test_health_for_cron_and_nagios(self):
+        # Passing checks on stdout, failures on stderr: `>/dev/null || alert` keeps the reason.
+        r = self.twofa("status", "--health", env={"AUTHY_API_KEY": "wrong-key"})
+        self.assertExit(r, 9)
+        self.assertRegex(r.stderr, r"^FAIL  provider  Authy refused")
+        self.assertNotIn("FAIL", r.stdout)
+        self.assertIn("ok    database", r.stdout)
+        # --quiet: silent when all is well, the failure alone otherwise.
+        r = self.twofa("status", "--health", "--quiet")
+        self.assertExit(r, 0)
+        self.assertEqual((r.stdout, r.stderr), ("", ""))
+        r = self.twofa("status", "--health", "-q", env={"TWOFA_CALLBACK_LISTEN": "127.0.0.1:9"})
+        self.assertExit(r, 8)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertTrue(r.stderr.startswith("FAIL  listener"), r.stderr)
+        # Nagios: OK 0, WARNING 1 (listener), CRITICAL 2 (database, provider), UNKNOWN 3 (config).
+        cases = [({}, 0, "TWOFA OK - 4 checks passed"),
+                 ({"TWOFA_CALLBACK_LISTEN": "127.0.0.1:9"}, 1, "TWOFA WARNING - listener: "),
+                 ({"AUTHY_API_KEY": "wrong-key"}, 2, "TWOFA CRITICAL - provider: Authy refused"),
+                 ({"TWOFA_DB": os.path.join(self.home, "none.db")}, 2, "TWOFA CRITICAL - database: no database"),
+                 ({"TWOFA_PROVIDER": "nope"}, 3, "TWOFA UNKNOWN - config: ")]
+        for env, code, first in cases:
+            with self.subTest(env=env):
+                r = self.twofa("status", "--health", "--nagios", env=env)
+                self.assertEqual(r.returncode, code, r.stdout + r.stderr)
+                lines = r.stdout.splitlines()
+                self.assertTrue(lines[0].startswith(first), lines)
+                self.assertEqual(lines[1].split(":")[0], "config")
+        self.assertExit(self.twofa("status", "--nagios"), 2)
+        self.assertExit(self.twofa("--json", "status", "--health", "--quiet"), 2)
+
 
 if __name__ == "__main__":
     unittest.main()
