@@ -5,6 +5,7 @@
 // SSH_ORIGINAL_COMMAND, with the user's environment minus TWOFA_* and LD_* and no descriptor
 // beyond 0-2. Being setuid, it cannot be traced or dumped by the user.
 #include "app.hpp"
+#include "cli_help.hpp"
 #include "harden.hpp"
 #include "prompter.hpp"
 #include "terminal.hpp"
@@ -178,15 +179,16 @@ int main(int argc, char** argv) {
     GateArgs a;
     CLI::App cli{"twofa-gate - the second factor before an SSH session (sshd ForceCommand)",
                  "twofa-gate"};
+    cli.set_version_flag("--version", "twofa-gate " TWOFA_VERSION);
     cli.add_option("--config", a.config, "the twofa configuration (root's, not writable by others)")
         ->capture_default_str();
     cli.add_option("--non-tty", a.non_tty, "a session without a terminal: push, or refuse")
         ->check(CLI::IsMember({"push", "refuse"}))
         ->capture_default_str();
     cli.add_flag("--nullok", a.nullok, "let accounts no twofa user guards through");
-    cli.add_option("--prompts", a.prompts, "codes one login may try")->check(CLI::Range(1, 10));
+    cli.add_option("--prompts", a.prompts, "codes one login may try")->check(whole_number(1, 10));
     cli.add_option("--timeout", a.timeout, "seconds to wait for the push or a code")
-        ->check(CLI::Range(0, 3600));
+        ->check(whole_number(0, 3600));
     try {
         cli.parse(argc, argv);
         if (::geteuid() != 0) {

@@ -2,6 +2,7 @@
 #include <twofa/sandbox.hpp>
 #include <twofa/util.hpp>
 
+#include "cli_help.hpp"
 #include "harden.hpp"
 #include "stop_signals.hpp"
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
                  "--auth-token), service VA000...0 from the start; a push device per entity\n"
                  "with POST /sandbox/entities/IDENTITY/push_device.",
                  "twofa-sandbox"};
+    app.set_version_flag("--version", "twofa-sandbox " TWOFA_VERSION);
     std::string listen = "127.0.0.1:8089";
     twofa::SandboxOptions o;
     app.add_option("--listen", listen, "HOST:PORT on loopback (port 0: any free port)")
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
     app.add_option("--state", o.state_file, "keep users and requests in this file (0600)");
     app.add_option("--latency-ms", o.latency_ms,
                    "delay every API answer (imitates a distant provider)")
-        ->check(CLI::Range(0, 60000));
+        ->check(twofa::cli::whole_number(0, 60000));
     app.add_option("--approve-after", o.approve_after, "seconds before a push is approved")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
@@ -70,8 +72,11 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "twofa-sandbox: error: " << e.what() << " (see twofa-sandbox --help)\n";
+        auto [what, hint] = twofa::cli::explain_parse_error(app, e);
+        std::cerr << "twofa-sandbox: error: " << what << " (" << hint << ")\n";
         return 2;
     }
     o.callback_get = method == "GET";

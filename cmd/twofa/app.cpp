@@ -109,6 +109,15 @@ Error with_cli_hint(Error e) {
     return e;
 }
 
+nlohmann::json error_json(const Error& e) {
+    nlohmann::json j = {
+        {"code", static_cast<int>(e.code)}, {"name", exit_name(e.code)}, {"message", e.message}};
+    if (!e.hint.empty()) {
+        j["hint"] = e.hint;
+    }
+    return j;
+}
+
 std::string iso_time(std::int64_t unix_seconds) {
     return unix_seconds == 0 ? "" : utc_text(unix_seconds);
 }

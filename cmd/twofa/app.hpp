@@ -67,6 +67,9 @@ class App {
     std::unique_ptr<Runtime> m_runtime;
 };
 
+// {"code","name","message"[,"hint"]}: what went wrong, and (when there is one) what to do.
+nlohmann::json error_json(const Error& e);
+
 // Where a session id came from.
 enum class SessionSource { flag, stdin_line, environment, file };
 

@@ -1,6 +1,7 @@
 // twofa login EMAIL: the library's login flow (password, then a push waited for in the
 // terminal, or a code) with the terminal as its prompter.
 #include "app.hpp"
+#include "cli_help.hpp"
 #include "prompter.hpp"
 #include "terminal.hpp"
 
@@ -85,7 +86,7 @@ void register_login(CLI::App& root, App& app) {
     cmd->add_option("--timeout", o->timeout,
                     "seconds to wait for the push or the code (default: login.timeout, else "
                     "until the request expires)")
-        ->check(CLI::Range(1, 86400));
+        ->check(whole_number(1, 86400));
     cmd->callback([&app, o] { app.run = [&app, o] { return run_login(app, *o); }; });
 }
 

@@ -1,5 +1,6 @@
 // twofa: parse the command line, run one command, map every failure to its exit code here.
 #include "app.hpp"
+#include "cli_help.hpp"
 #include "harden.hpp"
 #include "terminal.hpp"
 
@@ -14,10 +15,7 @@ namespace {
 int report(const twofa::Error& e, bool json) {
     std::cerr << "twofa: error: " << twofa::strip_control(e.text()) << "\n";
     if (json) {
-        nlohmann::json doc = {{"error",
-                               {{"code", static_cast<int>(e.code)},
-                                {"name", twofa::exit_name(e.code)},
-                                {"message", e.text()}}}};
+        nlohmann::json doc = {{"error", twofa::cli::error_json(e)}};
         std::cout << doc.dump() << std::endl;
     }
     return static_cast<int>(e.code);
@@ -37,7 +35,7 @@ int main(int argc, char** argv) {
                   "twofa"};
     root.require_subcommand(1);
     root.fallthrough();
-    root.set_version_flag("--version", "twofa 0.1.0");
+    root.set_version_flag("--version", "twofa " TWOFA_VERSION);
     root.add_flag("--json", app.json, "print one JSON document on stdout");
     root.add_option_function<std::string>(
         "--config", [&app](const std::string& v) { app.config_path = v; },
@@ -45,6 +43,9 @@ int main(int argc, char** argv) {
     root.footer(twofa::cli::settings_help());
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
+    root.get_option("--config")->type_name("FILE");
+    root.get_option("--db")->type_name("PATH|URL");
+    root.get_option("--authy-url")->type_name("URL");
     twofa::cli::register_user(root, app);
     twofa::cli::register_login(root, app);
     twofa::cli::register_verify(root, app);
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     twofa::cli::register_status(root, app);
     twofa::cli::register_serve_callback(root, app);
     twofa::cli::register_pam_helper(root, app);
+    twofa::cli::show_global_options(root);
     try {
         try {
             root.parse(argc, argv);
@@ -63,7 +65,8 @@ int main(int argc, char** argv) {
         } catch (const CLI::CallForVersion& e) {
             return root.exit(e);
         } catch (const CLI::ParseError& e) {
-            return report(twofa::make_error(Exit::usage, e.what(), "see twofa --help"), app.json);
+            auto [what, hint] = twofa::cli::explain_parse_error(root, e);
+            return report(twofa::make_error(Exit::usage, what, hint), app.json);
         }
         if (!app.run) {
             return report(twofa::make_error(Exit::usage, "no command given", "see twofa --help"),

@@ -6,6 +6,7 @@
 // The exit code follows twofa's table (0 allowed or ignored, 1 denied, 4 expired, 5 locked,
 // 6 no twofa user, 8 unavailable); the module maps the verdict to a PAM code.
 #include "app.hpp"
+#include "cli_help.hpp"
 #include "prompter.hpp"
 
 #include <twofa/gate.hpp>
@@ -168,8 +169,8 @@ void register_pam_helper(CLI::App& root, App& app) {
     cmd->add_flag("--nullok", a->nullok);
     cmd->add_flag("--autopush", a->autopush);
     cmd->add_flag("--pushinfo", a->pushinfo);
-    cmd->add_option("--prompts", a->prompts)->check(CLI::Range(1, 10));
-    cmd->add_option("--timeout", a->timeout)->check(CLI::Range(0, 3600));
+    cmd->add_option("--prompts", a->prompts)->check(whole_number(1, 10));
+    cmd->add_option("--timeout", a->timeout)->check(whole_number(0, 3600));
     add_config_flag(*cmd, app, "--failmode", "failmode");
     cmd->callback([&app, a] { app.run = [&app, a] { return run_pam(app, *a); }; });
 }

@@ -1,5 +1,6 @@
 // twofa user import FILE|-
 #include "app.hpp"
+#include "cli_help.hpp"
 #include "terminal.hpp"
 
 #include <twofa/password.hpp>
@@ -98,9 +99,7 @@ int run_import(App& app, const ImportArgs& a) {
                     provider_user_value(app.provider_info(), r.provider_user);
             }
             if (r.result == "failed") {
-                j["error"] = {{"code", static_cast<int>(r.error.code)},
-                              {"name", exit_name(r.error.code)},
-                              {"message", r.error.text()}};
+                j["error"] = error_json(r.error);
             }
             app.print_json(j);
             return;
@@ -146,7 +145,7 @@ void register_user_import(CLI::App& user_cmd, App& app) {
     cmd->add_option("file", a->file, "input file, or - for standard input")->required();
     cmd->add_option("--jobs,-j", a->jobs, "registrations in flight at once")
         ->capture_default_str()
-        ->check(CLI::Range(1, 64));
+        ->check(whole_number(1, 64));
     cmd->add_flag("--google-authenticator", a->google_authenticator,
                   "FILE is a ~/.google_authenticator: enroll --email as a totp user with its "
                   "secret and scratch codes");
