@@ -1,44 +1,13 @@
 #include "cli_help.hpp"
 
+#include <twofa/util.hpp>
+
 #include <algorithm>
 #include <vector>
 
 namespace twofa::cli {
 
 namespace {
-
-// Edits between two short words (suggestions are computed over a handful of names).
-std::size_t distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-// The closest of names to word, if it is close enough to be a likely typo or a prefix.
-std::string closest(const std::string& word, const std::vector<std::string>& names) {
-    std::string best;
-    std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
-    for (const std::string& name : names) {
-        const std::size_t d =
-            name.starts_with(word) && word.size() >= 2 ? 1 : distance(word, name);
-        if (d < best_distance) {
-            best = name;
-            best_distance = d;
-        }
-    }
-    return best;
-}
 
 std::string command_path(const CLI::App* app) {
     std::string path = app->get_name();
@@ -93,12 +62,12 @@ std::pair<std::string, std::string> explain_parse_error(const CLI::App& root,
     const std::vector<std::string> commands = visible_subcommands(deepest);
     if (!rest.empty() && rest.front().size() > 1 && rest.front()[0] == '-') {
         const std::string word = rest.front().substr(0, rest.front().find('='));
-        const std::string guess = closest(word, option_names(deepest));
+        const std::string guess = closest_name(word, option_names(deepest));
         return {"unknown option " + word + " for " + path,
                 guess.empty() ? help : "did you mean " + guess + "? " + help};
     }
     if (!rest.empty() && !commands.empty()) {
-        const std::string guess = closest(rest.front(), commands);
+        const std::string guess = closest_name(rest.front(), commands);
         return {"unknown command '" + rest.front() + "' for " + path,
                 guess.empty() ? "commands: " + joined(commands) + "; " + help
                               : "did you mean '" + guess + "'? " + help};

@@ -62,6 +62,27 @@ class CoreSettings(TwofaCase):
         self.assertEqual(s["authy.timeout_ms"]["value"], "1500")
         self.assertNotIn(API_KEY, r.stdout)  # the key itself is no setting to show
 
+    def test_unknown_keys_and_insecure_urls_are_configuration_errors(self):
+        self.assertExit(self.add_user(), 0)
+        # A misspelt key would otherwise run on the defaults without a word.
+        self.write_config('dbb = "/x"\n')
+        r = self.twofa("user", "list")
+        self.assertExit(r, 10)
+        self.assertIn("unknown config key 'dbb'", r.stderr)
+        self.assertIn("(did you mean 'db'?)", r.stderr)
+        self.write_config('[login]\ntimeout = 30\nresend_intervall = 5\n')
+        r = self.twofa("status", "--health")
+        self.assertExit(r, 10)
+        self.assertIn("did you mean 'login.resend_interval'?", r.stderr)
+        self.write_config('[login]\ntimeout = 30\n')
+        self.assertExit(self.twofa("user", "list"), 0)
+        # Plain http to a remote host: the environment's or the file's fault is exit 10, a flag's 2.
+        r = self.twofa("user", "show", "alice@example.com", "--remote", env={"TWOFA_AUTHY_URL": "http://api.authy.com"})
+        self.assertExit(r, 10)
+        self.assertIn("authy.url: plain http:// is allowed only to a loopback host", r.stderr)
+        r = self.twofa("--authy-url", "http://api.authy.com", "user", "show", "alice@example.com", "--remote")
+        self.assertExit(r, 2)
+
     def test_front_end_words_the_hints(self):
         # The library says "log in again"; the command line names its command.
         self.assertExit(self.add_user(), 0)

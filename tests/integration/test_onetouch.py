@@ -266,6 +266,8 @@ class TlsListener(OneTouchCase):
         cert, key = os.path.join(self.home, "cert.pem"), os.path.join(self.home, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                         "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+        os.chmod(key, 0o600)
+        self.cert, self.key = cert, key
         self.listener = Listener(self.env, self.home, ("--tls-cert", cert, "--tls-key", key))
         self.addCleanup(self.listener.stop)
         self.sandbox = Sandbox(self.home, extra=("--callback-url", self.listener.url, "--approve-after", "0.3"))
@@ -292,6 +294,14 @@ class TlsListener(OneTouchCase):
         self.assertExit(r, 10)
         r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", "--public-url", "ftp://x/cb")
         self.assertExit(r, 2)
+        # A private key others can read (or its group can write) is refused before listening.
+        for mode in (0o644, 0o604, 0o620):
+            os.chmod(self.key, mode)
+            r = self.twofa("serve-callback", "--listen", "127.0.0.1:0", "--tls-cert", self.cert,
+                           "--tls-key", self.key)
+            self.assertExit(r, 10)
+            self.assertIn("is accessible by others or writable by its group (run: chmod 600", r.stderr)
+        os.chmod(self.key, 0o600)
 
 
 class CallbackSecurity(OneTouchCase):

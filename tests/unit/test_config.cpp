@@ -122,17 +122,57 @@ TEST_CASE("API key: environment first, never a flag, and a key file must be priv
     CHECK(resolve_config({{"db", "/srv/t.db"}}, std::nullopt, env_of({})).ok());
 }
 
+namespace {
+// authy.url set to url from a flag, or else from the environment; check_provider_url's verdict.
+Status url_check(const std::string& url, bool flag = false) {
+    FlagValues flags;
+    std::map<std::string, std::string> env = {{"HOME", "/h"}};
+    (flag ? flags["authy.url"] : env["TWOFA_AUTHY_URL"]) = url;
+    auto c = resolve_config(flags, std::nullopt, env_of(env));
+    REQUIRE(c.ok());
+    return check_provider_url(*c, "authy.url");
+}
+} // namespace
+
 TEST_CASE("provider URLs: https anywhere, http only to loopback") {
-    CHECK(check_provider_url("https://api.authy.com").ok());
-    CHECK(check_provider_url("http://127.0.0.1:8089").ok());
-    CHECK(check_provider_url("http://localhost:1/x").ok());
-    CHECK(check_provider_url("http://[::1]:80").ok());
-    CHECK(!check_provider_url("http://api.authy.com").ok());
-    CHECK(!check_provider_url("http://127.evil.com").ok());
-    CHECK(!check_provider_url("http://10.0.0.1").ok());
-    CHECK(!check_provider_url("ftp://127.0.0.1").ok());
-    CHECK(!check_provider_url("api.authy.com").ok());
-    CHECK(check_provider_url("http://user@127.0.0.1").error().code == Exit::usage);
+    CHECK(url_check("https://api.authy.com").ok());
+    CHECK(url_check("http://127.0.0.1:8089").ok());
+    CHECK(url_check("http://localhost:1/x").ok());
+    CHECK(url_check("http://[::1]:80").ok());
+    CHECK(!url_check("http://api.authy.com").ok());
+    CHECK(!url_check("http://127.evil.com").ok());
+    CHECK(!url_check("http://10.0.0.1").ok());
+    CHECK(!url_check("ftp://127.0.0.1").ok());
+    CHECK(!url_check("api.authy.com").ok());
+    // The environment's (or the file's) fault is a configuration error; a flag's is usage.
+    CHECK(url_check("http://user@127.0.0.1").error().code == Exit::config);
+    CHECK(url_check("http://api.authy.com").error().code == Exit::config);
+    CHECK(url_check("api.authy.com").error().code == Exit::config);
+    CHECK(url_check("http://api.authy.com", true).error().code == Exit::usage);
+    CHECK(url_check("api.authy.com", true).error().code == Exit::usage);
+}
+
+TEST_CASE("unknown config keys are refused with the closest known key") {
+    TempDir dir;
+    const std::string cfg = dir.file("config.toml");
+    write(cfg, "dbb = \"/x\"\n", 0600);
+    auto c = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
+    REQUIRE(!c.ok());
+    CHECK(c.error().code == Exit::config);
+    CHECK(c.error().message.find("unknown config key 'dbb'") != std::string::npos);
+    CHECK(c.error().hint == "did you mean 'db'?");
+    write(cfg, "[login]\ntimeout = 30\ntimeuot = 5\n", 0600);
+    c = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
+    REQUIRE(!c.ok());
+    CHECK(c.error().message.find("'login.timeuot'") != std::string::npos);
+    CHECK(c.error().message.find("(line 3)") != std::string::npos);
+    CHECK(c.error().hint == "did you mean 'login.timeout'?");
+    write(cfg, "[nothing]\nlike = \"this\"\n", 0600);
+    c = resolve_config({}, cfg, env_of({{"HOME", "/h"}}));
+    REQUIRE(!c.ok());
+    CHECK(c.error().hint == "twofa --help lists the settings");
+    write(cfg, "db = \"/x.db\"\n[login]\ntimeout = 30\n", 0600);
+    CHECK(resolve_config({}, cfg, env_of({{"HOME", "/h"}})).ok());
 }
 
 TEST_CASE("the settings table: every key resolvable, choices enforced, env names unique") {

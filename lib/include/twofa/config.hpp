@@ -101,7 +101,9 @@ Result<std::string> load_api_key(const Config& config);
 // Exit::config unless the key is 1-256 printable ASCII characters (it is sent in a header).
 Status check_api_key(std::string_view key);
 
-// Checks a provider base URL: https, or http only to a loopback host. Exit::usage otherwise.
-Status check_provider_url(const std::string& url);
+// Checks the provider base URL setting key (authy.url, verify.url): https, or http only to a
+// loopback host. Otherwise Exit::usage when it came from a flag, Exit::config when from the
+// environment or the file.
+Status check_provider_url(const Config& config, const std::string& key);
 
 } // namespace twofa

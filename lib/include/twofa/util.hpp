@@ -60,6 +60,10 @@ enum class HmacHash { sha1, sha256 };
 std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view data);
 
 // Unix seconds now, and with fractions.
+// The name among names that word most likely meant (a typo, or a prefix of two characters or
+// more), for "did you mean"; "" when none is close. Quadratic in the (short) lengths only.
+std::string closest_name(const std::string& word, const std::vector<std::string>& names);
+
 std::int64_t unix_now() noexcept;
 double unix_now_precise() noexcept;
 

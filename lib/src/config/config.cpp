@@ -2,10 +2,12 @@
 // in keys.cpp.
 #include <twofa/config.hpp>
 
+#include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
@@ -145,6 +147,37 @@ Status read_file(const std::optional<std::string>& config_flag, const EnvLookup&
     }
 }
 
+// Every key in the file is one twofa knows: a misspelt key would otherwise leave its setting at
+// the default without a word (dbb = "/x" running on the default database).
+Status check_known_keys(const toml::table& table, const std::string& path) {
+    std::vector<std::string> known;
+    for (const ConfigKey& k : config_keys()) {
+        known.emplace_back(k.key);
+    }
+    std::vector<std::pair<const toml::table*, std::string>> pending{{&table, ""}};
+    while (!pending.empty()) {
+        auto [t, prefix] = pending.back();
+        pending.pop_back();
+        for (const auto& [name, node] : *t) {
+            const std::string key = prefix + std::string(name.str());
+            if (const toml::table* inner = node.as_table()) {
+                pending.emplace_back(inner, key + ".");
+                continue;
+            }
+            if (std::find(known.begin(), known.end(), key) != known.end()) {
+                continue;
+            }
+            const std::string guess = closest_name(key, known);
+            return config_error("unknown config key '" + strip_control(key) + "' in " +
+                                    strip_control(path) + " (line " +
+                                    std::to_string(node.source().begin.line) + ")",
+                                guess.empty() ? "twofa --help lists the settings"
+                                              : "did you mean '" + guess + "'?");
+        }
+    }
+    return {};
+}
+
 // Where a key's value came from, as Config::sources names it.
 const char* source_of(const Sources& s, const ConfigKey& k) {
     if (s.flags.count(k.key) != 0U) {
@@ -235,6 +268,9 @@ Result<Config> resolve_config(const FlagValues& flags,
     Config c;
     toml::table table;
     TRY(read_file(config_flag, env, table, c.config_file));
+    if (!c.config_file.empty()) {
+        TRY(check_known_keys(table, c.config_file));
+    }
     Sources s{flags, env, c.config_file.empty() ? nullptr : &table};
     if (auto data = home_relative(env, "XDG_DATA_HOME", ".local/share"); !data.empty()) {
         c.db_path = data + "/twofa/twofa.db";

@@ -54,15 +54,25 @@ Status check_api_key(std::string_view key) {
     return {};
 }
 
-Status check_provider_url(const std::string& text) {
-    TRY_ASSIGN(Url url, parse_url(text));
+Status check_provider_url(const Config& config, const std::string& key) {
+    const ConfigKey* k = find_config_key(key);
+    const std::string& text = config.*(k->text);
+    auto source = config.sources.find(key);
+    const Exit code =
+        source != config.sources.end() && source->second == "flag" ? Exit::usage : Exit::config;
+    Result<Url> parsed = parse_url(text);
+    if (!parsed.ok()) {
+        Error e = parsed.error();
+        e.code = code;
+        return e;
+    }
+    const Url& url = parsed.value();
     if (url.host.empty() || url.has_user_info) {
-        return make_error(Exit::usage,
-                          "provider URL '" + strip_control(text) + "' has no usable host",
+        return make_error(code, key + " '" + strip_control(text) + "' has no usable host",
                           "use https://host");
     }
     if (url.scheme == "http" && !is_loopback_host(url.host)) {
-        return make_error(Exit::usage, "plain http:// is allowed only to a loopback host",
+        return make_error(code, key + ": plain http:// is allowed only to a loopback host",
                           "use https:// for " + strip_control(url.host));
     }
     return {};

@@ -2,6 +2,8 @@
 // deadlines. OpenSSL for TLS.
 #include "server_impl.hpp"
 
+#include <twofa/validate.hpp>
+
 #include <openssl/err.h>
 
 #include <arpa/inet.h>
@@ -14,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace twofa {
@@ -41,6 +44,21 @@ Status HttpServer::Impl::load_tls() {
     }
     if (o.tls_cert.empty()) {
         return {};
+    }
+    // The private key may be readable by a group (Debian's ssl-cert convention: 0640
+    // root:ssl-cert) but never by others, and writable by its owner alone. Symbolic links are
+    // followed (certbot's live/ folder), the file they reach is checked.
+    struct stat st {};
+    if (::stat(o.tls_key.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return make_error(Exit::config, "TLS key " + strip_control(o.tls_key) + " is not a readable file",
+                          "check callback.tls_key");
+    }
+    if ((st.st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0) {
+        return make_error(Exit::config,
+                          "TLS key " + strip_control(o.tls_key) +
+                              " is accessible by others or writable by its group",
+                          "run: chmod 600 " + strip_control(o.tls_key) +
+                              " (or 640 with a trusted group such as ssl-cert)");
     }
     tls = SSL_CTX_new(TLS_server_method());
     bool ok = tls != nullptr && SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) == 1 &&

@@ -16,7 +16,7 @@ const ProviderInfo& provider_info() {
 }
 
 Result<std::unique_ptr<AuthyClient>> make_client(const Config& config) {
-    TRY(check_provider_url(config.authy_url));
+    TRY(check_provider_url(config, "authy.url"));
     TRY_ASSIGN(std::string key, load_api_key(config));
     TransportOptions t{config.connect_timeout_ms, config.http_timeout_ms};
     return std::make_unique<AuthyClient>(config.authy_url, key, make_curl_transport(t));

@@ -121,7 +121,7 @@ Result<VerifyCredentials> load_credentials(const Config& config) {
 }
 
 Result<std::unique_ptr<VerifyClient>> make_client(const Config& config) {
-    TRY(check_provider_url(config.verify_url));
+    TRY(check_provider_url(config, "verify.url"));
     if (!is_sid(config.verify_service_sid, "VA")) {
         return config_error(config.verify_service_sid.empty()
                                 ? "no Verify service"
