@@ -37,13 +37,20 @@ int run_serve(App& app) {
         });
     StopSignals signals;
     int port = unwrap(listener.bind());
-    std::cout << strip_control("twofa serve-callback listening on " +
-                               std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
-                               host_port_text(o.http.host, port) +
-                               unwrap(callback_path(listener.public_url())) +
-                               " (signatures checked against " + listener.public_url() +
-                               "; database " + c.db_path + ")")
-              << std::endl;
+    const std::string url = std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
+                            host_port_text(o.http.host, port) +
+                            unwrap(callback_path(listener.public_url()));
+    if (app.json) {
+        app.print_json({{"listening", url},
+                        {"public_url", listener.public_url()},
+                        {"database", c.db_path},
+                        {"provider", app.provider_info().name}});
+    } else {
+        std::cout << strip_control("twofa serve-callback listening on " + url +
+                                   " (signatures checked against " + listener.public_url() +
+                                   "; database " + c.db_path + ")")
+                  << std::endl;
+    }
     signals.serve(
         [&] {
             listener.run();

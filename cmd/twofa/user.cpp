@@ -19,8 +19,7 @@ std::string phone_text(const UserRecord& u, bool full) {
     if (u.phone.empty()) {
         return "";
     }
-    return full ? "+" + std::to_string(u.country_code) + " " + u.phone
-                : mask_phone(u.country_code, u.phone);
+    return full ? format_phone(u.country_code, u.phone) : mask_phone(u.country_code, u.phone);
 }
 
 bool locked_now(const UserRecord& u) {
@@ -37,7 +36,7 @@ json user_json(const UserRecord& u, bool full_phone) {
         {"provider", u.provider},
         {info.user_id_key, provider_user_value(info, u.provider_user)},
         {"country_code", u.country_code},
-        {"phone", full_phone || u.phone.empty() ? u.phone : mask_phone(u.country_code, u.phone)},
+        {"phone", phone_text(u, full_phone)},
         {"status", to_string(u.status)},
         {"unix_user", u.unix_user}};
 }
@@ -159,6 +158,7 @@ int run_show(App& app, const std::string& email, bool remote) {
     auto u = unwrap(get_user(app.store(), email));
     const ProviderInfo& info = App::provider_info(u.provider);
     json j = user_json(u, true);
+    j["e164"] = u.phone.empty() ? "" : "+" + std::to_string(u.country_code) + u.phone;
     j["locked"] = locked_now(u);
     j["failed_logins"] = u.failed_logins;
     j["locked_until"] = iso_time(u.locked_until);

@@ -27,7 +27,12 @@ class UserCommands(TwofaCase):
 
         r, shown = self.twofa_json("user", "show", "ALICE@example.com")
         self.assertExit(r, 0)
-        self.assertEqual(shown["phone"], "5551230000")  # full number only in show
+        # The full number only in show, in the list's grouping; e164 for scripts.
+        self.assertEqual((shown["phone"], shown["e164"]), ("+1 555-123-0000", "+15551230000"))
+        r = self.twofa("user", "show", "alice@example.com")
+        self.assertIn("Phone:        +1 555-123-0000\n", r.stdout)
+        r = self.twofa("user", "list")
+        self.assertIn("+1 ***-***-0000", r.stdout)
         self.assertEqual(shown["password"], "argon2id")
         self.assertNotIn("remote", shown)
 
@@ -168,7 +173,7 @@ class KeyConfiguration(TwofaCase):
 
     def test_plain_http_only_to_loopback(self):
         r = self.add(env={"TWOFA_AUTHY_URL": "http://api.authy.com"})
-        self.assertExit(r, 2)
+        self.assertExit(r, 10)  # the environment's fault: configuration
         self.assertExit(self.twofa("--authy-url", "ftp://127.0.0.1", "user", "add", "--email", "k@example.com",
                                    "--phone", "5551230000", "--country-code", "1", "--password-stdin",
                                    input=PASSWORD + "\n"), 2)

@@ -55,6 +55,10 @@ struct Config {
     int totp_window = 1; // time steps accepted either side of now
     // Gated Unix logins: the email of an account no user names ("{user}@example.com").
     std::string gate_user_map;
+    // Security events (the audit trail) also go to syslog / the journal: the facility
+    // ("off": not at all) and the datagram socket of the local syslog daemon.
+    std::string syslog_facility = "authpriv";
+    std::string syslog_socket = "/dev/log";
 
     // Where the API key comes from: an environment value, or a key file path.
     std::optional<std::string> api_key_env;

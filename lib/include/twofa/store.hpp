@@ -109,9 +109,17 @@ class ChangeWaiter {
     virtual void drain() = 0;
 };
 
+// Receives each audit event once it is durable (syslog, the journal).
+using AuditSink = std::function<void(const AuditEvent&)>;
+
 class Store {
   public:
     virtual ~Store() = default;
+
+    // The sink sees every audit event written through this store once it is durable: after
+    // the commit of the transaction that wrote it (never for one rolled back), or at once
+    // outside a transaction.
+    virtual void set_audit_sink(AuditSink sink) = 0;
 
     // The change feed. publish_change is called after a commit that a waiting login cares
     // about (the listener's writer, after each batch): it wakes every subscriber of this

@@ -40,6 +40,9 @@ std::string strip_control(std::string_view s);
 
 // "+1 ***-***-1234": country code and the last four digits only.
 std::string mask_phone(int country_code, std::string_view digits);
+// The whole number in the masked form's grouping: "+1 555-123-0000" (more than 7 digits:
+// the rest, then 3, then the last 4; fewer: the digits as they are).
+std::string format_phone(int country_code, std::string_view digits);
 // "a***@example.com": the first character of the local part and the domain.
 std::string mask_email(std::string_view email);
 

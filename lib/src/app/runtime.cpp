@@ -1,5 +1,6 @@
 // The composition root (see runtime.hpp).
 #include <twofa/runtime.hpp>
+#include <twofa/syslog.hpp>
 #include <twofa/util.hpp>
 
 #include "providers/registry.hpp"
@@ -30,6 +31,7 @@ Result<Store*> Runtime::store() {
                          : m_config.db_explicit ? StoreOpen::create
                                                 : StoreOpen::create_with_folders;
         TRY_ASSIGN(m_store, open_store(m_config.db_path, mode));
+        m_store->set_audit_sink(syslog_sink(m_config, "twofa"));
     }
     return m_store.get();
 }

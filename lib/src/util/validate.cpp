@@ -260,6 +260,16 @@ std::string mask_phone(int country_code, std::string_view digits) {
     return "+" + std::to_string(country_code) + " ***-***-" + last;
 }
 
+std::string format_phone(int country_code, std::string_view digits) {
+    std::string out = "+" + std::to_string(country_code) + " ";
+    if (digits.size() <= 7) {
+        return out + std::string(digits);
+    }
+    const std::size_t rest = digits.size() - 7;
+    return out + std::string(digits.substr(0, rest)) + "-" + std::string(digits.substr(rest, 3)) +
+           "-" + std::string(digits.substr(rest + 3));
+}
+
 std::string mask_email(std::string_view email) {
     auto at = email.rfind('@');
     if (at == std::string_view::npos || at == 0) {

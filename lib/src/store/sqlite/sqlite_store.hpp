@@ -213,6 +213,9 @@ class SqliteStore final : public Store {
             q.bind(5, e.outcome);
             q.bind(6, e.detail);
             q.exec();
+            if (m_audit_sink) {
+                m_in_transaction ? m_unsent_audit.push_back(e) : m_audit_sink(e);
+            }
             return {};
         });
     }
@@ -247,16 +250,30 @@ class SqliteStore final : public Store {
 
     Status transaction(const std::function<Status()>& fn) override {
         std::lock_guard lock(m_mutex);
+        m_unsent_audit.clear();
+        m_in_transaction = true;
+        Status r;
         try {
             SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
-            Status r = fn();
+            r = fn();
             if (r.ok()) {
                 tx.commit();
+                for (const AuditEvent& e : m_unsent_audit) {
+                    m_audit_sink(e);
+                }
             }
-            return r; // the destructor rolls back when not committed
+            // the destructor rolls back when not committed
         } catch (const SQLite::Exception& e) {
-            return store_error("transaction failed", e);
+            r = store_error("transaction failed", e);
         }
+        m_in_transaction = false;
+        m_unsent_audit.clear();
+        return r;
+    }
+
+    void set_audit_sink(AuditSink sink) override {
+        std::lock_guard lock(m_mutex);
+        m_audit_sink = std::move(sink);
     }
 
     Status check_health() override {
@@ -341,6 +358,9 @@ class SqliteStore final : public Store {
     // One connection shared by threads: a transaction holds the mutex until it ends, so
     // calls from other threads never land inside it.
     std::recursive_mutex m_mutex;
+    AuditSink m_audit_sink;
+    bool m_in_transaction = false;            // under m_mutex
+    std::vector<AuditEvent> m_unsent_audit; // written in the open transaction, not yet sent
 };
 
 } // namespace twofa::sqlite
