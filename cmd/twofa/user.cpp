@@ -151,7 +151,16 @@ std::string hash_kind(const std::string& h) {
     if (h.empty()) {
         return "none";
     }
-    return h.rfind("$argon2id$", 0) == 0 ? "argon2id" : "pbkdf2-sha256";
+    if (h.rfind("$argon2id$", 0) == 0) {
+        return "argon2id";
+    }
+    // A Werkzeug hash, until the next login re-hashes it: "scrypt", "pbkdf2-sha256", ...
+    const std::string method = h.substr(0, h.find('$'));
+    const std::size_t colon = method.find(':');
+    if (method.rfind("pbkdf2:", 0) == 0) {
+        return "pbkdf2-" + method.substr(colon + 1, method.find(':', colon + 1) - colon - 1);
+    }
+    return method.substr(0, colon);
 }
 
 int run_show(App& app, const std::string& email, bool remote) {

@@ -17,6 +17,7 @@ struct ImportArgs {
     std::string file;
     int jobs = 8;
     bool google_authenticator = false;
+    bool flask_db = false; // FILE is the tutorial app's SQLite database
     NewUserFields fields; // the one user a google-authenticator file belongs to
     bool password_stdin = false;
 };
@@ -85,7 +86,9 @@ int run_import(App& app, const ImportArgs& a) {
         return run_adopt(app, a);
     }
     refuse_bulk_secrets(app.provider_info());
-    auto rows = unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
+    auto rows = a.flask_db
+                    ? unwrap(read_flask_users(a.file))
+                    : unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
     Store& store = app.store();
     const bool progress = app.fancy() && rows.size() > 1;
     ImportOptions opts;
@@ -149,6 +152,10 @@ void register_user_import(CLI::App& user_cmd, App& app) {
     cmd->add_flag("--google-authenticator", a->google_authenticator,
                   "FILE is a ~/.google_authenticator: enroll --email as a totp user with its "
                   "secret and scratch codes");
+    cmd->add_flag("--from-flask-db", a->flask_db,
+                  "FILE is the Flask tutorial app's SQLite database (twofa/authy2fa.sqlite): "
+                  "import its users table, Werkzeug password hashes included")
+        ->excludes("--google-authenticator");
     cmd->add_option("--email", a->fields.email, "with --google-authenticator: the user's email");
     cmd->add_option("--name", a->fields.name, "with --google-authenticator: full name");
     cmd->add_flag("--password-stdin", a->password_stdin,

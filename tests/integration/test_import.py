@@ -1,4 +1,5 @@
 """twofa user import: CSV and JSON lines, concurrency, idempotent re-runs, per-row reports."""
+import hashlib
 import json
 import os
 import sqlite3
@@ -81,6 +82,61 @@ class Import(TwofaCase):
         self.assertExit(self.twofa("user", "import", os.path.join(self.home, "missing.csv")), 2)
         self.assertEqual(self.api_requests(), [])
         self.assertEqual(self.db_rows()[0], [])
+
+    def flask_db(self, users):
+        """A database shaped as the tutorial app's migration f2733ec8543e makes it."""
+        path = os.path.join(self.home, "authy2fa.sqlite")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(64), "
+                    "password_hash VARCHAR(128), full_name VARCHAR(256), country_code INTEGER, "
+                    "phone VARCHAR(30), authy_id INTEGER, authy_status VARCHAR(10))")
+        con.executemany("INSERT INTO users (email, password_hash, full_name, country_code, phone, authy_id, "
+                        "authy_status) VALUES (?, ?, ?, ?, ?, 1234, 'approved')", users)
+        con.commit()
+        con.close()
+        return path
+
+    def test_from_flask_db_with_every_werkzeug_hash(self):
+        # The hashes as werkzeug's generate_password_hash makes them (scrypt is its default since
+        # 3.0), computed here the way werkzeug computes them.
+        pw = "tutorial-pass-1"
+        scrypt = "scrypt:32768:8:1$Sa1tSa1tSa1tSa1t$" + hashlib.scrypt(
+            pw.encode(), salt=b"Sa1tSa1tSa1tSa1t", n=32768, r=8, p=1, maxmem=64 << 20, dklen=64).hex()
+        sha256 = "pbkdf2:sha256:600000$Sa1t2$" + hashlib.pbkdf2_hmac("sha256", pw.encode(), b"Sa1t2", 600000).hex()
+        sha1 = "pbkdf2:sha1:1000$Sa1t3$" + hashlib.pbkdf2_hmac("sha1", pw.encode(), b"Sa1t3", 1000).hex()
+        path = self.flask_db([
+            ("s@example.com", scrypt, "Scrypt User", 1, "555-123-0000"),
+            ("p@example.com", sha256, "Pbkdf2 User", 1, "(555) 123-0001"),
+            ("o@example.com", sha1, "Old User", 44, "7700 900123"),
+        ])
+        r, docs = self.twofa_json("user", "import", "--from-flask-db", path)
+        self.assertExit(r, 0)
+        self.assertEqual([(d["line"], d["email"], d["result"]) for d in docs[:-1]],
+                         [(1, "s@example.com", "enrolled"), (2, "p@example.com", "enrolled"),
+                          (3, "o@example.com", "enrolled")])
+        stored = dict(self.query("SELECT email, password_hash FROM users"))
+        self.assertEqual(stored["s@example.com"], scrypt)
+        self.assertEqual(self.query("SELECT name, country_code, phone FROM users WHERE email = 'o@example.com'"),
+                         [("Old User", 44, "7700900123")])
+        self.assertEqual(self.twofa_json("user", "show", "s@example.com")[1]["password"], "scrypt")
+        for email in ("s@example.com", "p@example.com", "o@example.com"):
+            r, doc = self.login(email, password=pw)
+            self.assertExit(r, 3)  # the password was right: a code was sent
+            r, _ = self.login(email, password=pw + "x")
+            self.assertExit(r, 1)
+        # Each was re-hashed to Argon2id at its first login.
+        for email, h in self.query("SELECT email, password_hash FROM users"):
+            self.assertTrue(h.startswith("$argon2id$"), (email, h))
+        # Re-running is safe; a file that is not the tutorial's database is exit 2.
+        r, docs = self.twofa_json("user", "import", "--from-flask-db", path)
+        self.assertExit(r, 0)
+        self.assertEqual(docs[-1]["summary"]["existed"], 3)
+        other = self.write("x.sqlite", "")
+        sqlite3.connect(other).execute("CREATE TABLE users (id INTEGER, email TEXT)").connection.close()
+        r = self.twofa("user", "import", "--from-flask-db", other)
+        self.assertExit(r, 2)
+        self.assertIn("has no users table with a password_hash column", r.stderr)
+        self.assertExit(self.twofa("user", "import", "--from-flask-db", self.home), 2)
 
     def test_provider_down_fails_every_row(self):
         path = self.write("two.csv", "email,phone,country_code\na@example.com,5551230000,1\nb@example.com,5551230000,1\n")

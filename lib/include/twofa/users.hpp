@@ -95,6 +95,12 @@ struct ImportRow {
 // Exit::usage for a missing column, an unknown column or an unparsable line.
 Result<std::vector<ImportRow>> parse_import(const std::string& content);
 
+// The users of the Flask tutorial app, from its SQLite database (read-only): each row of its
+// users table as an import row (line = the user's id there; name = full_name). authy_id and
+// authy_status are not read: the provider registers each user again (Authy answers with the
+// same id for the same email and phone). Exit::usage when it is not such a database.
+Result<std::vector<ImportRow>> read_flask_users(const std::string& path);
+
 // Bounds on what an import reads: the whole input, and one line of it.
 inline constexpr std::size_t k_max_import_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t k_max_import_line = std::size_t{64} << 10;

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <array>
 #include <charconv>
 #include <mutex>
 #include <vector>
@@ -22,66 +23,100 @@ void ensure_sodium() {
     });
 }
 
-constexpr std::string_view k_werkzeug_prefix = "pbkdf2:sha256";
-
 // The most work one stored hash may ask of a login attempt (about a second here): werkzeug 3.1
-// uses 1,000,000 iterations; libsodium's "moderate" Argon2id is t=3, m=256 MiB.
+// uses 1,000,000 PBKDF2 iterations and scrypt N=32768, r=8, p=1 (32 MiB); libsodium's
+// "moderate" Argon2id is t=3, m=256 MiB.
 constexpr unsigned long k_max_pbkdf2_iterations = 2'000'000;
+constexpr unsigned long long k_max_scrypt_memory = 256ULL << 20; // 128 * N * r bytes
+constexpr unsigned long long k_max_scrypt_work = 1ULL << 20;     // N * r * p
 constexpr unsigned long k_max_argon2_memory_kib = 262144;
 constexpr unsigned long k_max_argon2_passes = 4;
 constexpr unsigned long k_max_argon2_cost = 3 * k_max_argon2_memory_kib; // passes x memory
 constexpr unsigned long k_max_argon2_lanes = 4;
 
+// A hash made by Werkzeug's generate_password_hash (the tutorial app's): METHOD$salt$hex with
+// METHOD pbkdf2:sha1|sha256|sha512[:iterations] or scrypt[:N:r:p].
 struct Werkzeug {
-    unsigned long iterations = 0;
+    const EVP_MD* digest = nullptr; // pbkdf2's; nullptr for scrypt
+    unsigned long long iterations = 0, n = 0, r = 0, p = 0;
     std::string_view salt;
     std::string_view hex;
 };
 
-// pbkdf2:sha256[:iterations]$salt$hex; werkzeug used 50000 iterations when the count is absent.
-bool parse_werkzeug(std::string_view h, Werkzeug& out) {
-    if (h.substr(0, k_werkzeug_prefix.size()) != k_werkzeug_prefix) {
-        return false;
-    }
-    auto first = h.find('$');
-    auto second = first == std::string_view::npos ? first : h.find('$', first + 1);
-    if (second == std::string_view::npos) {
-        return false;
-    }
-    auto method = h.substr(0, first);
-    out.iterations = 50000;
-    if (method.size() > k_werkzeug_prefix.size()) {
-        if (method[k_werkzeug_prefix.size()] != ':') {
+// The numbers after the method's name, ':'-separated; false on anything else.
+bool parse_numbers(std::string_view text, std::vector<unsigned long long>& out) {
+    while (!text.empty()) {
+        if (text.front() != ':') {
             return false;
         }
-        auto digits = method.substr(k_werkzeug_prefix.size() + 1);
-        auto [p, ec] =
-            std::from_chars(digits.data(), digits.data() + digits.size(), out.iterations);
-        if (ec != std::errc() || p != digits.data() + digits.size() || out.iterations == 0 ||
-            out.iterations > k_max_pbkdf2_iterations) {
+        text.remove_prefix(1);
+        unsigned long long v = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end == text.data() || v == 0) {
             return false;
         }
-    }
-    out.salt = h.substr(first + 1, second - first - 1);
-    out.hex = h.substr(second + 1);
-    if (out.salt.empty() || out.hex.size() != 64 ||
-        out.hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
-        return false;
+        out.push_back(v);
+        text.remove_prefix(static_cast<std::size_t>(end - text.data()));
     }
     return true;
 }
 
-bool verify_werkzeug(std::string_view password, const Werkzeug& w) {
-    unsigned char dk[32];
-    if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                          reinterpret_cast<const unsigned char*>(w.salt.data()),
-                          static_cast<int>(w.salt.size()), static_cast<int>(w.iterations),
-                          EVP_sha256(), sizeof dk, dk) != 1) {
+bool parse_method(std::string_view method, Werkzeug& out) {
+    std::vector<unsigned long long> numbers;
+    if (method.starts_with("scrypt")) {
+        if (!parse_numbers(method.substr(6), numbers) || (numbers.size() != 0 && numbers.size() != 3)) {
+            return false;
+        }
+        // werkzeug's defaults when the parameters are absent
+        out.n = numbers.empty() ? 32768 : numbers[0];
+        out.r = numbers.empty() ? 8 : numbers[1];
+        out.p = numbers.empty() ? 1 : numbers[2];
+        return (out.n & (out.n - 1)) == 0 && out.n >= 2 && out.r <= 64 && out.p <= 16 &&
+               128 * out.n * out.r <= k_max_scrypt_memory &&
+               out.n * out.r * out.p <= k_max_scrypt_work;
+    }
+    static const std::array<std::pair<std::string_view, const EVP_MD* (*)()>, 3> k_digests = {
+        {{"pbkdf2:sha1", EVP_sha1}, {"pbkdf2:sha256", EVP_sha256}, {"pbkdf2:sha512", EVP_sha512}}};
+    for (const auto& [name, digest] : k_digests) {
+        if (method.starts_with(name) && parse_numbers(method.substr(name.size()), numbers) &&
+            numbers.size() <= 1) {
+            out.digest = digest();
+            out.iterations = numbers.empty() ? 50000 : numbers[0]; // werkzeug < 1.0's default
+            return out.iterations <= k_max_pbkdf2_iterations;
+        }
+    }
+    return false;
+}
+
+bool parse_werkzeug(std::string_view h, Werkzeug& out) {
+    auto first = h.find('$');
+    auto second = first == std::string_view::npos ? first : h.find('$', first + 1);
+    if (second == std::string_view::npos || !parse_method(h.substr(0, first), out)) {
         return false;
     }
-    std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(dk), sizeof dk));
-    sodium_memzero(dk, sizeof dk);
-    return equal_constant_time(hex, w.hex);
+    out.salt = h.substr(first + 1, second - first - 1);
+    out.hex = h.substr(second + 1);
+    const std::size_t want =
+        out.digest != nullptr ? 2 * static_cast<std::size_t>(EVP_MD_get_size(out.digest)) : 128;
+    return !out.salt.empty() && out.salt.find('$') == std::string_view::npos &&
+           out.hex.size() == want &&
+           out.hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+bool verify_werkzeug(std::string_view password, const Werkzeug& w) {
+    std::array<unsigned char, 64> dk{};
+    const std::size_t size = w.hex.size() / 2;
+    const auto* salt = reinterpret_cast<const unsigned char*>(w.salt.data());
+    const bool derived =
+        w.digest != nullptr
+            ? PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt,
+                                static_cast<int>(w.salt.size()), static_cast<int>(w.iterations),
+                                w.digest, static_cast<int>(size), dk.data()) == 1
+            : EVP_PBE_scrypt(password.data(), password.size(), salt, w.salt.size(), w.n, w.r, w.p,
+                             129 * w.n * w.r * w.p + (1 << 20), dk.data(), size) == 1;
+    std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(dk.data()), size));
+    sodium_memzero(dk.data(), dk.size());
+    return derived && equal_constant_time(hex, w.hex);
 }
 
 bool is_argon2id(std::string_view h) {
@@ -167,9 +202,10 @@ Status validate_password_hash(std::string_view stored_hash) {
         return {};
     }
     return make_error(Exit::usage,
-                      "password_hash is neither Argon2id nor pbkdf2:sha256 (at most 2,000,000 "
-                      "iterations)",
-                      "export the hash unchanged, e.g. pbkdf2:sha256:260000$salt$hex");
+                      "password_hash is neither Argon2id nor a Werkzeug hash (pbkdf2:sha1, "
+                      "sha256 or sha512 with at most 2,000,000 iterations, or scrypt with "
+                      "128*N*r at most 256 MiB and N*r*p at most 2^20)",
+                      "export the hash unchanged, e.g. scrypt:32768:8:1$salt$hex");
 }
 
 void burn_password_check(std::string_view password) {
