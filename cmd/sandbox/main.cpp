@@ -4,10 +4,12 @@
 
 #include "cli_help.hpp"
 #include "harden.hpp"
+#include "run.hpp"
 #include "stop_signals.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <utility>
@@ -68,8 +70,30 @@ int main(int argc, char** argv) {
     app.add_option("--approve-after", o.approve_after, "seconds before a push is approved")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
+    twofa::cli::RunOptions run;
+    auto* run_cmd = app.add_subcommand(
+        "run", "start the sandbox and a twofa serve-callback on free loopback ports, run COMMAND\n"
+               "with their URLs and keys exported (TWOFA_AUTHY_URL, TWOFA_VERIFY_URL,\n"
+               "TWOFA_SANDBOX_URL, AUTHY_API_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,\n"
+               "TWOFA_VERIFY_SERVICE_SID, TWOFA_DB, TWOFA_CALLBACK_LISTEN,\n"
+               "TWOFA_CALLBACK_PUBLIC_URL), stop both, exit with COMMAND's code.\n"
+               "Usage: twofa-sandbox [OPTIONS] run [--twofa PATH] [--keep] [--] COMMAND...");
+    run_cmd->add_option("--twofa", run.twofa,
+                        "the twofa binary to serve callbacks (default: beside twofa-sandbox, "
+                        "else on PATH)");
+    run_cmd->add_flag("--keep", run.keep, "keep the work folder (database, listener log)");
+    run_cmd->prefix_command(); // everything from COMMAND on is COMMAND's
+    // "run ... -- COMMAND": what follows "--" is COMMAND's, whatever it looks like.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (auto at_run = std::find(args.begin(), args.end(), "run"); at_run != args.end()) {
+        if (auto dashes = std::find(at_run, args.end(), "--"); dashes != args.end()) {
+            run.command.assign(dashes + 1, args.end());
+            args.erase(dashes, args.end());
+        }
+    }
+    std::reverse(args.begin(), args.end()); // CLI11 takes a vector in reverse order
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
@@ -80,6 +104,15 @@ int main(int argc, char** argv) {
         return 2;
     }
     o.callback_get = method == "GET";
+    if (run_cmd->parsed()) {
+        if (run.command.empty()) {
+            run.command = run_cmd->remaining();
+        }
+        if (run.command.empty()) {
+            return fail(twofa::make_error(twofa::Exit::usage, "run needs a command",
+                                          "twofa-sandbox run -- COMMAND [ARGS...]"));
+        }
+    }
     auto hp = twofa::parse_host_port(listen);
     if (!hp.ok()) {
         return fail(twofa::make_error(twofa::Exit::usage, "--listen must be HOST:PORT",
@@ -88,6 +121,10 @@ int main(int argc, char** argv) {
     o.host = hp->host;
     o.port = hp->port;
     credentials_from_env(o);
+    if (run_cmd->parsed()) {
+        o.port = 0; // the run's own free port; the listen address's host must be loopback
+        return twofa::cli::run_with_sandbox(o, run);
+    }
     twofa::cli::StopSignals signals; // before any thread starts
     twofa::Sandbox sandbox(o);
     auto port = sandbox.bind();
