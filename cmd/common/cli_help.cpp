@@ -114,7 +114,7 @@ void show_global_options(CLI::App& root) {
             continue;
         }
         std::string left = "  --" + names.front() +
-                           (o->get_type_size() > 0 ? " " + o->get_type_name() : "");
+                           (o->get_expected_min() > 0 ? " " + o->get_type_name() : "");
         left.resize(std::max<std::size_t>(left.size() + 2, 22), ' ');
         text += "\n" + left + o->get_description();
     }

@@ -69,8 +69,20 @@ void add_config_flag(CLI::App& cmd, App& app, const std::string& flag, const std
     } else if (k != nullptr) {
         help += " [config " + key + "]";
     }
-    cmd.add_option_function<std::string>(
+    auto* option = cmd.add_option_function<std::string>(
         flag, [&app, key](const std::string& v) { app.flags[key] = v; }, help);
+    // What --help shows as the value, and what completion offers: the choices, or files.
+    if (k != nullptr && k->choices != nullptr) {
+        option->type_name(k->choices);
+    } else if (key.ends_with("_file") || key.ends_with("tls_cert") || key.ends_with("tls_key")) {
+        option->type_name("FILE");
+    } else if (key == "db") {
+        option->type_name("PATH|URL");
+    } else if (key.ends_with("url")) {
+        option->type_name("URL");
+    } else if (k != nullptr && k->number != nullptr) {
+        option->type_name("N");
+    }
 }
 
 std::string settings_help() {

@@ -79,6 +79,7 @@ void register_login(CLI::App& root, App& app) {
     cmd->add_option("--via", o->via,
                     "auto (a push if the user has the app, else SMS), onetouch, sms, call, "
                     "email (Verify), token (the app's code)")
+        ->type_name("auto|onetouch|sms|call|email|token")
         ->default_str("auto");
     cmd->add_flag(
         "--no-wait", o->no_wait,

@@ -1,6 +1,7 @@
 // twofa: parse the command line, run one command, map every failure to its exit code here.
 #include "app.hpp"
 #include "cli_help.hpp"
+#include "completion.hpp"
 #include "harden.hpp"
 #include "terminal.hpp"
 
@@ -44,8 +45,6 @@ int main(int argc, char** argv) {
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     root.get_option("--config")->type_name("FILE");
-    root.get_option("--db")->type_name("PATH|URL");
-    root.get_option("--authy-url")->type_name("URL");
     twofa::cli::register_user(root, app);
     twofa::cli::register_login(root, app);
     twofa::cli::register_verify(root, app);
@@ -54,6 +53,21 @@ int main(int argc, char** argv) {
     twofa::cli::register_status(root, app);
     twofa::cli::register_serve_callback(root, app);
     twofa::cli::register_pam_helper(root, app);
+    std::string shell;
+    auto* completion = root.add_subcommand("completion", "print a shell completion script");
+    completion->group(""); // hidden: packages install its output
+    completion->add_option("shell", shell, "bash or zsh")->required();
+    completion->callback([&app, &root, &shell] {
+        app.run = [&root, &shell] {
+            auto script = twofa::cli::completion_script(root, shell);
+            if (!script) {
+                throw twofa::Failure(twofa::make_error(Exit::usage, "no completion for '" + shell + "'",
+                                                       "give bash or zsh"));
+            }
+            std::cout << *script;
+            return 0;
+        };
+    });
     twofa::cli::show_global_options(root);
     try {
         try {
