@@ -7,6 +7,7 @@
 #include <twofa/validate.hpp>
 
 #include <iostream>
+#include <systemd/sd-daemon.h>
 #include <mutex>
 
 namespace twofa::cli {
@@ -51,12 +52,18 @@ int run_serve(App& app) {
                                    "; database " + c.db_path + ")")
                   << std::endl;
     }
+    // Under systemd (Type=notify): ready once the port is bound and the line printed.
+    // Nothing happens without $NOTIFY_SOCKET.
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s", url.c_str());
     signals.serve(
         [&] {
             listener.run();
             return true;
         },
-        [&] { listener.stop(); });
+        [&] {
+            sd_notify(0, "STOPPING=1");
+            listener.stop();
+        });
     return 0;
 }
 

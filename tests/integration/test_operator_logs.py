@@ -76,6 +76,23 @@ class SecurityEventsToSyslog(TwofaCase):
 
 
 class ListenerOutput(OneTouchCase):
+    def test_systemd_readiness_and_stopping_notifications(self):
+        # Type=notify: READY=1 once the port is bound, STOPPING=1 on SIGTERM, over $NOTIFY_SOCKET.
+        path = os.path.join(self.home, "notify")
+        manager = SyslogDaemon(path)
+        self.addCleanup(manager.close)
+        proc = subprocess.Popen([TWOFA, "serve-callback", "--listen", "127.0.0.1:0"],
+                                env={**self.env, "NOTIFY_SOCKET": path}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        url = proc.stdout.readline().split()[4]
+        ready = manager.lines()
+        self.assertEqual(len(ready), 1, ready)
+        self.assertEqual(ready[0].split("\n"), ["READY=1", "STATUS=listening on " + url])
+        proc.terminate()
+        self.assertEqual(proc.wait(timeout=10), 0)
+        proc.stdout.close()
+        self.assertEqual(manager.lines(), ["STOPPING=1"])
+
     def test_json_start_line_and_levels_in_the_log(self):
         proc = subprocess.Popen([TWOFA, "--json", "serve-callback", "--listen", "127.0.0.1:0"], env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

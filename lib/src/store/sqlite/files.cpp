@@ -97,12 +97,33 @@ class NoWaiter final : public ChangeWaiter {
 };
 
 // The feed folder, made 0700 if missing; false when it is not a folder of ours.
-bool feed_folder(const std::string& dir) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+// Who the feed belongs to: the database file's owner. Root acting on a service user's
+// database (pam_twofa, an administrator) hands what it creates over to that user, as SQLite
+// does with its journal, so the listener running as that user can still wake root's logins.
+struct stat db_owner(const std::string& db_path) {
+    struct stat st {};
+    if (::stat(db_path.c_str(), &st) != 0) {
+        st.st_uid = ::geteuid();
+        st.st_gid = ::getegid();
+    }
+    return st;
+}
+
+void hand_over(const std::string& path, const struct stat& owner) {
+    if (::geteuid() == 0 && owner.st_uid != 0) {
+        (void)!::lchown(path.c_str(), owner.st_uid, owner.st_gid);
+    }
+}
+
+bool feed_folder(const std::string& dir, const struct stat& owner) {
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+        hand_over(dir, owner);
+    } else if (errno != EEXIST) {
         return false;
     }
     struct stat st {};
-    return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+    return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+           (st.st_uid == ::geteuid() || (::geteuid() == 0 && st.st_uid == owner.st_uid)) &&
            (st.st_mode & 077) == 0;
 }
 
@@ -143,7 +164,8 @@ void publish_change(const std::string& db_path) noexcept {
 
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path) {
     const std::string dir = feed_dir(db_path);
-    if (!feed_folder(dir)) {
+    const struct stat owner = db_owner(db_path);
+    if (!feed_folder(dir, owner)) {
         return std::unique_ptr<ChangeWaiter>(std::make_unique<NoWaiter>());
     }
     std::array<unsigned char, 6> tag{};
@@ -154,6 +176,7 @@ Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path) {
     if (::mkfifo(path.c_str(), 0600) != 0) {
         return std::unique_ptr<ChangeWaiter>(std::make_unique<NoWaiter>());
     }
+    hand_over(path, owner);
     int read_fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     int write_fd =
         read_fd < 0 ? -1 : ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
