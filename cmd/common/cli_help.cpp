@@ -19,9 +19,8 @@ std::string command_path(const CLI::App* app) {
 
 std::vector<std::string> visible_subcommands(const CLI::App* app) {
     std::vector<std::string> names;
-    for (const CLI::App* sub : app->get_subcommands([](const CLI::App* s) {
-             return !s->get_group().empty();
-         })) {
+    for (const CLI::App* sub :
+         app->get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
         names.push_back(sub->get_name());
     }
     return names;
@@ -113,8 +112,8 @@ void show_global_options(CLI::App& root) {
             o->get_group().empty()) {
             continue;
         }
-        std::string left = "  --" + names.front() +
-                           (o->get_expected_min() > 0 ? " " + o->get_type_name() : "");
+        std::string left =
+            "  --" + names.front() + (o->get_expected_min() > 0 ? " " + o->get_type_name() : "");
         left.resize(std::max<std::size_t>(left.size() + 2, 22), ' ');
         text += "\n" + left + o->get_description();
     }

@@ -147,18 +147,11 @@ int wait_for(pid_t child, const sigset_t& signals) {
 
 } // namespace
 
-int run_with_sandbox(SandboxOptions o, const RunOptions& options) {
-    if (sodium_init() < 0) {
-        return fail("libsodium failed to initialise", "report this bug");
-    }
-    std::string work_template =
-        (std::filesystem::temp_directory_path() / "twofa-sandbox-run.XXXXXX").string();
-    if (::mkdtemp(work_template.data()) == nullptr) {
-        return fail("cannot make a work folder: " + std::string(std::strerror(errno)),
-                    "check TMPDIR");
-    }
-    const std::filesystem::path work = work_template;
-    // Fresh keys for this run, unless given.
+namespace {
+
+// Fresh keys for this run (unless given) and the database, in this process's environment,
+// which the listener and the command inherit.
+void export_keys(SandboxOptions& o, const std::filesystem::path& work) {
     if (o.api_key.empty()) {
         o.api_key = random_hex(16);
     }
@@ -176,48 +169,70 @@ int run_with_sandbox(SandboxOptions o, const RunOptions& options) {
         ::setenv(name.c_str(), value.c_str(), 1);
     }
     ::unsetenv("TWOFA_AUTHY_API_KEY"); // AUTHY_API_KEY is the run's key
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    ::sigprocmask(SIG_BLOCK, &signals, nullptr); // before the sandbox's threads start
+}
+
+// The twofa to serve callbacks, its folder first on PATH so the command's `twofa` is the same.
+std::string twofa_on_path(const RunOptions& options) {
     const std::string twofa = find_twofa(options.twofa);
-    // The command's `twofa` is the listener's: its folder goes first on PATH.
     if (twofa.find('/') != std::string::npos) {
         const char* path = std::getenv("PATH");
         const std::string dir = std::filesystem::absolute(twofa).parent_path().string();
         ::setenv("PATH", (dir + ":" + (path != nullptr ? path : "/usr/bin:/bin")).c_str(), 1);
     }
-    const Listener listener = start_listener(twofa, work);
-    int code = 0;
-    if (listener.url.empty()) {
-        listener.stop();
-        code = fail("the callback listener did not start; its log: " +
-                        (work / "listener.log").string(),
-                    "give the twofa binary with --twofa PATH");
-    } else {
-        o.host = "127.0.0.1";
-        o.callback_url = listener.url;
-        o.verify_webhook_url = listener.url; // one path: the signature header tells them apart
-        Sandbox sandbox(o);
-        auto port = sandbox.bind();
-        if (!port.ok()) {
-            code = fail(port.error().message, port.error().hint);
-        } else {
-            const std::string url = "http://127.0.0.1:" + std::to_string(*port);
-            for (const char* name : {"TWOFA_AUTHY_URL", "TWOFA_VERIFY_URL", "TWOFA_SANDBOX_URL"}) {
-                ::setenv(name, url.c_str(), 1);
-            }
-            ::setenv("TWOFA_CALLBACK_LISTEN", listener.listen.c_str(), 1);
-            ::setenv("TWOFA_CALLBACK_PUBLIC_URL", listener.url.c_str(), 1);
-            std::thread server([&sandbox] { sandbox.run(); });
-            code = wait_for(spawn(options.command, -1, -1, false), signals);
-            sandbox.stop();
-            server.join();
-        }
-        listener.stop();
+    return twofa;
+}
+
+// The sandbox on a free port calling the listener back, and the command; its exit code.
+int serve_and_run(SandboxOptions o, const Listener& listener, const RunOptions& options,
+                  const sigset_t& signals) {
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.callback_url = listener.url;
+    o.verify_webhook_url = listener.url; // one path: the signature header tells them apart
+    Sandbox sandbox(o);
+    auto port = sandbox.bind();
+    if (!port.ok()) {
+        return fail(port.error().message, port.error().hint);
     }
-    if (options.keep) {
+    const std::string url = "http://127.0.0.1:" + std::to_string(*port);
+    for (const char* name : {"TWOFA_AUTHY_URL", "TWOFA_VERIFY_URL", "TWOFA_SANDBOX_URL"}) {
+        ::setenv(name, url.c_str(), 1);
+    }
+    ::setenv("TWOFA_CALLBACK_LISTEN", listener.listen.c_str(), 1);
+    ::setenv("TWOFA_CALLBACK_PUBLIC_URL", listener.url.c_str(), 1);
+    std::thread server([&sandbox] { sandbox.run(); });
+    const int code = wait_for(spawn(options.command, -1, -1, false), signals);
+    sandbox.stop();
+    server.join();
+    return code;
+}
+
+} // namespace
+
+int run_with_sandbox(SandboxOptions o, const RunOptions& options) {
+    if (sodium_init() < 0) {
+        return fail("libsodium failed to initialise", "report this bug");
+    }
+    std::string work_template =
+        (std::filesystem::temp_directory_path() / "twofa-sandbox-run.XXXXXX").string();
+    if (::mkdtemp(work_template.data()) == nullptr) {
+        return fail("cannot make a work folder: " + std::string(std::strerror(errno)),
+                    "check TMPDIR");
+    }
+    const std::filesystem::path work = work_template;
+    export_keys(o, work);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    ::sigprocmask(SIG_BLOCK, &signals, nullptr); // before the sandbox's threads start
+    const Listener listener = start_listener(twofa_on_path(options), work);
+    const int code = listener.url.empty() ? fail("the callback listener did not start; its log: " +
+                                                     (work / "listener.log").string(),
+                                                 "give the twofa binary with --twofa PATH")
+                                          : serve_and_run(o, listener, options, signals);
+    listener.stop();
+    if (options.keep || listener.url.empty()) { // the log says why it did not start
         std::cerr << "twofa-sandbox: kept " << work.string() << "\n";
     } else {
         std::error_code ec;

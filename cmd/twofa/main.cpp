@@ -22,6 +22,25 @@ int report(const twofa::Error& e, bool json) {
     return static_cast<int>(e.code);
 }
 
+// twofa completion bash|zsh (hidden: the package installs its output).
+void register_completion(CLI::App& root, twofa::cli::App& app) {
+    auto shell = std::make_shared<std::string>();
+    auto* cmd = root.add_subcommand("completion", "print a shell completion script");
+    cmd->group("");
+    cmd->add_option("shell", *shell, "bash or zsh")->required();
+    cmd->callback([&app, &root, shell] {
+        app.run = [&root, shell] {
+            auto script = twofa::cli::completion_script(root, *shell);
+            if (!script) {
+                throw twofa::Failure(twofa::make_error(
+                    twofa::Exit::usage, "no completion for '" + *shell + "'", "give bash or zsh"));
+            }
+            std::cout << *script;
+            return 0;
+        };
+    });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -53,21 +72,7 @@ int main(int argc, char** argv) {
     twofa::cli::register_status(root, app);
     twofa::cli::register_serve_callback(root, app);
     twofa::cli::register_pam_helper(root, app);
-    std::string shell;
-    auto* completion = root.add_subcommand("completion", "print a shell completion script");
-    completion->group(""); // hidden: packages install its output
-    completion->add_option("shell", shell, "bash or zsh")->required();
-    completion->callback([&app, &root, &shell] {
-        app.run = [&root, &shell] {
-            auto script = twofa::cli::completion_script(root, shell);
-            if (!script) {
-                throw twofa::Failure(twofa::make_error(Exit::usage, "no completion for '" + shell + "'",
-                                                       "give bash or zsh"));
-            }
-            std::cout << *script;
-            return 0;
-        };
-    });
+    register_completion(root, app);
     twofa::cli::show_global_options(root);
     try {
         try {

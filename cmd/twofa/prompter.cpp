@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <iostream>
-#include <unistd.h>
 #include <sstream>
+#include <unistd.h>
 
 namespace twofa::cli {
 
@@ -39,8 +39,7 @@ int display_width(std::string_view s) {
 
 // The push-wait line at its longest that fits in columns - 1 (the last column would wrap on
 // some terminals), shortened step by step and, on a very narrow window, cut.
-std::string wait_line_text(unsigned frame, const std::string& left, bool can_switch,
-                           int columns) {
+std::string wait_line_text(unsigned frame, const std::string& left, bool can_switch, int columns) {
     static const char* k_frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
     const std::string spin = std::string(k_frames[frame % 10]) + " ";
     const std::string dash = " \xe2\x80\x94 ";

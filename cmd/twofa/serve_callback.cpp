@@ -7,8 +7,8 @@
 #include <twofa/validate.hpp>
 
 #include <iostream>
-#include <systemd/sd-daemon.h>
 #include <mutex>
+#include <systemd/sd-daemon.h>
 
 namespace twofa::cli {
 

@@ -239,8 +239,8 @@ int run_status(App& app, const StatusOptions& o) {
                                  "give one of them"));
     }
     if ((o.quiet || o.nagios) && !o.health) {
-        throw Failure(make_error(Exit::usage, "--quiet and --nagios go with --health",
-                                 "add --health"));
+        throw Failure(
+            make_error(Exit::usage, "--quiet and --nagios go with --health", "add --health"));
     }
     if (static_cast<int>(o.quiet) + static_cast<int>(o.nagios) + static_cast<int>(app.json) > 1) {
         throw Failure(make_error(Exit::usage, "--quiet, --nagios and --json exclude each other",

@@ -30,15 +30,14 @@ bool locked_now(const UserRecord& u) {
 
 json user_json(const UserRecord& u, bool full_phone) {
     const ProviderInfo& info = App::provider_info(u.provider);
-    return {
-        {"email", u.email},
-        {"name", u.name},
-        {"provider", u.provider},
-        {info.user_id_key, provider_user_value(info, u.provider_user)},
-        {"country_code", u.country_code},
-        {"phone", phone_text(u, full_phone)},
-        {"status", to_string(u.status)},
-        {"unix_user", u.unix_user}};
+    return {{"email", u.email},
+            {"name", u.name},
+            {"provider", u.provider},
+            {info.user_id_key, provider_user_value(info, u.provider_user)},
+            {"country_code", u.country_code},
+            {"phone", phone_text(u, full_phone)},
+            {"status", to_string(u.status)},
+            {"unix_user", u.unix_user}};
 }
 
 std::string obtain_password(bool from_stdin, const std::string& email) {

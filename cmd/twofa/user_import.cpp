@@ -18,7 +18,7 @@ struct ImportArgs {
     int jobs = 8;
     bool google_authenticator = false;
     bool flask_db = false; // FILE is the tutorial app's SQLite database
-    NewUserFields fields; // the one user a google-authenticator file belongs to
+    NewUserFields fields;  // the one user a google-authenticator file belongs to
     bool password_stdin = false;
 };
 
@@ -55,7 +55,8 @@ int run_adopt(App& app, const ImportArgs& a) {
 }
 
 // "[#####.....] 120/1000 · 85 rows/s · 10 s left", redrawn on stderr as rows finish.
-void draw_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::time_point start) {
+void draw_progress(std::size_t done, std::size_t total,
+                   std::chrono::steady_clock::time_point start) {
     constexpr std::size_t k_width = 30;
     std::size_t filled = total == 0 ? k_width : done * k_width / total;
     const double seconds =

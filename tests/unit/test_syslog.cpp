@@ -57,8 +57,9 @@ TEST_CASE("syslog: facilities, severities and the message") {
     CHECK(audit_severity(event("code.check", "wrong")) == 5);
     CHECK(audit_severity(event("code.lock", "locked")) == 4);
     CHECK(audit_severity(event("failmode.safe", "allowed")) == 4);
-    CHECK(audit_severity(event("gate", "allowed", "service=sshd (failmode = safe: second factor "
-                                                  "skipped)")) == 4);
+    CHECK(audit_severity(event("gate", "allowed",
+                               "service=sshd (failmode = safe: second factor "
+                               "skipped)")) == 4);
     CHECK(audit_severity(event("gate", "allowed", "service=sshd")) == 6);
     CHECK(audit_message(event("login.password", "denied", "wrong \"password\"\x1b[31m")) ==
           "login.password denied user=alice@example.com session=0123456789ab detail=\"wrong "

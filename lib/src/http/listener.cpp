@@ -112,9 +112,13 @@ struct Listener::Impl {
         // info: answered as asked; warning: refused (a client's fault, maybe an attack);
         // error: the listener could not do its job (the store failed).
         const char* level = r.status < 400 ? "info" : r.status < 500 ? "warning" : "error";
-        json line = {{"time", log_time()},   {"level", level},  {"remote", req.remote},
-                     {"method", req.method}, {"path", strip_control(req.path)},
-                     {"status", r.status},   {"outcome", r.outcome}};
+        json line = {{"time", log_time()},
+                     {"level", level},
+                     {"remote", req.remote},
+                     {"method", req.method},
+                     {"path", strip_control(req.path)},
+                     {"status", r.status},
+                     {"outcome", r.outcome}};
         if (!r.detail.empty()) {
             line["detail"] = r.detail;
         }

@@ -50,7 +50,8 @@ Status HttpServer::Impl::load_tls() {
     // followed (certbot's live/ folder), the file they reach is checked.
     struct stat st {};
     if (::stat(o.tls_key.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        return make_error(Exit::config, "TLS key " + strip_control(o.tls_key) + " is not a readable file",
+        return make_error(Exit::config,
+                          "TLS key " + strip_control(o.tls_key) + " is not a readable file",
                           "check callback.tls_key");
     }
     if ((st.st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0) {

@@ -64,7 +64,8 @@ bool parse_numbers(std::string_view text, std::vector<unsigned long long>& out) 
 bool parse_method(std::string_view method, Werkzeug& out) {
     std::vector<unsigned long long> numbers;
     if (method.starts_with("scrypt")) {
-        if (!parse_numbers(method.substr(6), numbers) || (numbers.size() != 0 && numbers.size() != 3)) {
+        if (!parse_numbers(method.substr(6), numbers) ||
+            (numbers.size() != 0 && numbers.size() != 3)) {
             return false;
         }
         // werkzeug's defaults when the parameters are absent

@@ -40,8 +40,9 @@ int audit_severity(const AuditEvent& e) {
         e.detail.find("failmode = safe") != std::string::npos) {
         return 4;
     }
-    static const std::array<const char*, 9> k_fine = {
-        "ok", "allowed", "ignored", "approved", "applied", "pending", "expired", "lapsed", "exists"};
+    static const std::array<const char*, 9> k_fine = {"ok",       "allowed", "ignored",
+                                                      "approved", "applied", "pending",
+                                                      "expired",  "lapsed",  "exists"};
     for (const char* fine : k_fine) {
         if (e.outcome == fine) {
             return 6;

@@ -175,8 +175,7 @@ std::string closest_name(const std::string& word, const std::vector<std::string>
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
     for (const std::string& name : names) {
-        const std::size_t d =
-            name.starts_with(word) && word.size() >= 2 ? 1 : distance(word, name);
+        const std::size_t d = name.starts_with(word) && word.size() >= 2 ? 1 : distance(word, name);
         if (d < best_distance) {
             best = name;
             best_distance = d;

@@ -23,8 +23,8 @@ Result<std::vector<ImportRow>> read_flask_users(const std::string& path) {
         while (info.executeStep()) {
             columns.insert(info.getColumn(0).getString());
         }
-        for (const char* needed : {"id", "email", "password_hash", "full_name", "country_code",
-                                   "phone"}) {
+        for (const char* needed :
+             {"id", "email", "password_hash", "full_name", "country_code", "phone"}) {
             if (columns.count(needed) == 0U) {
                 return make_error(Exit::usage,
                                   strip_control(path) + " has no users table with a " + needed +
@@ -38,7 +38,8 @@ Result<std::vector<ImportRow>> read_flask_users(const std::string& path) {
         std::vector<ImportRow> rows;
         while (q.executeStep()) {
             if (rows.size() >= 1'000'000) {
-                return make_error(Exit::usage, "more than a million users in " + strip_control(path),
+                return make_error(Exit::usage,
+                                  "more than a million users in " + strip_control(path),
                                   "export them to CSV and import it in parts");
             }
             ImportRow row;
@@ -49,8 +50,8 @@ Result<std::vector<ImportRow>> read_flask_users(const std::string& path) {
                     std::string value = q.getColumn(i + 1).getString();
                     if (value.size() > k_max_import_line) {
                         return make_error(Exit::usage,
-                                          "user " + std::to_string(row.line) + " has a " +
-                                              keys[i] + " longer than 64 KiB",
+                                          "user " + std::to_string(row.line) + " has a " + keys[i] +
+                                              " longer than 64 KiB",
                                           "is this the tutorial app's database?");
                     }
                     row.fields[keys[i]] = std::move(value);

@@ -359,7 +359,7 @@ class SqliteStore final : public Store {
     // calls from other threads never land inside it.
     std::recursive_mutex m_mutex;
     AuditSink m_audit_sink;
-    bool m_in_transaction = false;            // under m_mutex
+    bool m_in_transaction = false;          // under m_mutex
     std::vector<AuditEvent> m_unsent_audit; // written in the open transaction, not yet sent
 };
 
