@@ -54,6 +54,7 @@ std::string find_twofa(const std::string& given) {
 // asked (the listener: Ctrl-C at the terminal is for the command, not for it).
 pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, bool own_group) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
@@ -111,7 +112,7 @@ Listener start_listener(const std::string& twofa, const std::filesystem::path& w
     l.pid = spawn({twofa, "--json", "serve-callback", "--listen", "127.0.0.1:0"}, pipe_fds[1],
                   log_file != nullptr ? ::fileno(log_file) : -1, true);
     if (log_file != nullptr) {
-        std::fclose(log_file);
+        (void)std::fclose(log_file); // the child has its own descriptor
     }
     ::close(pipe_fds[1]);
     std::string line;
@@ -173,7 +174,7 @@ void export_keys(SandboxOptions& o, const std::filesystem::path& work) {
 
 // The twofa to serve callbacks, its folder first on PATH so the command's `twofa` is the same.
 std::string twofa_on_path(const RunOptions& options) {
-    const std::string twofa = find_twofa(options.twofa);
+    std::string twofa = find_twofa(options.twofa);
     if (twofa.find('/') != std::string::npos) {
         const char* path = std::getenv("PATH");
         const std::string dir = std::filesystem::absolute(twofa).parent_path().string();

@@ -7,6 +7,7 @@
 #include <twofa/validate.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 namespace twofa::cli {
@@ -65,9 +66,8 @@ void draw_progress(std::size_t done, std::size_t total,
               << "] " << done << "/" << total;
     if (seconds >= 0.5 && done > 0) {
         const double rate = static_cast<double>(done) / seconds;
-        std::cerr << " \xc2\xb7 " << static_cast<long long>(rate + 0.5) << " rows/s \xc2\xb7 "
-                  << static_cast<long long>(static_cast<double>(total - done) / rate + 0.5)
-                  << " s left";
+        std::cerr << " \xc2\xb7 " << std::llround(rate) << " rows/s \xc2\xb7 "
+                  << std::llround(static_cast<double>(total - done) / rate) << " s left";
     }
     std::cerr << std::flush;
 }

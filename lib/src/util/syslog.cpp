@@ -122,8 +122,8 @@ class SyslogSocket {
         std::time_t now = std::time(nullptr);
         std::tm local{};
         ::localtime_r(&now, &local);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &local);
+        char stamp[32] = "";
+        (void)std::strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &local); // always fits
         return "<" + std::to_string(m_facility * 8 + audit_severity(e)) + ">" + stamp + " " +
                m_ident + "[" + std::to_string(::getpid()) + "]: " + audit_message(e);
     }
