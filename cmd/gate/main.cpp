@@ -16,7 +16,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -128,10 +127,6 @@ int run(App& app, const GateArgs& a, const passwd& pw, const std::vector<std::st
     TerminalPrompter prompter(app, false);
     GateRequest request{pw.pw_name, "twofa-gate", rhost, command};
     GateOutcome out = gate.run(request, prompter, flow);
-    ::openlog("twofa-gate", LOG_PID, LOG_AUTHPRIV);
-    ::syslog(out.verdict == GateVerdict::allowed ? LOG_NOTICE : LOG_WARNING,
-             "gate %s: unix_user=%s user=%s rhost=%s", to_string(out.verdict), pw.pw_name,
-             out.email.c_str(), strip_control(rhost).c_str());
     if (out.verdict != GateVerdict::allowed && out.verdict != GateVerdict::ignored) {
         throw Failure(out.verdict == GateVerdict::unknown
                           ? make_error(Exit::not_found, "this account has no second factor set up",

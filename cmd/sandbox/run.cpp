@@ -50,9 +50,32 @@ std::string find_twofa(const std::string& given) {
     return "twofa";
 }
 
-// A child with the signals this process blocks unblocked, in its own process group when
-// asked (the listener: Ctrl-C at the terminal is for the command, not for it).
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, bool own_group) {
+// The program a command names: a path as given, else the first executable regular file of that
+// name on PATH (as a shell finds it; there is no shell here). "" when there is none.
+std::string resolve(const std::string& name) {
+    if (name.find('/') != std::string::npos) {
+        return ::access(name.c_str(), X_OK) == 0 ? name : "";
+    }
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string dir = end == start ? "." : dirs.substr(start, end - start);
+        std::string candidate = dir + "/" + name;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(candidate, ec) &&
+            ::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return "";
+}
+
+// A child running program (resolved) with argv, the signals this process blocks unblocked, in
+// its own process group when asked (the listener: Ctrl-C at a terminal is for the command).
+pid_t spawn(const std::string& program, const std::vector<std::string>& argv, int out_fd,
+            int err_fd, bool own_group) {
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
     for (const std::string& a : argv) {
@@ -73,7 +96,7 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, bool o
         if (err_fd >= 0) {
             ::dup2(err_fd, STDERR_FILENO);
         }
-        ::execvp(args[0], args.data());
+        ::execve(program.c_str(), args.data(), environ);
         std::cerr << "twofa-sandbox: error: cannot run " << argv[0] << ": " << std::strerror(errno)
                   << " (check the command's name and PATH)\n";
         ::_exit(127);
@@ -109,8 +132,8 @@ Listener start_listener(const std::string& twofa, const std::filesystem::path& w
     }
     const std::string log = (work / "listener.log").string();
     FILE* log_file = std::fopen(log.c_str(), "w");
-    l.pid = spawn({twofa, "--json", "serve-callback", "--listen", "127.0.0.1:0"}, pipe_fds[1],
-                  log_file != nullptr ? ::fileno(log_file) : -1, true);
+    l.pid = spawn(twofa, {twofa, "--json", "serve-callback", "--listen", "127.0.0.1:0"},
+                  pipe_fds[1], log_file != nullptr ? ::fileno(log_file) : -1, true);
     if (log_file != nullptr) {
         (void)std::fclose(log_file); // the child has its own descriptor
     }
@@ -172,10 +195,11 @@ void export_keys(SandboxOptions& o, const std::filesystem::path& work) {
     ::unsetenv("TWOFA_AUTHY_API_KEY"); // AUTHY_API_KEY is the run's key
 }
 
-// The twofa to serve callbacks, its folder first on PATH so the command's `twofa` is the same.
+// The twofa to serve callbacks (resolved; "" when there is none), its folder first on PATH so
+// the command's `twofa` is the same.
 std::string twofa_on_path(const RunOptions& options) {
-    std::string twofa = find_twofa(options.twofa);
-    if (twofa.find('/') != std::string::npos) {
+    std::string twofa = resolve(find_twofa(options.twofa));
+    if (!twofa.empty()) {
         const char* path = std::getenv("PATH");
         const std::string dir = std::filesystem::absolute(twofa).parent_path().string();
         ::setenv("PATH", (dir + ":" + (path != nullptr ? path : "/usr/bin:/bin")).c_str(), 1);
@@ -184,8 +208,8 @@ std::string twofa_on_path(const RunOptions& options) {
 }
 
 // The sandbox on a free port calling the listener back, and the command; its exit code.
-int serve_and_run(SandboxOptions o, const Listener& listener, const RunOptions& options,
-                  const sigset_t& signals) {
+int serve_and_run(SandboxOptions o, const Listener& listener, const std::string& program,
+                  const RunOptions& options, const sigset_t& signals) {
     o.host = "127.0.0.1";
     o.port = 0;
     o.callback_url = listener.url;
@@ -202,7 +226,7 @@ int serve_and_run(SandboxOptions o, const Listener& listener, const RunOptions& 
     ::setenv("TWOFA_CALLBACK_LISTEN", listener.listen.c_str(), 1);
     ::setenv("TWOFA_CALLBACK_PUBLIC_URL", listener.url.c_str(), 1);
     std::thread server([&sandbox] { sandbox.run(); });
-    const int code = wait_for(spawn(options.command, -1, -1, false), signals);
+    const int code = wait_for(spawn(program, options.command, -1, -1, false), signals);
     sandbox.stop();
     server.join();
     return code;
@@ -213,6 +237,16 @@ int serve_and_run(SandboxOptions o, const Listener& listener, const RunOptions& 
 int run_with_sandbox(SandboxOptions o, const RunOptions& options) {
     if (sodium_init() < 0) {
         return fail("libsodium failed to initialise", "report this bug");
+    }
+    const std::string twofa = twofa_on_path(options);
+    if (twofa.empty()) {
+        return fail("no twofa program to serve callbacks", "give it with --twofa PATH");
+    }
+    const std::string program = resolve(options.command.front());
+    if (program.empty()) {
+        std::cerr << "twofa-sandbox: error: cannot run " << options.command.front()
+                  << ": no such program (check the command's name and PATH)\n";
+        return 127;
     }
     std::string work_template =
         (std::filesystem::temp_directory_path() / "twofa-sandbox-run.XXXXXX").string();
@@ -227,11 +261,11 @@ int run_with_sandbox(SandboxOptions o, const RunOptions& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     ::sigprocmask(SIG_BLOCK, &signals, nullptr); // before the sandbox's threads start
-    const Listener listener = start_listener(twofa_on_path(options), work);
+    const Listener listener = start_listener(twofa, work);
     const int code = listener.url.empty() ? fail("the callback listener did not start; its log: " +
                                                      (work / "listener.log").string(),
                                                  "give the twofa binary with --twofa PATH")
-                                          : serve_and_run(o, listener, options, signals);
+                                          : serve_and_run(o, listener, program, options, signals);
     listener.stop();
     if (options.keep || listener.url.empty()) { // the log says why it did not start
         std::cerr << "twofa-sandbox: kept " << work.string() << "\n";

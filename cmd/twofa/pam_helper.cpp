@@ -13,7 +13,6 @@
 #include <twofa/validate.hpp>
 
 #include <poll.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -109,18 +108,6 @@ int exit_of(GateVerdict v) {
     return static_cast<int>(Exit::unavailable);
 }
 
-void log_to_syslog(const PamArgs& a, const GateOutcome& out) {
-    ::openlog("twofa", LOG_PID, LOG_AUTHPRIV);
-    const GateRequest& r = a.request;
-    ::syslog(out.verdict == GateVerdict::allowed ? LOG_NOTICE : LOG_WARNING,
-             "gate %s: unix_user=%s user=%s service=%s rhost=%s%s%s", to_string(out.verdict),
-             r.unix_user.c_str(), out.email.c_str(), strip_control(r.service).c_str(),
-             strip_control(r.remote_host).c_str(),
-             out.failed_open ? " (failmode = safe: second factor skipped)" : "",
-             out.error.message.empty() ? "" : (" - " + strip_control(out.error.message)).c_str());
-    ::closelog();
-}
-
 int run_pam(App& app, const PamArgs& a) {
     Logins& logins = app.logins();
     GateOptions gate_options{a.nullok, a.pushinfo, app.config().gate_user_map};
@@ -151,7 +138,6 @@ int run_pam(App& app, const PamArgs& a) {
     } else if (out.verdict != GateVerdict::allowed && out.verdict != GateVerdict::ignored) {
         say("error", "twofa: " + out.error.text());
     }
-    log_to_syslog(a, out);
     say("done", to_string(out.verdict));
     return exit_of(out.verdict);
 }

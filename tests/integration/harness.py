@@ -93,6 +93,8 @@ class TwofaCase(unittest.TestCase):
             "TWOFA_AUTHY_URL": self.sandbox.url,
             "AUTHY_API_KEY": API_KEY,
             "TWOFA_AUTHY_TIMEOUT_MS": "1500",
+            # Security events go to syslog; the tests' own go nowhere unless a test listens.
+            "TWOFA_SYSLOG_SOCKET": os.path.join(self.home, "no-syslog-here"),
         }
         self.db = os.path.join(self.home, "data", "twofa", "twofa.db")
 

@@ -136,9 +136,11 @@ class Pam(PamSetup):
         with SyslogCatcher() as log:
             code, out = self.pamtester("ruled", oathtool(doc["secret"]) + "\n")
             self.assertEqual(code, 0, out)
-            line = log.wait_for("gate allowed")
-        self.assertTrue(line.startswith(f"<{10 * 8 + 5}>"), line)  # authpriv.notice
-        self.assertIn("unix_user=ruled user=ruled@example.com", line)
+            line = log.wait_for("gate allowed user=ruled@example.com")
+        self.assertTrue(line.startswith(f"<{10 * 8 + 6}>"), line)  # authpriv.info, as audited
+        self.assertRegex(line, r"twofa\[\d+\]: gate allowed user=ruled@example.com "
+                               r'detail="service=twofa-test-[0-9a-f]{8} unix_user=ruled"$')
+        self.assertEqual(len([l for l in log.lines if "gate allowed user=ruled@" in l]), 1)  # once
         self.assertEqual(self.gate_audit()[-1][:2], ("ruled@example.com", "allowed"))
 
     def test_nullok_and_groups(self):

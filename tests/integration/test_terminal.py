@@ -60,13 +60,17 @@ class Terminal(TwofaCase):
         self.assertEqual(s.finish(), 0)
         self.assertEqual(self.sandbox.users(), [])
 
-    def test_import_shows_a_progress_bar_on_a_terminal(self):
+    def users_csv(self, prefix, count, extra=""):
         path = os.path.join(self.home, "users.csv")
         with open(path, "w") as f:
             f.write("email,phone,country_code\n")
-            for i in range(20):
-                f.write(f"p{i}@example.com,555{i:07d},1\n")
-            f.write("bad-row,5551230000,1\n")
+            for i in range(count):
+                f.write(f"{prefix}{i}@example.com,555{i:07d},1\n")
+            f.write(extra)
+        return path
+
+    def test_import_shows_a_progress_bar_on_a_terminal(self):
+        path = self.users_csv("p", 20, "bad-row,5551230000,1\n")
         s = self.spawn("user", "import", path, "--jobs", "2")
         self.assertEqual(s.finish(), 2)
         screen = s.output.decode()
@@ -76,11 +80,7 @@ class Terminal(TwofaCase):
         self.assertNotIn("p0@example.com: enrolled", screen)  # successes are summarised
 
     def test_import_progress_shows_rate_and_time_left_and_obeys_no_color(self):
-        path = os.path.join(self.home, "users.csv")
-        with open(path, "w") as f:
-            f.write("email,phone,country_code\n")
-            for i in range(40):
-                f.write(f"q{i}@example.com,555{i:07d},1\n")
+        path = self.users_csv("q", 40)
         # A provider 30 ms away: the import takes over a second, long enough for a rate.
         slow = Sandbox(self.home, extra=("--latency-ms", "30"))
         self.addCleanup(slow.stop)
