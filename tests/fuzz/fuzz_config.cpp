@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto config = twofa::resolve_config({}, path, env);
     if (config.ok()) {
         (void)twofa::load_api_key(*config);
-        (void)twofa::check_provider_url(config->authy_url);
+        (void)twofa::check_provider_url(*config, "authy.url");
     }
     return 0;
 }
