@@ -1,6 +1,10 @@
-// twofa-sandbox's push desk in the --state file: every request with its facts, phone and
-// (for Verify challenges) its webhooks.
+// twofa-sandbox's push desk as data: every request with its facts, phone and (for Verify
+// challenges) its webhooks for the --state file, and the pending ones for the phone page.
 #include "sandbox/sandbox_onetouch.hpp"
+
+#include <twofa/util.hpp>
+
+#include <algorithm>
 
 namespace twofa::detail {
 
@@ -25,6 +29,31 @@ std::vector<std::pair<std::string, std::string>> pairs_from(const json& arr) {
 }
 
 } // namespace
+
+json ApprovalDesk::pending() const {
+    std::lock_guard lock(m_mutex);
+    const std::int64_t now = unix_now();
+    std::vector<const Request*> waiting;
+    for (const auto& [uuid, r] : m_requests) {
+        if (r.facts.status == "pending" && (r.facts.expires_at == 0 || now < r.facts.expires_at)) {
+            waiting.push_back(&r);
+        }
+    }
+    std::sort(waiting.begin(), waiting.end(), [](const Request* a, const Request* b) {
+        return a->facts.created_at < b->facts.created_at;
+    });
+    json arr = json::array();
+    for (const Request* r : waiting) {
+        arr.push_back({{"uuid", r->facts.uuid},
+                       {"kind", r->verify ? "verify" : "authy"},
+                       {"authy_id", r->facts.authy_id},
+                       {"email", r->verify ? r->verify->identity : r->email},
+                       {"message", r->facts.message},
+                       {"details", pairs_json(r->facts.details)},
+                       {"expires_at", r->facts.expires_at}});
+    }
+    return arr;
+}
 
 json ApprovalDesk::to_json() const {
     std::lock_guard lock(m_mutex);

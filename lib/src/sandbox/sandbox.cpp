@@ -27,6 +27,7 @@ void Sandbox::Impl::routes() {
     extra_routes();
     verify_routes();
     control_routes();
+    phone_page_routes();
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
         send_json(r, 200, R"({"status":"ok"})");
     });

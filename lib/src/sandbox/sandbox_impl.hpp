@@ -167,6 +167,7 @@ struct Sandbox::Impl {
     void add_faults(const httplib::Request& req, httplib::Response& res);
     void push_device(const httplib::Request& req, httplib::Response& res);
     void control_routes();
+    void phone_page_routes(); // GET /phone and /sandbox/pushes (phone_page.cpp)
 
     // --- Verify v2 (verify_routes.cpp, verify_factors.cpp) --------------------------------
     // HTTP Basic with an AC… (or SK…) user and the --auth-token.

@@ -62,6 +62,10 @@ class ApprovalDesk {
     std::optional<std::string> answer(const std::string& uuid, const std::string& status);
     // Every callback sent: uuid, status, attempts, last HTTP status (0: no answer).
     nlohmann::json callbacks() const;
+    // The requests still waiting for the phone, oldest first: {"uuid","kind" ("authy" or
+    // "verify"),"authy_id","email" (a Verify challenge's entity identity),"message",
+    // "details":[[k,v]...],"expires_at"}.
+    nlohmann::json pending() const;
 
     // For the --state file.
     nlohmann::json to_json() const;
