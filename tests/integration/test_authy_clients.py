@@ -58,6 +58,26 @@ class AuthyClients(unittest.TestCase):
         logos = out["callbacks"][0]["body"]["approval_request"]["logos"]
         self.assertEqual(logos, [{"res": "default", "url": "https://example.com/l.png"}])
 
+    def test_npm_authys_own_test_suite(self):
+        # authy 1.4.0's nodeunit suite, unmodified, pointed at the sandbox (tests/clients/
+        # authy_suite.js). Four of its tests send the retired Authy sandbox's magic codes, which
+        # it accepted for anyone: 0000000 as a user's token, 0000 as a phone-verification code.
+        # twofa-sandbox keeps real codes, so exactly those four fail; everything else passes.
+        magic = {"Verify Token", "Verify Token - Force", "Verify Token - Dirty", "phones - verification_check"}
+        r = subprocess.run(["node", "authy_suite.js", self.sandbox.url, KEY], capture_output=True, text=True,
+                           timeout=120, cwd=CLIENTS)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        results = json.loads(r.stdout)
+        print("\n" + json.dumps(results, indent=1), flush=True)
+        self.assertIn("not run", results.pop("OneTouch Check Approval Status"))  # the suite's own bug
+        self.assertEqual(len(results), 28)
+        self.assertEqual({k for k, v in results.items() if v != "ok"}, magic)
+        # They failed on the magic codes themselves: the sandbox saw them and said no.
+        paths = [req["path"] for req in self.sandbox.requests()]
+        self.assertEqual(len([p for p in paths if "/verify/0000000/" in p or p.endswith("/verify/0a0$0%0b0*@!#00")
+                              or "/verify/0a0" in p]), 3, paths)
+        self.assertTrue(any("phones/verification/check" in p for p in paths), paths)
+
 
 if __name__ == "__main__":
     unittest.main()
