@@ -62,10 +62,14 @@ class HostileBodies(ot.OneTouchCase):
             "long key, many leaves": (b'{"' + b"k" * 30000 + b'":[' + b"1," * 15000 + b"1]}", 400),
         }
         for name, (body, want) in cases.items():
+            times = []
             for _ in range(3):
                 status, took = self.timed(body)
                 self.assertEqual(status, want, name)
-                self.assertLess(took, 0.05 * TIME_SCALE, name)
+                times.append(took)
+            # The median of three: a cost in the listener shows in every try, while one try
+            # delayed by the machine's other work (the tests run two at a time) does not count.
+            self.assertLess(sorted(times)[1], 0.05 * TIME_SCALE, f"{name}: {times}")
         self.assertIsNone(self.listener.proc.poll(), "the listener died")
         self.assertEqual(self.listener.request("GET", "/healthz")[0], 200)
         self.assertLess(rss_kib(pid) - before, 32 * 1024, "memory grew by more than 32 MiB")
