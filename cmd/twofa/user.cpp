@@ -146,22 +146,6 @@ int run_list(App& app) {
     return 0;
 }
 
-std::string hash_kind(const std::string& h) {
-    if (h.empty()) {
-        return "none";
-    }
-    if (h.rfind("$argon2id$", 0) == 0) {
-        return "argon2id";
-    }
-    // A Werkzeug hash, until the next login re-hashes it: "scrypt", "pbkdf2-sha256", ...
-    const std::string method = h.substr(0, h.find('$'));
-    const std::size_t colon = method.find(':');
-    if (method.rfind("pbkdf2:", 0) == 0) {
-        return "pbkdf2-" + method.substr(colon + 1, method.find(':', colon + 1) - colon - 1);
-    }
-    return method.substr(0, colon);
-}
-
 int run_show(App& app, const std::string& email, bool remote) {
     auto u = unwrap(get_user(app.store(), email));
     const ProviderInfo& info = App::provider_info(u.provider);
@@ -170,7 +154,7 @@ int run_show(App& app, const std::string& email, bool remote) {
     j["locked"] = locked_now(u);
     j["failed_logins"] = u.failed_logins;
     j["locked_until"] = iso_time(u.locked_until);
-    j["password"] = hash_kind(u.password_hash);
+    j["password"] = password_hash_kind(u.password_hash);
     j["created_at"] = iso_time(u.created_at);
     j["updated_at"] = iso_time(u.updated_at);
     if (remote) {
@@ -195,7 +179,7 @@ int run_show(App& app, const std::string& email, bool remote) {
               << std::setw(14) << (info.display + " id:") << u.provider_user << "\n"
               << "Status:       " << to_string(u.status) << (locked_now(u) ? " (locked)" : "")
               << "\n"
-              << "Password:     " << hash_kind(u.password_hash) << "\n"
+              << "Password:     " << password_hash_kind(u.password_hash) << "\n"
               << "Unix user:    " << (u.unix_user.empty() ? "(none)" : u.unix_user) << "\n"
               << "Failed logins:"
               << " " << u.failed_logins << "\n"

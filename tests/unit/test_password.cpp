@@ -46,6 +46,12 @@ TEST_CASE("werkzeug scrypt (its default since 3.0), pbkdf2:sha1 and pbkdf2:sha51
         CHECK(!verify_password("correct horsE", h));
         CHECK(password_needs_rehash(h)); // Argon2id at the next login
     }
+    CHECK(password_hash_kind(scrypt) == "scrypt");
+    CHECK(password_hash_kind(sha1) == "pbkdf2-sha1");
+    CHECK(password_hash_kind(sha512) == "pbkdf2-sha512");
+    CHECK(password_hash_kind("") == "none");
+    CHECK(password_hash_kind("plaintext") == "unknown");
+    CHECK(password_hash_kind(*hash_password("correct horse battery")) == "argon2id");
     // scrypt without parameters: werkzeug's N=32768, r=8, p=1.
     CHECK(verify_password("correct horse", "scrypt" + scrypt.substr(scrypt.find('$'))));
     // Costs beyond a second's work, or not what scrypt allows, are refused before any work.

@@ -209,6 +209,25 @@ Status validate_password_hash(std::string_view stored_hash) {
                       "export the hash unchanged, e.g. scrypt:32768:8:1$salt$hex");
 }
 
+std::string password_hash_kind(std::string_view stored_hash) {
+    Werkzeug w;
+    if (stored_hash.empty()) {
+        return "none";
+    }
+    if (is_argon2id(stored_hash)) {
+        return "argon2id";
+    }
+    if (!parse_werkzeug(stored_hash, w)) {
+        return "unknown";
+    }
+    if (w.digest == nullptr) {
+        return "scrypt";
+    }
+    std::string_view method = stored_hash.substr(0, stored_hash.find('$')); // pbkdf2:sha1[:N]
+    method.remove_prefix(7);
+    return "pbkdf2-" + std::string(method.substr(0, method.find(':')));
+}
+
 void burn_password_check(std::string_view password) {
     // A fixed hash at the current limits, so an unknown user costs one verification, like a
     // known one (hashing a fresh dummy here doubled the time and gave unknown emails away).
