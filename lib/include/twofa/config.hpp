@@ -68,6 +68,13 @@ struct Config {
     std::string config_file; // the file that was read, empty if none
     // Where each key's value came from: "flag", "environment", "file" (absent: the default).
     std::map<std::string, std::string> sources;
+
+    // Whose fault a bad value of key is: the command line's (Exit::usage) when a flag gave it,
+    // the configuration's (Exit::config) when the environment or the file did.
+    Exit fault_of(const std::string& key) const {
+        auto it = sources.find(key);
+        return it != sources.end() && it->second == "flag" ? Exit::usage : Exit::config;
+    }
 };
 
 // One setting of the declarative table that the loader, --help and `status --health` read.

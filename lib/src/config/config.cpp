@@ -32,6 +32,11 @@ struct Sources {
     const toml::table* file;
 };
 
+// A flag's bad value is a usage error, the environment's or the file's a configuration one.
+Exit fault_of(const Sources& s, const std::string& key) {
+    return s.flags.count(key) != 0U ? Exit::usage : Exit::config;
+}
+
 Error config_error(const std::string& message, const std::string& hint) {
     return make_error(Exit::config, message, hint);
 }
@@ -76,14 +81,14 @@ Result<std::optional<long>> lookup_int(const Sources& s, const std::string& key,
         errno = 0;
         long v = std::strtol((*text)->c_str(), &end, 10);
         if ((*text)->empty() || *end != '\0' || errno != 0) {
-            return make_error(s.flags.count(key) != 0U ? Exit::usage : Exit::config,
+            return make_error(fault_of(s, key),
                               "'" + key + "' must be a whole number, not '" + **text + "'",
                               "give a number");
         }
         out = v;
     }
     if (out && (*out < lo || *out > hi)) {
-        return make_error(s.flags.count(key) != 0U ? Exit::usage : Exit::config,
+        return make_error(fault_of(s, key),
                           "'" + key + "' must be between " + std::to_string(lo) + " and " +
                               std::to_string(hi),
                           "fix the value");
@@ -199,7 +204,7 @@ Status check_choice(const Sources& s, const ConfigKey& k, const std::string& v) 
     if (all.find("|" + v + "|") != std::string::npos) {
         return {};
     }
-    return make_error(s.flags.count(k.key) != 0U ? Exit::usage : Exit::config,
+    return make_error(fault_of(s, k.key),
                       std::string(k.key) + " must be one of " + k.choices + ", not '" +
                           strip_control(v) + "'",
                       "fix the value");
@@ -235,12 +240,8 @@ Status derive(Config& c, const EnvLookup& env) {
     }
     c.failmode_safe = c.failmode == "safe";
     if (c.totp_digits == 7) {
-        Error e =
-            config_error("totp.digits must be 6 or 8, not 7", "authenticator apps show 6 or 8");
-        if (c.sources["totp.digits"] == "flag") {
-            e.code = Exit::usage; // a bad flag is a usage error, as for every setting
-        }
-        return e;
+        return make_error(c.fault_of("totp.digits"), "totp.digits must be 6 or 8, not 7",
+                          "authenticator apps show 6 or 8");
     }
     c.callback_configured =
         c.sources.count("callback.public_url") != 0U || c.sources.count("callback.listen") != 0U;

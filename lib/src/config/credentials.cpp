@@ -57,9 +57,7 @@ Status check_api_key(std::string_view key) {
 Status check_provider_url(const Config& config, const std::string& key) {
     const ConfigKey* k = find_config_key(key);
     const std::string& text = config.*(k->text);
-    auto source = config.sources.find(key);
-    const Exit code =
-        source != config.sources.end() && source->second == "flag" ? Exit::usage : Exit::config;
+    const Exit code = config.fault_of(key);
     Result<Url> parsed = parse_url(text);
     if (!parsed.ok()) {
         Error e = parsed.error();
