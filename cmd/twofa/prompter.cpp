@@ -31,10 +31,14 @@ std::string app_name(const UserRecord& u) {
     const ProviderInfo& info = App::provider_info(u.provider);
     return info.offers(Channel::push) ? "the " + info.display + " app" : "your authenticator app";
 }
+// Whether c starts a UTF-8 code point (is not a continuation byte).
+bool starts_code_point(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+}
+
 // Columns a UTF-8 string takes, counting each code point as one (all the status line uses).
 int display_width(std::string_view s) {
-    return static_cast<int>(std::count_if(
-        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    return static_cast<int>(std::count_if(s.begin(), s.end(), starts_code_point));
 }
 
 // The push-wait line at its longest that fits in columns - 1 (the last column would wrap on
@@ -61,8 +65,7 @@ std::string wait_line_text(unsigned frame, const std::string& left, bool can_swi
     std::string cut;
     int used = 0;
     for (char c : forms[3]) {
-        const bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        if (starts && ++used > budget) {
+        if (starts_code_point(c) && ++used > budget) {
             break;
         }
         cut += c;
