@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -16,6 +17,39 @@ API_KEY = "sandbox-test-key-0123456789abcdef"
 # Sanitizer builds run slower: time limits in assertions are multiplied by this.
 TIME_SCALE = float(os.environ.get("TWOFA_TIME_SCALE", "1"))
 PASSWORD = "correct horse battery staple"
+
+
+def free_port():
+    """A loopback port free a moment ago (for servers that cannot report the one they got)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Datagrams:
+    """A Unix datagram socket at path, where syslog(3) lines (or sd_notify's) arrive."""
+
+    def __init__(self, path, timeout=0.3):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(timeout)
+
+    def next(self):
+        """The next datagram, or None when none comes within the timeout."""
+        try:
+            return self.sock.recv(4096).decode(errors="replace")
+        except socket.timeout:
+            return None
+
+    def lines(self):
+        """Every datagram until a quiet moment."""
+        out = []
+        while (line := self.next()) is not None:
+            out.append(line)
+        return out
+
+    def close(self):
+        self.sock.close()
 
 
 class Sandbox:

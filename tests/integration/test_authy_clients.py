@@ -6,21 +6,14 @@ make, and authy-client's verifyCallback checks a callback the sandbox sends."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
 
-from harness import Sandbox
+from harness import Sandbox, free_port
 
 CLIENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients")
 KEY = "authy-clients-test-key-0123456789"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AuthyClients(unittest.TestCase):

@@ -14,17 +14,11 @@ import urllib.error
 import urllib.request
 
 import authy_sign
-from harness import API_KEY, Sandbox
+from harness import API_KEY, Sandbox, free_port
 from test_onetouch import Listener, OneTouchCase
 
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NginxFront(OneTouchCase):

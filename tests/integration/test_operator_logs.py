@@ -2,39 +2,18 @@
 listener's log levels, and serve-callback's --json start line."""
 import json
 import os
-import socket
 import subprocess
 import unittest
 
-from harness import PASSWORD, TWOFA, TwofaCase
+from harness import PASSWORD, TWOFA, Datagrams, TwofaCase
 from test_onetouch import Listener, OneTouchCase
-
-
-class SyslogDaemon:
-    """A datagram socket where syslog(3) lines arrive, as /dev/log would get them."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.sock.settimeout(0.3)
-
-    def lines(self):
-        out = []
-        while True:
-            try:
-                out.append(self.sock.recv(4096).decode())
-            except socket.timeout:
-                return out
-
-    def close(self):
-        self.sock.close()
 
 
 class SecurityEventsToSyslog(TwofaCase):
     def setUp(self):
         super().setUp()
         path = os.path.join(self.home, "log")
-        self.daemon = SyslogDaemon(path)
+        self.daemon = Datagrams(path)
         self.addCleanup(self.daemon.close)
         self.env["TWOFA_SYSLOG_SOCKET"] = path
 
@@ -79,7 +58,7 @@ class ListenerOutput(OneTouchCase):
     def test_systemd_readiness_and_stopping_notifications(self):
         # Type=notify: READY=1 once the port is bound, STOPPING=1 on SIGTERM, over $NOTIFY_SOCKET.
         path = os.path.join(self.home, "notify")
-        manager = SyslogDaemon(path)
+        manager = Datagrams(path)
         self.addCleanup(manager.close)
         proc = subprocess.Popen([TWOFA, "serve-callback", "--listen", "127.0.0.1:0"],
                                 env={**self.env, "NOTIFY_SOCKET": path}, stdin=subprocess.DEVNULL,

@@ -2,14 +2,13 @@
 from oathtool, pushes approved and denied by the sandbox's phone, nullok, groups, failmode
 with the provider down, the helper's fixed environment, the timeout, the audit trail."""
 import os
-import socket
 import subprocess
 import time
 import unittest
 import uuid
 
 import test_onetouch as ot
-from harness import API_KEY, PASSWORD, TWOFA
+from harness import API_KEY, PASSWORD, TWOFA, Datagrams
 from test_totp import away_from_step_edge, oathtool
 
 MODULE = os.environ.get("TWOFA_PAM_MODULE", "")
@@ -22,9 +21,7 @@ class SyslogCatcher:
     def __enter__(self):
         if os.path.exists("/dev/log"):
             raise unittest.SkipTest("a syslog daemon owns /dev/log")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind("/dev/log")
-        self.sock.settimeout(0.2)
+        self.log = Datagrams("/dev/log", timeout=0.2)
         self.lines = []
         return self
 
@@ -34,14 +31,12 @@ class SyslogCatcher:
             for l in self.lines:
                 if needle in l:
                     return l
-            try:
-                self.lines.append(self.sock.recv(4096).decode(errors="replace"))
-            except socket.timeout:
-                pass
+            if (line := self.log.next()) is not None:
+                self.lines.append(line)
         raise AssertionError(f"no syslog line with {needle!r}: {self.lines}")
 
     def __exit__(self, *exc):
-        self.sock.close()
+        self.log.close()
         os.unlink("/dev/log")
 
 
