@@ -1,6 +1,8 @@
 """Runs the real twofa and twofa-sandbox binaries on loopback with a throw-away HOME."""
+import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -17,6 +19,10 @@ API_KEY = "sandbox-test-key-0123456789abcdef"
 # Sanitizer builds run slower: time limits in assertions are multiplied by this.
 TIME_SCALE = float(os.environ.get("TWOFA_TIME_SCALE", "1"))
 PASSWORD = "correct horse battery staple"
+# The store the tests run against: sqlite (a file per test) or postgresql (a database per test
+# on the server TWOFA_PG_STATE describes; tests/integration/pgserver.py).
+STORE = os.environ.get("TWOFA_TEST_STORE", "sqlite")
+_databases = itertools.count()
 
 
 def free_port():
@@ -131,10 +137,50 @@ class TwofaCase(unittest.TestCase):
             "TWOFA_SYSLOG_SOCKET": os.path.join(self.home, "no-syslog-here"),
         }
         self.db = os.path.join(self.home, "data", "twofa", "twofa.db")
+        self.pg = None
+        if STORE == "postgresql":
+            self._use_postgres()
+
+    def _use_postgres(self):
+        import pgserver
+        self.pg = pgserver.load(os.environ["TWOFA_PG_STATE"])
+        self.pg_db = f"t_{os.getpid()}_{next(_databases)}"
+        pgserver.admin(self.pg, f"CREATE DATABASE {self.pg_db} OWNER twofa")
+        passfile = os.path.join(self.home, "pgpass")
+        with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(pgserver.passfile_line(self.pg))
+        self.env["PGPASSFILE"] = passfile
+        self.db = pgserver.url(self.pg, self.pg_db)
+        self.env["TWOFA_DB"] = self.db
 
     def tearDown(self):
         self.sandbox.stop()
+        if self.pg is not None:
+            import pgserver
+            pgserver.admin(self.pg, f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)")
         shutil.rmtree(self.home, ignore_errors=True)
+
+    def connect_db(self):
+        """A DB-API connection to the test's store (sqlite3 or psycopg2)."""
+        if self.pg is None:
+            return sqlite3.connect(self.db)
+        import pgserver
+        return pgserver.connect(self.pg, self.pg_db)
+
+    def _sql(self, sql):
+        # The tests write SQLite's '?' placeholders.
+        return sql if self.pg is None else re.sub(r"\?", "%s", sql)
+
+    def db_exists(self):
+        if self.pg is None:
+            return os.path.exists(self.db)
+        con = self.connect_db()
+        try:
+            with con.cursor() as cur:
+                cur.execute("SELECT to_regclass('twofa_schema') IS NOT NULL")
+                return cur.fetchone()[0]
+        finally:
+            con.close()
 
     def twofa(self, *args, input=None, env=None, timeout=60):
         full_env = dict(self.env)
@@ -162,11 +208,7 @@ class TwofaCase(unittest.TestCase):
                                input=password + "\n")
 
     def authy_id(self, email="alice@example.com"):
-        con = sqlite3.connect(self.db)
-        try:
-            return con.execute("SELECT CAST(provider_user AS INTEGER) FROM users WHERE email = ?", (email,)).fetchone()[0]
-        finally:
-            con.close()
+        return self.query("SELECT CAST(provider_user AS INTEGER) FROM users WHERE email = ?", email)[0][0]
 
     def write_config(self, text):
         path = os.path.join(self.home, "config", "twofa", "config.toml")
@@ -175,9 +217,14 @@ class TwofaCase(unittest.TestCase):
             f.write(text)
 
     def query(self, sql, *args):
-        con = sqlite3.connect(self.db)
+        """Rows of a query in SQLite's dialect (both backends share the schema)."""
+        con = self.connect_db()
         try:
-            return con.execute(sql, args).fetchall()
+            cur = con.cursor()
+            cur.execute(self._sql(sql), args)
+            rows = cur.fetchall() if cur.description else []
+            con.commit()
+            return [tuple(r) for r in rows]
         finally:
             con.close()
 
@@ -187,15 +234,10 @@ class TwofaCase(unittest.TestCase):
 
     def db_rows(self):
         """Every user and audit row, for 'nothing changed' checks."""
-        if not os.path.exists(self.db):
+        if not self.db_exists():
             return ([], [])
-        con = sqlite3.connect(self.db)
-        try:
-            users = con.execute("SELECT * FROM users ORDER BY id").fetchall()
-            audit = con.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
-            return (users, audit)
-        finally:
-            con.close()
+        return (self.query("SELECT * FROM users ORDER BY id"),
+                self.query("SELECT * FROM audit_events ORDER BY id"))
 
     def api_requests(self):
         return [r for r in self.sandbox.requests() if not r["path"].startswith("/sandbox")]

@@ -169,9 +169,17 @@ TEST_CASE("the store is chosen by the db setting's scheme") {
     struct stat st {};
     CHECK(::stat(dir.file("a.db").c_str(), &st) == 0);
     CHECK(open_store(dir.file("b.db"), StoreOpen::create).ok());
-    auto pg = open_store("postgresql://db.example/twofa", StoreOpen::create);
-    REQUIRE(!pg.ok());
-    CHECK(pg.error().code == Exit::config);
+    // Refused before any connection is tried (no traffic leaves loopback).
+    for (const char* url : {"mysql://db.example/twofa", "postgresql://twofa:secret@127.0.0.1/x",
+                            "postgres://127.0.0.1:99999999/x?nonsense=1"}) {
+        CAPTURE(url);
+        auto r = open_store(url, StoreOpen::create);
+        REQUIRE(!r.ok());
+        CHECK(r.error().code == Exit::config);
+    }
+    auto pw = open_store("postgresql://twofa:secret@127.0.0.1/x", StoreOpen::create);
+    CHECK(pw.error().text().find("secret") == std::string::npos);
+    CHECK(pw.error().text().find("password file") != std::string::npos);
 }
 
 TEST_CASE("the change feed wakes a subscriber only when a change is published") {

@@ -1,7 +1,7 @@
 #pragma once
 // The store port: users, login sessions and the audit trail, and the change feed that wakes
 // a waiting login. Backends live under lib/src/store/<name>/ and are chosen by the db
-// setting's scheme (open_store); SQLite is the one backend today.
+// setting's scheme (open_store): SQLite (one host) and PostgreSQL (several).
 #include <twofa/provider.hpp>
 #include <twofa/result.hpp>
 #include <twofa/session.hpp>
@@ -95,8 +95,22 @@ struct AppFactor {
     std::int64_t updated_at = 0;
 };
 
-// Newest schema version; PRAGMA user_version holds the version of a database.
+// Newest schema version; PRAGMA user_version (SQLite) or the twofa_schema table (PostgreSQL)
+// holds the version of a database. Both backends have the same migrations, step by step.
 inline constexpr int k_schema_version = 6;
+
+// The schema version a database had when this process opened it, and has now.
+struct SchemaVersions {
+    int found = 0;
+    int now = 0;
+};
+
+// Rows of one table, every value as text (nullopt: NULL), for copying between backends.
+using CellValue = std::optional<std::string>;
+struct TableRows {
+    std::vector<std::string> columns;
+    std::vector<std::vector<CellValue>> rows;
+};
 
 // A waiting login's subscription to the store's change feed: fd() becomes readable after a
 // writer published a change, and only once that change's commit is visible to readers.
@@ -183,8 +197,20 @@ class Store {
     virtual Result<std::vector<AuditCount>> audit_counts(std::int64_t since) = 0;
     // Runs fn in one IMMEDIATE transaction; commits when it succeeds, rolls back otherwise.
     virtual Status transaction(const std::function<Status()>& fn) = 0;
-    // PRAGMA quick_check and the schema version.
+    // Reachable, intact (SQLite's quick_check) and at the current schema version.
     virtual Status check_health() = 0;
+
+    // Where the store is, for people: the path, or the URL (which never holds a password).
+    virtual std::string describe() const = 0;
+    virtual SchemaVersions schema_versions() const = 0;
+
+    // db copy. Up to `limit` rows of `table` (a name from the backend's schema) from `offset`,
+    // in the order of `key` (its primary key columns).
+    virtual Result<TableRows> read_table(const std::string& table, const std::string& key,
+                                         std::int64_t offset, int limit) = 0;
+    // Inserts the rows, overwriting any with the same key; identity counters move past them.
+    virtual Status write_table(const std::string& table, const std::string& key,
+                               const TableRows& rows) = 0;
 };
 
 // Whether opening a store may create it. Only commands that write may; read-only ones must
@@ -195,14 +221,21 @@ enum class StoreOpen {
     create_with_folders, // also create missing folders (the default XDG location), the last 0700
 };
 
-// Opens the store the db setting names: a path or sqlite:///path (SQLite). Exit::config
-// for a scheme no backend serves. The rest as open_sqlite_store.
+// Opens the store the db setting names: a path or sqlite:///path (SQLite), or
+// postgresql://… / postgres://… (PostgreSQL, open_postgres_store). Exit::config for a scheme
+// no backend serves. The rest as open_sqlite_store.
 Result<std::unique_ptr<Store>> open_store(const std::string& location, StoreOpen mode);
 
 // Opens and migrates a SQLite store. Exit::config when the file is readable by group/others,
 // Exit::store when it is missing (existing) or its folder is (create), or for SQLite failures.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  StoreOpen mode = StoreOpen::create_with_folders);
+
+// Connects to PostgreSQL (libpq; the URL's parameters such as sslmode and passfile apply) and
+// migrates. Exit::config for a malformed URL or one carrying a password (credentials come
+// from a password file: passfile=, PGPASSFILE or ~/.pgpass), Exit::store when the server
+// cannot be reached or, for `existing`, holds no twofa schema.
+Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url, StoreOpen mode);
 
 // Test hook: creates or migrates a database file only up to `version`.
 Status migrate_sqlite_file(const std::string& path, int version);

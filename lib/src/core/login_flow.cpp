@@ -97,7 +97,6 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
     using steady = std::chrono::steady_clock;
     // A missing feed is not fatal: the provider poll still answers, only later.
     auto feed = m_logins.watch_changes();
-    const int feed_fd = feed.ok() ? (*feed)->fd() : -1;
     const int switch_fd = m_prompter.switch_fd();
     const std::int64_t limit_at = m_clock() + limit_for(view);
     auto next_remote = steady::now() + m_options.provider_poll;
@@ -131,6 +130,8 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
             continue;
         }
         m_prompter.waiting(std::min(v.record.expires_at, limit_at) - now, switch_fd >= 0);
+        // Asked each round: a feed whose connection dropped has none until it reconnects.
+        const int feed_fd = feed.ok() ? (*feed)->fd() : -1;
         pollfd fds[2] = {{feed_fd, POLLIN, 0}, {switch_fd, POLLIN, 0}};
         auto until_remote =
             std::chrono::duration_cast<std::chrono::milliseconds>(next_remote - steady::now());

@@ -4,32 +4,9 @@
 
 namespace twofa::sqlite {
 
-namespace {
-
-constexpr const char* k_factor_columns =
-    "provider_user, sealed, key_id, algorithm, digits, period, window, confirmed, last_step, "
-    "created_at, updated_at";
-
-AppFactor read_factor(SQLite::Statement& q) {
-    AppFactor f;
-    f.provider_user = q.getColumn(0).getString();
-    f.sealed = q.getColumn(1).getString();
-    f.key_id = q.getColumn(2).getString();
-    f.algorithm = q.getColumn(3).getString();
-    f.digits = q.getColumn(4).getInt();
-    f.period = q.getColumn(5).getInt();
-    f.window = q.getColumn(6).getInt();
-    f.confirmed = q.getColumn(7).getInt() != 0;
-    f.last_step = q.getColumn(8).getInt64();
-    f.created_at = q.getColumn(9).getInt64();
-    f.updated_at = q.getColumn(10).getInt64();
-    return f;
-}
-
-} // namespace
-
 void put_factor(SQLite::Database& db, const AppFactor& f) {
-    SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO app_factors (") + k_factor_columns +
+    SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO app_factors (") +
+                                store::k_factor_columns +
                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, f.provider_user);
     q.bind(2, f.sealed);
@@ -46,14 +23,14 @@ void put_factor(SQLite::Database& db, const AppFactor& f) {
 }
 
 std::vector<AppFactor> factors_where(SQLite::Database& db, const std::string* provider_user) {
-    SQLite::Statement q(db, std::string("SELECT ") + k_factor_columns + " FROM app_factors" +
+    SQLite::Statement q(db, std::string("SELECT ") + store::k_factor_columns + " FROM app_factors" +
                                 (provider_user != nullptr ? " WHERE provider_user = ?" : ""));
     if (provider_user != nullptr) {
         q.bind(1, *provider_user);
     }
     std::vector<AppFactor> out;
     while (q.executeStep()) {
-        out.push_back(read_factor(q));
+        out.push_back(store::read_factor(Row{q}));
     }
     return out;
 }

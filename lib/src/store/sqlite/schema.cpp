@@ -137,8 +137,8 @@ void apply_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");
 }
 
-Status migrate(SQLite::Database& db, int target) {
-    int version = db.execAndGet("PRAGMA user_version").getInt();
+Result<int> migrate(SQLite::Database& db, int target) {
+    const int version = db.execAndGet("PRAGMA user_version").getInt();
     if (version > k_schema_version) {
         return make_error(Exit::store,
                           "the database has schema version " + std::to_string(version) +
@@ -155,7 +155,7 @@ Status migrate(SQLite::Database& db, int target) {
         db.exec("PRAGMA user_version = " + std::to_string(v + 1));
         tx.commit();
     }
-    return {};
+    return version;
 }
 
 } // namespace twofa::sqlite
@@ -166,7 +166,8 @@ Status migrate_sqlite_file(const std::string& path, int version) {
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
         sqlite::apply_pragmas(db);
-        return sqlite::migrate(db, version);
+        TRY(sqlite::migrate(db, version));
+        return {};
     } catch (const SQLite::Exception& e) {
         return sqlite::store_error("cannot migrate " + path, e);
     }

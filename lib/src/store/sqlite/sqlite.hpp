@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite backend's internal pieces, shared by its files: schema, files, rows.
 // SQLiteCpp and every SQL string of the project live under lib/src/store/sqlite/.
-#include <twofa/store.hpp>
+#include "store/records.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -14,8 +14,15 @@ Error store_error(const std::string& what, const SQLite::Exception& e);
 void apply_pragmas(SQLite::Database& db);
 
 // Runs the migrations from the database's version up to `target`, each in its own
-// transaction together with its version bump. Exit::store for a newer database.
-Status migrate(SQLite::Database& db, int target);
+// transaction together with its version bump; the version found. Exit::store for a newer
+// database.
+Result<int> migrate(SQLite::Database& db, int target);
+
+// db copy's reads and writes of whole rows (rows.cpp).
+TableRows read_rows(SQLite::Database& db, const std::string& table, const std::string& key,
+                    std::int64_t offset, int limit);
+void write_rows(SQLite::Database& db, const std::string& table, const std::string& key,
+                const TableRows& rows);
 
 // Creates the file 0600 before SQLite touches it (unless `existing`), and refuses an existing
 // file that group or others can access. Folders: see StoreOpen.
@@ -25,11 +32,12 @@ Status prepare_file(const std::string& path, StoreOpen mode);
 void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
 
-// Rows and queries (rows.cpp): the column lists and their readers, in the same order.
-extern const char* const k_user_columns;
-extern const char* const k_session_columns;
-UserRecord read_user(SQLite::Statement& q);
-SessionRecord read_session(SQLite::Statement& q);
+// The current row of a statement, for the shared readers (store/records.hpp).
+struct Row {
+    SQLite::Statement& q;
+    std::string text(int i) const { return q.getColumn(i).getString(); } // NULL reads as ""
+    std::int64_t int64(int i) const { return q.getColumn(i).getInt64(); }
+};
 
 // App factors and recovery codes (factors.cpp); the caller holds the store's lock.
 void put_factor(SQLite::Database& db, const AppFactor& factor);

@@ -22,7 +22,28 @@ class SqliteStore final : public Store {
 
     // The schema up to date (a constructor cannot return an Error).
     Status migrate_now() {
-        return guarded_status("cannot migrate", [&] { return migrate(m_db, k_schema_version); });
+        return guarded_status("cannot migrate", [&]() -> Status {
+            TRY_ASSIGN(m_versions.found, migrate(m_db, k_schema_version));
+            m_versions.now = k_schema_version;
+            return {};
+        });
+    }
+
+    std::string describe() const override { return m_path; }
+    SchemaVersions schema_versions() const override { return m_versions; }
+
+    Result<TableRows> read_table(const std::string& table, const std::string& key,
+                                 std::int64_t offset, int limit) override {
+        return guarded<TableRows>("cannot read " + table, [&]() -> Result<TableRows> {
+            return read_rows(m_db, table, key, offset, limit);
+        });
+    }
+    Status write_table(const std::string& table, const std::string& key,
+                       const TableRows& rows) override {
+        return guarded_status("cannot write " + table, [&]() -> Status {
+            write_rows(m_db, table, key, rows);
+            return {};
+        });
     }
 
     void publish_change() override { sqlite::publish_change(m_path); }
@@ -65,11 +86,11 @@ class SqliteStore final : public Store {
     Result<std::vector<UserRecord>> list_users() override {
         using R = std::vector<UserRecord>;
         return guarded<R>("cannot list users", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+            SQLite::Statement q(m_db, std::string("SELECT ") + store::k_user_columns +
                                           " FROM users ORDER BY email");
             R out;
             while (q.executeStep()) {
-                out.push_back(read_user(q));
+                out.push_back(store::read_user(Row{q}));
             }
             return out;
         });
@@ -111,7 +132,7 @@ class SqliteStore final : public Store {
             auto& q = *lease;
             q.bind(1, id);
             if (q.executeStep()) {
-                return R(read_user(q));
+                return R(store::read_user(Row{q}));
             }
             return R();
         });
@@ -157,7 +178,7 @@ class SqliteStore final : public Store {
             auto& q = *lease;
             q.bind(1, user_id);
             if (q.executeStep()) {
-                return R(read_session(q));
+                return R(store::read_session(Row{q}));
             }
             return R();
         });
@@ -228,9 +249,7 @@ class SqliteStore final : public Store {
             q.bind(1, limit);
             R out;
             while (q.executeStep()) {
-                out.push_back(AuditEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                                         q.getColumn(2).getString(), q.getColumn(3).getString(),
-                                         q.getColumn(4).getString(), q.getColumn(5).getString()});
+                out.push_back(store::read_audit(Row{q}));
             }
             return out;
         });
@@ -308,11 +327,11 @@ class SqliteStore final : public Store {
     Result<std::optional<UserRecord>> user_where(const char* column, const std::string& value) {
         using R = std::optional<UserRecord>;
         return guarded<R>("cannot read user", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + k_user_columns +
+            SQLite::Statement q(m_db, std::string("SELECT ") + store::k_user_columns +
                                           " FROM users WHERE " + column + " = ?");
             q.bind(1, value);
             if (q.executeStep()) {
-                return R(read_user(q));
+                return R(store::read_user(Row{q}));
             }
             return R();
         });
@@ -329,7 +348,7 @@ class SqliteStore final : public Store {
                 q.bind(2, provider);
             }
             if (q.executeStep()) {
-                return R(read_session(q));
+                return R(store::read_session(Row{q}));
             }
             return R();
         });
@@ -354,6 +373,7 @@ class SqliteStore final : public Store {
 
     std::string m_path;
     SQLite::Database m_db;
+    SchemaVersions m_versions;
     std::array<std::unique_ptr<SQLite::Statement>, k_queries> m_statements;
     // One connection shared by threads: a transaction holds the mutex until it ends, so
     // calls from other threads never land inside it.

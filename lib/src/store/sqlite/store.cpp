@@ -25,10 +25,13 @@ Result<std::unique_ptr<Store>> open_store(const std::string& location, StoreOpen
     if (loc.rfind(k_sqlite, 0) == 0) {
         return open_sqlite_store(std::string(loc.substr(k_sqlite.size())), mode);
     }
+    if (loc.rfind("postgresql://", 0) == 0 || loc.rfind("postgres://", 0) == 0) {
+        return open_postgres_store(location, mode);
+    }
     if (auto scheme = loc.find("://"); scheme != std::string_view::npos) {
         return make_error(Exit::config,
                           "no store backend for '" + strip_control(loc.substr(0, scheme)) + "://'",
-                          "use a path or sqlite:///path");
+                          "use a path, sqlite:///path or postgresql://…");
     }
     return open_sqlite_store(location, mode);
 }

@@ -1,0 +1,103 @@
+#pragma once
+// What the backends share about rows: the column lists of users, sessions and app factors (the
+// same names in every schema) and how one row of each becomes a record. A Row is a backend's
+// view of the current result row: text(i) (NULL reads as "") and int64(i).
+#include <twofa/store.hpp>
+
+namespace twofa::store {
+
+inline constexpr const char* k_user_columns =
+    "id, email, name, country_code, phone, provider, provider_user, password_hash, status, "
+    "failed_logins, locked_until, created_at, updated_at, code_failures, code_locked_until, "
+    "unix_user";
+
+inline constexpr const char* k_session_columns =
+    "id, id_hash, user_id, provider, provider_user, method, status, challenge, attempts, sends, "
+    "last_send_at, created_at, expires_at, updated_at, checks_in_flight, lease_until";
+
+// "window" is a keyword in PostgreSQL: quoted, as both backends accept.
+inline constexpr const char* k_factor_columns =
+    "provider_user, sealed, key_id, algorithm, digits, period, \"window\", confirmed, last_step, "
+    "created_at, updated_at";
+
+// The tables a copy moves, parents first, each with its key (db copy).
+struct TableSpec {
+    const char* name;
+    const char* key;
+};
+inline constexpr TableSpec k_tables[] = {
+    {"users", "id"},
+    {"login_sessions", "id"},
+    {"audit_events", "id"},
+    {"app_factors", "provider_user"},
+    {"recovery_codes", "provider_user, hash"},
+};
+
+// An unknown name (a newer twofa wrote it) reads as a state that lets nothing through.
+inline SessionState state_of(const std::string& name) {
+    return parse_state(name).value_or(SessionState::unverified);
+}
+
+template <class Row> UserRecord read_user(const Row& r) {
+    UserRecord u;
+    u.id = r.int64(0);
+    u.email = r.text(1);
+    u.name = r.text(2);
+    u.country_code = static_cast<int>(r.int64(3));
+    u.phone = r.text(4);
+    u.provider = r.text(5);
+    u.provider_user = r.text(6);
+    u.password_hash = r.text(7);
+    u.status = state_of(r.text(8));
+    u.failed_logins = static_cast<int>(r.int64(9));
+    u.locked_until = r.int64(10);
+    u.created_at = r.int64(11);
+    u.updated_at = r.int64(12);
+    u.code_failures = static_cast<int>(r.int64(13));
+    u.code_locked_until = r.int64(14);
+    u.unix_user = r.text(15);
+    return u;
+}
+
+template <class Row> SessionRecord read_session(const Row& r) {
+    SessionRecord s;
+    s.id = r.int64(0);
+    s.id_hash = r.text(1);
+    s.user_id = r.int64(2);
+    s.provider = r.text(3);
+    s.provider_user = r.text(4);
+    s.method = parse_channel(r.text(5)).value_or(Channel::sms);
+    s.status = state_of(r.text(6));
+    s.challenge = r.text(7);
+    s.attempts = static_cast<int>(r.int64(8));
+    s.sends = static_cast<int>(r.int64(9));
+    s.last_send_at = r.int64(10);
+    s.created_at = r.int64(11);
+    s.expires_at = r.int64(12);
+    s.updated_at = r.int64(13);
+    s.checks_in_flight = static_cast<int>(r.int64(14));
+    s.lease_until = r.int64(15);
+    return s;
+}
+
+template <class Row> AppFactor read_factor(const Row& r) {
+    AppFactor f;
+    f.provider_user = r.text(0);
+    f.sealed = r.text(1);
+    f.key_id = r.text(2);
+    f.algorithm = r.text(3);
+    f.digits = static_cast<int>(r.int64(4));
+    f.period = static_cast<int>(r.int64(5));
+    f.window = static_cast<int>(r.int64(6));
+    f.confirmed = r.int64(7) != 0;
+    f.last_step = r.int64(8);
+    f.created_at = r.int64(9);
+    f.updated_at = r.int64(10);
+    return f;
+}
+
+inline AuditEvent read_audit(const auto& r) {
+    return AuditEvent{r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
+}
+
+} // namespace twofa::store
