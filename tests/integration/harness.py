@@ -136,7 +136,10 @@ class TwofaCase(unittest.TestCase):
             # Security events go to syslog; the tests' own go nowhere unless a test listens.
             "TWOFA_SYSLOG_SOCKET": os.path.join(self.home, "no-syslog-here"),
         }
-        self.db = os.path.join(self.home, "data", "twofa", "twofa.db")
+        # Where SQLite's database goes by default; self.db is the store in use (this path, or
+        # the test's PostgreSQL URL).
+        self.default_db = os.path.join(self.home, "data", "twofa", "twofa.db")
+        self.db = self.default_db
         self.pg = None
         if STORE == "postgresql":
             self._use_postgres()
@@ -146,12 +149,14 @@ class TwofaCase(unittest.TestCase):
         self.pg = pgserver.load(os.environ["TWOFA_PG_STATE"])
         self.pg_db = f"t_{os.getpid()}_{next(_databases)}"
         pgserver.admin(self.pg, f"CREATE DATABASE {self.pg_db} OWNER twofa")
-        passfile = os.path.join(self.home, "pgpass")
-        with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(pgserver.passfile_line(self.pg))
-        self.env["PGPASSFILE"] = passfile
-        self.db = pgserver.url(self.pg, self.pg_db)
+        self.db = self.pg_url(self.passfile(self.home))
         self.env["TWOFA_DB"] = self.db
+
+    def pg_url(self, passfile):
+        """The test database's URL, its password in passfile (as a system install names it:
+        the gate and PAM run with a clean environment)."""
+        import pgserver
+        return pgserver.url(self.pg, self.pg_db) + "?passfile=" + passfile
 
     def tearDown(self):
         self.sandbox.stop()
@@ -167,9 +172,42 @@ class TwofaCase(unittest.TestCase):
         import pgserver
         return pgserver.connect(self.pg, self.pg_db)
 
+    def passfile(self, folder, uid=None):
+        """A 0600 PostgreSQL password file in folder (owned by uid when given); its path."""
+        import pgserver
+        path = os.path.join(folder, "pgpass")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(pgserver.passfile_line(self.pg))
+        if uid is not None:
+            os.chown(path, uid, uid)
+        return path
+
     def _sql(self, sql):
         # The tests write SQLite's '?' placeholders.
-        return sql if self.pg is None else re.sub(r"\?", "%s", sql)
+        return sql if self.pg is None else re.sub(r"\?", "%s", sql.replace("%", "%%"))
+
+    def raw_store(self):
+        """Every byte the store keeps: SQLite's file and its WAL, or a pg_dump of the database."""
+        if self.pg is None:
+            data = b""
+            for path in (self.db, self.db + "-wal"):
+                if os.path.exists(path):
+                    with open(path, "rb") as f:
+                        data += f.read()
+            return data
+        return subprocess.run(["pg_dump", "--data-only", self.db], env=self.env, check=True,
+                              capture_output=True).stdout
+
+    def hold_write_lock(self):
+        """A connection holding the store's write lock until closed (a busy database)."""
+        con = self.connect_db()
+        if self.pg is None:
+            con.isolation_level = None
+            con.execute("BEGIN IMMEDIATE")
+        else:
+            con.autocommit = True
+            con.cursor().execute("SELECT pg_advisory_lock(7420183)")
+        return con
 
     def db_exists(self):
         if self.pg is None:
@@ -221,7 +259,7 @@ class TwofaCase(unittest.TestCase):
         con = self.connect_db()
         try:
             cur = con.cursor()
-            cur.execute(self._sql(sql), args)
+            cur.execute(self._sql(sql), args or None)
             rows = cur.fetchall() if cur.description else []
             con.commit()
             return [tuple(r) for r in rows]

@@ -29,8 +29,8 @@ class CoreSettings(TwofaCase):
         r, doc = self.twofa_json("user", "list", env={"TWOFA_DB": "sqlite://" + db})
         self.assertExit(r, 0)
         self.assertEqual([u["email"] for u in doc], ["url@example.com"])
-        self.assertFalse(os.path.exists(self.db))  # the default location was not touched
-        r = self.twofa("user", "list", "--db", "postgresql://db.example/twofa")
+        self.assertFalse(os.path.exists(self.default_db))  # the default location was not touched
+        r = self.twofa("user", "list", "--db", "mysql://db.example/twofa")
         self.assertExit(r, 10)
         self.assertIn("no store backend", r.stderr)
 

@@ -129,7 +129,8 @@ print(out.value.decode())
 
 class Databases(TwofaCase):
     def test_no_home_means_no_database_in_the_root(self):
-        env = {"HOME": None, "XDG_DATA_HOME": None, "XDG_STATE_HOME": None, "XDG_CONFIG_HOME": None}
+        env = {"HOME": None, "XDG_DATA_HOME": None, "XDG_STATE_HOME": None, "XDG_CONFIG_HOME": None,
+               "TWOFA_DB": None}
         before = set(os.listdir("/"))
         r = self.twofa("user", "list", env=env)
         self.assertExit(r, 10)
@@ -161,8 +162,8 @@ class Databases(TwofaCase):
             r = self.twofa(*args)
             self.assertExit(r, 11)
             self.assertIn("no database", r.stdout + r.stderr)
-            self.assertFalse(os.path.exists(self.db), args)
-            self.assertFalse(os.path.exists(os.path.dirname(self.db)), args)
+            self.assertFalse(self.db_exists(), args)
+            self.assertFalse(os.path.exists(os.path.dirname(self.default_db)), args)
 
     def test_explicit_db_in_a_missing_folder_is_refused(self):
         path = os.path.join(self.home, "no", "such", "dir", "t.db")
@@ -202,6 +203,8 @@ class CoreDumps(TwofaCase):
         os.chown(home, 65534, 65534)
         env = {**self.env, "HOME": home, "XDG_DATA_HOME": home + "/d", "XDG_STATE_HOME": home + "/s",
                "XDG_CONFIG_HOME": home + "/c"}
+        if self.pg is not None:
+            env["TWOFA_DB"] = self.pg_url(self.passfile(home, uid=65534))
         p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                               TWOFA, "serve-callback", "--listen", "127.0.0.1:0"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -38,11 +38,8 @@ class Import(TwofaCase):
         self.assertExit(r, 0)
         self.assertEqual(docs[-1]["summary"], {"total": 1000, "enrolled": 0, "existed": 1000, "failed": 0})
         self.assertEqual(len(self.sandbox.users()), 1000)
-        con = sqlite3.connect(self.db)
-        (count,) = con.execute("SELECT COUNT(*) FROM users").fetchone()
-        (distinct,) = con.execute("SELECT COUNT(DISTINCT provider_user) FROM users").fetchone()
-        con.close()
-        self.assertEqual((count, distinct), (1000, 1000))
+        self.assertEqual(self.query("SELECT COUNT(*), COUNT(DISTINCT provider_user) FROM users"),
+                         [(1000, 1000)])
         print(f"\nimport of 1000 rows with --jobs 8: {first:.2f} s", flush=True)
 
     def test_bad_rows_are_reported_and_good_rows_enrolled(self):
@@ -61,9 +58,7 @@ class Import(TwofaCase):
             self.assertEqual(by_line[line]["result"], "failed", line)
         self.assertEqual(by_line[7]["error"]["code"], 9)
         self.assertEqual(docs[-1]["summary"]["failed"], 5)
-        con = sqlite3.connect(self.db)
-        stored = con.execute("SELECT email, password_hash FROM users").fetchall()
-        con.close()
+        stored = self.query("SELECT email, password_hash FROM users")
         self.assertEqual(stored, [("good@example.com", WERKZEUG)])
 
     def test_json_lines_from_stdin_and_human_report(self):

@@ -35,8 +35,7 @@ class LoginTest(TwofaCase):
             self.assertEqual(f.read().strip(), sid)
         rows = self.query("SELECT id_hash, status, sends FROM login_sessions")
         self.assertEqual(rows, [(hashlib.sha256(sid.encode()).hexdigest(), "sms", 1)])
-        with open(self.db, "rb") as f:
-            self.assertNotIn(sid.encode(), f.read())
+        self.assertNotIn(sid.encode(), self.raw_store())
         # The SMS went out with force=true.
         sms = [q for q in self.api_requests() if q["path"].startswith("/protected/json/sms/")]
         self.assertEqual(len(sms), 1)

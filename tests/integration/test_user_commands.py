@@ -1,6 +1,5 @@
 """twofa user add | list | show | remove | unlock against twofa-sandbox."""
 import os
-import sqlite3
 import stat
 import unittest
 
@@ -41,9 +40,7 @@ class UserCommands(TwofaCase):
         self.assertTrue(remote["remote"]["registered"])
 
         # The stored hash is Argon2id and never the password.
-        con = sqlite3.connect(self.db)
-        (h,) = con.execute("SELECT password_hash FROM users").fetchone()
-        con.close()
+        [(h,)] = self.query("SELECT password_hash FROM users")
         self.assertTrue(h.startswith("$argon2id$"))
         self.assertNotIn(PASSWORD, h)
 
@@ -74,6 +71,13 @@ class UserCommands(TwofaCase):
 
     def test_database_and_folder_are_private(self):
         self.assertExit(self.add_user(), 0)
+        if self.pg is not None:
+            # PostgreSQL's credentials: a password file others can read is not used.
+            os.chmod(os.path.join(self.home, "pgpass"), 0o644)
+            r, doc = self.twofa_json("user", "list")
+            self.assertExit(r, 11)
+            self.assertIn("password", doc["error"]["message"])
+            return
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(self.db)).st_mode), 0o700)
         os.chmod(self.db, 0o644)
@@ -83,10 +87,7 @@ class UserCommands(TwofaCase):
 
     def test_unlock(self):
         self.assertExit(self.add_user(), 0)
-        con = sqlite3.connect(self.db)
-        con.execute("UPDATE users SET status='locked', failed_logins=7, locked_until=4102444800")
-        con.commit()
-        con.close()
+        self.query("UPDATE users SET status='locked', failed_logins=7, locked_until=4102444800")
         r, doc = self.twofa_json("user", "list")
         self.assertTrue(doc[0]["locked"])
         r, doc = self.twofa_json("user", "unlock", "alice@example.com")
@@ -112,12 +113,10 @@ class UserCommands(TwofaCase):
 
     def test_busy_database_is_a_store_error(self):
         self.assertExit(self.add_user(), 0)
-        con = sqlite3.connect(self.db, isolation_level=None)
-        con.execute("BEGIN IMMEDIATE")  # hold the write lock past the 5 s busy timeout
+        con = self.hold_write_lock()  # past the 5 s busy (lock) timeout
         try:
             r, doc = self.twofa_json("user", "unlock", "alice@example.com")
         finally:
-            con.execute("ROLLBACK")
             con.close()
         self.assertExit(r, 11)
         self.assertIn("busy", doc["error"]["message"])

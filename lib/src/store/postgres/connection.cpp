@@ -56,12 +56,23 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& url) {
                           "check that the server runs and accepts this user; the password "
                           "comes from a password file (PGPASSFILE, ~/.pgpass)");
     }
-    PQsetNoticeProcessor(conn, discard_notice, nullptr);
-    return std::unique_ptr<Connection>(new Connection(conn, url));
+    std::unique_ptr<Connection> c(new Connection(conn, url));
+    try {
+        c->set_up();
+    } catch (const PgError& e) {
+        return store_error("cannot set up the connection", e, url);
+    }
+    return c;
 }
 
 Connection::~Connection() {
     PQfinish(m_conn);
+}
+
+void Connection::set_up() {
+    PQsetNoticeProcessor(m_conn, discard_notice, nullptr);
+    // A writer waits for the write lock as long as SQLite's busy timeout, then fails.
+    exec("SET lock_timeout = '5s'");
 }
 
 void Connection::ensure_open() {
@@ -72,6 +83,7 @@ void Connection::ensure_open() {
     if (PQstatus(m_conn) != CONNECTION_OK) {
         throw PgError("the server is unreachable: " + first_line(PQerrorMessage(m_conn)), "", true);
     }
+    set_up();
 }
 
 PgResult Connection::exec(const std::string& sql, const Params& params) {

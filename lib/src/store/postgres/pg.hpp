@@ -83,6 +83,7 @@ class Connection {
 
   private:
     Connection(PGconn* conn, std::string url) : m_conn(conn), m_url(std::move(url)) {}
+    void set_up(); // per connection: notices discarded, the lock timeout
     PGconn* m_conn;
     std::string m_url;
 };

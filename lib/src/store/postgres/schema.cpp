@@ -118,7 +118,8 @@ Result<int> migrate_locked(Connection& c, int target, bool may_create) {
     auto exists = c.exec("SELECT to_regclass('twofa_schema') IS NOT NULL");
     if (std::string_view(PQgetvalue(exists.get(), 0, 0)) != "t") {
         if (!may_create) {
-            return make_error(Exit::store, "no twofa schema in the database at " + c.url(),
+            return make_error(Exit::store,
+                              "no database at " + c.url() + ": it holds no twofa schema",
                               "run twofa db migrate, or a twofa command that writes");
         }
         c.exec("CREATE TABLE twofa_schema (version INTEGER NOT NULL)");
