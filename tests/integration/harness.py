@@ -259,7 +259,7 @@ class TwofaCase(unittest.TestCase):
         con = self.connect_db()
         try:
             cur = con.cursor()
-            cur.execute(self._sql(sql), args or None)
+            cur.execute(self._sql(sql), args) if args or self.pg is None else cur.execute(sql)
             rows = cur.fetchall() if cur.description else []
             con.commit()
             return [tuple(r) for r in rows]
