@@ -132,6 +132,7 @@ void register_login(CLI::App& root, App& app);
 void register_verify(CLI::App& root, App& app);
 void register_resend(CLI::App& root, App& app);
 void register_logout(CLI::App& root, App& app);
+void register_db(CLI::App& root, App& app);
 void register_status(CLI::App& root, App& app);
 void register_serve_callback(CLI::App& root, App& app);
 void register_pam_helper(CLI::App& root, App& app);

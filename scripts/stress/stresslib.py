@@ -1,6 +1,7 @@
 """Shared pieces of the stress scripts: the binaries, a throw-away HOME, a listener."""
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,54 @@ def binary(name, default):
 
 TWOFA_BIN = binary("TWOFA_BIN", "twofa")
 SANDBOX_BIN = binary("TWOFA_SANDBOX_BIN", "twofa-sandbox")
+
+
+class Store:
+    """The store a stress run uses: SQLite in HOME, or (TWOFA_TEST_STORE=postgresql) a fresh
+    database on the server TWOFA_PG_STATE describes, which any number of HOMEs (hosts) share."""
+
+    def __init__(self, home):
+        self.pg = None
+        self.path = f"{home}/data/twofa/twofa.db"
+        if os.environ.get("TWOFA_TEST_STORE") == "postgresql":
+            import pgserver
+            self.pg = pgserver.load(os.environ["TWOFA_PG_STATE"])
+            self.name = f"stress_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
+            pgserver.admin(self.pg, f"CREATE DATABASE {self.name} OWNER twofa")
+            passfile = os.path.join(home, "pgpass")
+            with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(pgserver.passfile_line(self.pg))
+            self.url = pgserver.url(self.pg, self.name) + "?passfile=" + passfile
+
+    def env(self):
+        return {} if self.pg is None else {"TWOFA_DB": self.url}
+
+    def query(self, sql):
+        if self.pg is None:
+            con = sqlite3.connect(self.path)
+            try:
+                return con.execute(sql).fetchall()
+            finally:
+                con.close()
+        import pgserver
+        con = pgserver.connect(self.pg, self.name)
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            con.close()
+
+    def intact(self):
+        """SQLite's integrity_check; PostgreSQL is crash-safe by itself (a query answers)."""
+        if self.pg is None:
+            return self.query("PRAGMA integrity_check")[0][0]
+        return "ok" if self.query("SELECT 1") == [(1,)] else "no answer"
+
+    def drop(self):
+        if self.pg is not None:
+            import pgserver
+            pgserver.admin(self.pg, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
 def fresh_env(home):
