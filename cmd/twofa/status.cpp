@@ -158,9 +158,10 @@ std::vector<Check> health_checks(App& app) {
     if (config.ok()) {
         Runtime& r = **runtime;
         Status db = r.store().and_then([](Store* s) { return s->check_health(); });
-        checks.push_back(
-            {"database", db,
-             r.config().db_path + " (schema " + std::to_string(k_schema_version) + ", mode 0600)"});
+        auto store = r.store();
+        checks.push_back({"database", db,
+                          store.ok() ? (*store)->describe() + " (" + (*store)->health_detail() + ")"
+                                     : r.config().db_path});
         Status provider = r.provider().and_then([](SecondFactor* p) { return p->health(); });
         checks.push_back(
             {"provider", provider, app.provider_info().display + " (credentials accepted)"});

@@ -202,6 +202,8 @@ class Store {
 
     // Where the store is, for people: the path, or the URL (which never holds a password).
     virtual std::string describe() const = 0;
+    // What a health check adds: "schema 6, mode 0600" or "schema 6, PostgreSQL 15.18".
+    virtual std::string health_detail() const = 0;
     virtual SchemaVersions schema_versions() const = 0;
 
     // db copy. Up to `limit` rows of `table` (a name from the backend's schema) from `offset`,

@@ -78,7 +78,7 @@ class Connection {
     // Reconnects when the connection was lost (a server restart): a call after a failure
     // finds a working connection again or throws.
     void ensure_open();
-    PGconn* raw() { return m_conn; }
+    PGconn* raw() const { return m_conn; }
     const std::string& url() const { return m_url; }
 
   private:

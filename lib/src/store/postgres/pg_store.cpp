@@ -84,6 +84,12 @@ Status PgStore::check_health() {
     });
 }
 
+std::string PgStore::health_detail() const {
+    const int v = PQserverVersion(m_conn->raw()); // 150018 for 15.18
+    return "schema " + std::to_string(m_versions.now) + ", PostgreSQL " +
+           std::to_string(v / 10000) + "." + std::to_string(v % 100);
+}
+
 Result<std::int64_t> PgStore::insert_user(const UserRecord& u) {
     return write<std::int64_t>("cannot add user", [&]() -> Result<std::int64_t> {
         auto r = m_conn->exec("INSERT INTO users (email, name, country_code, phone, provider, "

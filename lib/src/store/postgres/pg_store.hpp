@@ -59,6 +59,7 @@ class PgStore final : public Store {
     Status check_health() override;
 
     std::string describe() const override { return url(); }
+    std::string health_detail() const override;
     SchemaVersions schema_versions() const override { return m_versions; }
     Result<TableRows> read_table(const std::string& table, const std::string& key,
                                  std::int64_t offset, int limit) override;

@@ -30,6 +30,9 @@ class SqliteStore final : public Store {
     }
 
     std::string describe() const override { return m_path; }
+    std::string health_detail() const override {
+        return "schema " + std::to_string(m_versions.now) + ", mode 0600";
+    }
     SchemaVersions schema_versions() const override { return m_versions; }
 
     Result<TableRows> read_table(const std::string& table, const std::string& key,
