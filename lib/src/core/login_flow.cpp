@@ -4,6 +4,8 @@
 
 #include <poll.h>
 
+#include <optional>
+
 namespace twofa {
 
 LoginFlow::LoginFlow(Logins& logins, Prompter& prompter, FlowOptions options, Clock clock)
@@ -93,6 +95,10 @@ Result<SessionView> LoginFlow::push(const UserRecord& user, const SessionView& s
     return codes(fallback);
 }
 
+// How long a waiting login rides out an unreachable store (a database restart) before it
+// fails with the store's error.
+constexpr std::chrono::seconds k_store_outage_grace{15};
+
 Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, SessionView& view) {
     using steady = std::chrono::steady_clock;
     // A missing feed is not fatal: the provider poll still answers, only later.
@@ -105,8 +111,21 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
         Prompter& p;
         ~Clear() { p.waiting_done(); }
     } clear{m_prompter};
+    std::optional<steady::time_point> store_down_since;
     while (true) {
-        TRY_ASSIGN(SessionView v, m_logins.peek(id));
+        auto peeked = m_logins.peek(id);
+        if (!peeked.ok() && peeked.error().code == Exit::store) {
+            // The database restarting (a failover): keep waiting a while, then give up.
+            if (!store_down_since) {
+                store_down_since = steady::now();
+            }
+            if (steady::now() - *store_down_since < k_store_outage_grace) {
+                ::poll(nullptr, 0, static_cast<int>(m_options.frame.count()));
+                continue;
+            }
+        }
+        store_down_since.reset();
+        TRY_ASSIGN(SessionView v, std::move(peeked));
         const std::int64_t now = m_clock();
         if (v.state != SessionState::onetouch || now >= v.record.expires_at) {
             if (v.state == SessionState::onetouch) {
