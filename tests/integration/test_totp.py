@@ -210,20 +210,18 @@ class Totp(TwofaCase):
         self.confirm("tina@example.com", doc["secret"])
         key = os.path.join(self.home, "data", "twofa", "totp.key")
         self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
-        with open(self.db, "rb") as f:
-            data = f.read()
-        for wal in (self.db + "-wal",):
-            if os.path.exists(wal):
-                with open(wal, "rb") as f:
-                    data += f.read()
+        data = self.raw_store()
         raw = __import__("base64").b32decode(doc["secret"] + "=" * (-len(doc["secret"]) % 8))
         for needle in [doc["secret"].encode(), raw, raw.hex().encode(),
                        *[c.encode() for c in doc["recovery_codes"]]]:
             self.assertNotIn(needle, data)
         # The copy works only with the key: without it every check is a config error.
         copy = os.path.join(self.home, "copy.db")
-        shutil.copy(self.db, copy)
-        os.chmod(copy, 0o600)
+        if self.pg is None:
+            shutil.copy(self.db, copy)
+            os.chmod(copy, 0o600)
+        else:
+            self.assertExit(self.twofa("db", "copy", "--to", copy), 0)
         r, _ = self.twofa_json("login", "tina@example.com", "--password-stdin", "--no-wait", "--db", copy,
                                input=PASSWORD + "\n", env={"TWOFA_TOTP_KEY_FILE": os.path.join(self.home, "nokey")})
         self.assertExit(r, 3)
