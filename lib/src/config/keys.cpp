@@ -10,7 +10,8 @@ namespace {
 std::vector<ConfigKey> provider_keys() {
     return {
         {"db", "TWOFA_DB", &Config::db_path, nullptr, 0, 0, nullptr,
-         "the store: a path or sqlite:///path (default $XDG_DATA_HOME/twofa/twofa.db)"},
+         "the store: a path, sqlite:///path or postgresql://USER@HOST/DB "
+         "(default $XDG_DATA_HOME/twofa/twofa.db)"},
         {"provider", "TWOFA_PROVIDER", &Config::provider, nullptr, 0, 0, nullptr,
          "the second-factor provider of new users (authy, verify, totp)"},
         {"failmode", nullptr, &Config::failmode, nullptr, 0, 0, "secure|safe",

@@ -95,9 +95,38 @@ Result<SessionView> LoginFlow::push(const UserRecord& user, const SessionView& s
     return codes(fallback);
 }
 
+namespace {
+
 // How long a waiting login rides out an unreachable store (a database restart) before it
 // fails with the store's error.
 constexpr std::chrono::seconds k_store_outage_grace{15};
+
+// The session, or nullopt while the store has been unreachable for less than the grace.
+template <class Peek>
+Result<std::optional<SessionView>>
+peek_through_outage(Peek&& peek, std::optional<std::chrono::steady_clock::time_point>& since) {
+    auto now = std::chrono::steady_clock::now();
+    Result<SessionView> r = peek();
+    if (!r.ok() && r.error().code == Exit::store) {
+        if (!since) {
+            since = now;
+        }
+        if (now - *since < k_store_outage_grace) {
+            return std::optional<SessionView>();
+        }
+    }
+    since.reset();
+    TRY_ASSIGN(SessionView v, std::move(r));
+    return std::optional<SessionView>(std::move(v));
+}
+
+// Takes the waiting line down however the wait ends.
+struct ClearWaiting {
+    Prompter& p;
+    ~ClearWaiting() { p.waiting_done(); }
+};
+
+} // namespace
 
 Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, SessionView& view) {
     using steady = std::chrono::steady_clock;
@@ -107,25 +136,16 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
     const std::int64_t limit_at = m_clock() + limit_for(view);
     auto next_remote = steady::now() + m_options.provider_poll;
     bool remote_failed = false;
-    struct Clear {
-        Prompter& p;
-        ~Clear() { p.waiting_done(); }
-    } clear{m_prompter};
+    ClearWaiting clear{m_prompter};
     std::optional<steady::time_point> store_down_since;
     while (true) {
-        auto peeked = m_logins.peek(id);
-        if (!peeked.ok() && peeked.error().code == Exit::store) {
-            // The database restarting (a failover): keep waiting a while, then give up.
-            if (!store_down_since) {
-                store_down_since = steady::now();
-            }
-            if (steady::now() - *store_down_since < k_store_outage_grace) {
-                ::poll(nullptr, 0, static_cast<int>(m_options.frame.count()));
-                continue;
-            }
+        TRY_ASSIGN(std::optional<SessionView> peeked,
+                   peek_through_outage([&] { return m_logins.peek(id); }, store_down_since));
+        if (!peeked) {
+            ::poll(nullptr, 0, static_cast<int>(m_options.frame.count()));
+            continue;
         }
-        store_down_since.reset();
-        TRY_ASSIGN(SessionView v, std::move(peeked));
+        SessionView& v = *peeked;
         const std::int64_t now = m_clock();
         if (v.state != SessionState::onetouch || now >= v.record.expires_at) {
             if (v.state == SessionState::onetouch) {
