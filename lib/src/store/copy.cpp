@@ -50,7 +50,7 @@ class RowSum {
         std::string out;
         char byte[3];
         for (unsigned char c : m_sum) {
-            std::snprintf(byte, sizeof byte, "%02x", c);
+            (void)std::snprintf(byte, sizeof byte, "%02x", c);
             out += byte;
         }
         return out;
