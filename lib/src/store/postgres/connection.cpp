@@ -70,6 +70,7 @@ Connection::~Connection() {
 }
 
 void Connection::set_up() {
+    m_prepared.clear();
     PQsetNoticeProcessor(m_conn, discard_notice, nullptr);
     // A writer waits for the write lock as long as SQLite's busy timeout, then fails.
     exec("SET lock_timeout = '5s'");
@@ -95,16 +96,34 @@ PgResult Connection::exec(const std::string& sql, const Params& params) {
         raw.push_back(v ? v->c_str() : nullptr);
     }
     // Without parameters, PQexec: a migration is several statements.
-    PgResult r(raw.empty() ? PQexec(m_conn, sql.c_str())
-                           : PQexecParams(m_conn, sql.c_str(), static_cast<int>(raw.size()),
-                                          nullptr, raw.data(), nullptr, nullptr, 0));
+    PgResult r(raw.empty()
+                   ? PQexec(m_conn, sql.c_str())
+                   : PQexecPrepared(m_conn, prepared(sql, static_cast<int>(raw.size())).c_str(),
+                                    static_cast<int>(raw.size()), raw.data(), nullptr, nullptr, 0));
     ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-        return r;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        fail(r);
     }
+    return r;
+}
+
+void Connection::fail(const PgResult& r) {
     const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
     throw PgError(first_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(m_conn)),
                   state == nullptr ? "" : state, PQstatus(m_conn) != CONNECTION_OK);
+}
+
+const std::string& Connection::prepared(const std::string& sql, int params) {
+    auto found = m_prepared.find(sql);
+    if (found != m_prepared.end()) {
+        return found->second;
+    }
+    std::string name = "twofa_" + std::to_string(m_prepared.size());
+    PgResult r(PQprepare(m_conn, name.c_str(), sql.c_str(), params, nullptr));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        fail(r);
+    }
+    return m_prepared.emplace(sql, std::move(name)).first->second;
 }
 
 Error store_error(const std::string& what, const PgError& e, const std::string& where) {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace twofa::pg {
 
@@ -74,6 +75,7 @@ class Connection {
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    // Statements with parameters run prepared (once per connection).
     PgResult exec(const std::string& sql, const Params& params = {});
     // Reconnects when the connection was lost (a server restart): a call after a failure
     // finds a working connection again or throws.
@@ -84,8 +86,14 @@ class Connection {
   private:
     Connection(PGconn* conn, std::string url) : m_conn(conn), m_url(std::move(url)) {}
     void set_up(); // per connection: notices discarded, the lock timeout
+    // The name of sql prepared on this connection (prepared on first use).
+    const std::string& prepared(const std::string& sql, int params);
+    [[noreturn]] void fail(const PgResult& r); // the failed result (or connection) as PgError
     PGconn* m_conn;
     std::string m_url;
+    // Statements with parameters are parsed and planned once per connection; a reconnect
+    // starts the list again.
+    std::unordered_map<std::string, std::string> m_prepared;
 };
 
 // Rows a command touched (UPDATE, DELETE, INSERT).
