@@ -1,12 +1,14 @@
 """twofa-sandbox speaks the Authy API strictly: keys, encodings, errors, scenarios, state."""
 import os
+import select
+import socket
 import subprocess
 import time
 import unittest
 import urllib.parse
 import urllib.request
 
-from harness import API_KEY, SANDBOX, Sandbox, TwofaCase
+from harness import API_KEY, SANDBOX, TIME_SCALE, Sandbox, TwofaCase
 
 KEY = {"X-Authy-API-Key": API_KEY}
 
@@ -271,6 +273,29 @@ class SandboxApi(TwofaCase):
         status, body = self.sandbox.call("GET", f"/onetouch/json/approval_requests/{uuid}", headers=KEY)
         self.assertEqual(body["approval_request"]["logos"], logos)
         self.assertRegex(body["approval_request"]["_id"], r"^[0-9a-f]{24}$")
+
+    def test_a_burst_of_connections_is_accepted_at_once(self):
+        # 300 connects at the same moment (an import's jobs, a benchmark's clients): with a
+        # listen backlog of 5 most would wait for a SYN retry, a second or more.
+        host, port = self.sandbox.url.split("//")[1].split(":")
+        socks = []
+        start = time.monotonic()
+        for _ in range(300):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((host, int(port)))
+            socks.append(s)
+        pending = list(socks)
+        while pending and time.monotonic() - start < 5:
+            _, writable, _ = select.select([], pending, [], 0.1)
+            pending = [s for s in pending if s not in writable]
+        took = time.monotonic() - start
+        errors = [s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) for s in socks]
+        for s in socks:
+            s.close()
+        self.assertEqual(pending, [])
+        self.assertEqual(set(errors), {0})
+        self.assertLess(took, 0.9 * TIME_SCALE)
 
     def test_refuses_non_loopback_and_missing_key(self):
         r = subprocess.run([SANDBOX, "--listen", "0.0.0.0:0", "--api-key", "k"], capture_output=True, text=True,

@@ -1,11 +1,50 @@
 // twofa-sandbox: routing, bind, run and stop.
 #include "sandbox/sandbox_impl.hpp"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+
 #include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 #include <twofa/verify/wire.hpp>
 
 namespace twofa {
+
+namespace {
+
+// Debian builds cpp-httplib as a shared library listening with a backlog of 5, so a burst of
+// new connections (an import's jobs, a benchmark's clients) had SYNs dropped and retried a
+// second later. listen(2) again on the bound socket raises it; the library keeps no way to
+// reach the socket, so it is found by its port.
+void widen_backlog(int port) {
+    DIR* fds = ::opendir("/proc/self/fd");
+    if (fds == nullptr) {
+        return;
+    }
+    while (const dirent* e = ::readdir(fds)) {
+        const int fd = std::atoi(e->d_name);
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        sockaddr_storage addr{};
+        socklen_t alen = sizeof addr;
+        if (fd <= 2 || ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+            listening == 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) {
+            continue;
+        }
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+        if ((addr.ss_family == AF_INET || addr.ss_family == AF_INET6) &&
+            ntohs(in->sin_port) == port) {
+            ::listen(fd, 1024);
+        }
+    }
+    ::closedir(fds);
+}
+
+} // namespace
 
 using namespace sandbox;
 using nlohmann::json;
@@ -100,6 +139,7 @@ Result<int> Sandbox::bind() {
                           "cannot listen on " + o.host + ":" + std::to_string(o.port),
                           "is the port in use? try --listen 127.0.0.1:0");
     }
+    widen_backlog(port);
     m_impl->base_url = "http://" + host_port_text(o.host, port);
     m_impl->verify_state.services[k_default_service] =
         VService{k_default_service, "twofa sandbox", 6, "", unix_now()};
