@@ -133,6 +133,7 @@ void register_verify(CLI::App& root, App& app);
 void register_resend(CLI::App& root, App& app);
 void register_logout(CLI::App& root, App& app);
 void register_db(CLI::App& root, App& app);
+void register_audit(CLI::App& root, App& app);
 void register_status(CLI::App& root, App& app);
 void register_serve_callback(CLI::App& root, App& app);
 void register_pam_helper(CLI::App& root, App& app);

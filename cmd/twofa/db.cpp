@@ -1,7 +1,9 @@
-// twofa db migrate | copy: the store's schema, and moving every row between stores
-// (SQLite on one host, PostgreSQL for several).
+// twofa db migrate | copy, twofa audit prune: the store's schema, moving every row between
+// stores (SQLite on one host, PostgreSQL for several), and the audit trail's retention.
 #include "app.hpp"
 
+#include "cli_help.hpp"
+#include <twofa/audit.hpp>
 #include <twofa/db_copy.hpp>
 
 #include <iomanip>
@@ -64,7 +66,37 @@ int run_copy(App& app, const CopyOptions& o) {
     return 0;
 }
 
+int run_prune(App& app, int keep_days) {
+    if (keep_days == 0) {
+        keep_days = app.config().audit_keep_days;
+    }
+    if (keep_days == 0) {
+        throw Failure(make_error(Exit::usage, "no retention: audit.keep_days is 0 (keep forever)",
+                                 "give --keep-days N, or set audit.keep_days"));
+    }
+    PruneReport r = unwrap(prune_audit(app.store(), keep_days, App::now()));
+    if (app.json) {
+        app.print_json({{"removed", r.removed}, {"before", r.before}, {"keep_days", keep_days}});
+    } else {
+        std::cout << "Removed " << r.removed << " audit events older than " << keep_days
+                  << " days.\n";
+    }
+    return 0;
+}
+
 } // namespace
+
+void register_audit(CLI::App& root, App& app) {
+    auto* audit = root.add_subcommand("audit", "the audit trail's retention");
+    audit->require_subcommand(1);
+    auto days = std::make_shared<int>(0);
+    auto* cmd = audit->add_subcommand(
+        "prune", "delete audit events older than --keep-days (default: audit.keep_days), a "
+                 "few thousand per transaction\nExit: 0, 2 no retention given, 11 store");
+    cmd->add_option("--keep-days", *days, "days to keep (1 to 36500)")
+        ->check(whole_number(1, 36500));
+    cmd->callback([&app, days] { app.run = [&app, days] { return run_prune(app, *days); }; });
+}
 
 void register_db(CLI::App& root, App& app) {
     auto* db = root.add_subcommand("db", "the store's schema, and copies between stores");

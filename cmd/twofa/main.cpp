@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     twofa::cli::register_status(root, app);
     twofa::cli::register_serve_callback(root, app);
     twofa::cli::register_db(root, app);
+    twofa::cli::register_audit(root, app);
     twofa::cli::register_pam_helper(root, app);
     register_completion(root, app);
     twofa::cli::show_global_options(root);

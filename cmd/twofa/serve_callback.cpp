@@ -2,6 +2,7 @@
 #include "app.hpp"
 #include "stop_signals.hpp"
 
+#include <twofa/audit.hpp>
 #include <twofa/listener.hpp>
 #include <twofa/util.hpp>
 #include <twofa/validate.hpp>
@@ -26,11 +27,14 @@ int run_serve(App& app) {
     o.http.tls_key = c.tls_key;
     auto verifier = unwrap(app.runtime().callback_verifier({}));
     Logins& logins = app.logins();
+    AuditRetention retention(app.store(), c.audit_keep_days, App::now);
     std::mutex log_mutex;
     Listener listener(
         o, *verifier,
-        [&logins](const std::vector<PushResult>& results) {
-            return logins.apply_callbacks(results);
+        [&logins, &retention](const std::vector<PushResult>& results) {
+            auto outcomes = logins.apply_callbacks(results);
+            retention.tick(); // the writer's thread, between batches
+            return outcomes;
         },
         [&log_mutex](const std::string& line) {
             std::lock_guard lock(log_mutex);

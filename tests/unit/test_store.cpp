@@ -2,6 +2,7 @@
 
 #include "temp_dir.hpp"
 
+#include <twofa/audit.hpp>
 #include <twofa/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -257,4 +258,49 @@ TEST_CASE("a corrupt file is a store error, exit 11") {
     auto r = open_sqlite_store(path);
     REQUIRE(!r.ok());
     CHECK(r.error().code == Exit::store);
+}
+
+TEST_CASE("audit retention prunes in chunks, oldest first, and can stop part way") {
+    TempDir dir;
+    auto store = std::move(open_sqlite_store(dir.file("t.db")).value());
+    const std::int64_t now = 2'000'000'000;
+    const int old_events = 2 * k_prune_chunk + 7;
+    REQUIRE(store
+                ->transaction([&]() -> Status {
+                    for (int i = 0; i < old_events; ++i) {
+                        TRY(store->audit({now - 40 * 86400 - i, "old", "", "", "ok", ""}));
+                    }
+                    TRY(store->audit({now - 29 * 86400, "young", "", "", "ok", ""}));
+                    return {};
+                })
+                .ok());
+    auto partial = prune_audit(*store, 30, now, 2);
+    REQUIRE(partial.ok());
+    CHECK(partial->removed == 2 * k_prune_chunk);
+    CHECK_FALSE(partial->complete);
+    CHECK(partial->before == now - 30 * 86400);
+    auto rest = prune_audit(*store, 30, now);
+    REQUIRE(rest.ok());
+    CHECK(rest->removed == 7);
+    CHECK(rest->complete);
+    auto left = store->recent_audit(10).value();
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].event == "young");
+
+    // The listener's schedule: nothing with keep_days 0; otherwise at most hourly.
+    std::int64_t clock = now;
+    AuditRetention off(*store, 0, [&] { return clock; });
+    REQUIRE(store->audit({now - 90 * 86400, "old", "", "", "ok", ""}).ok());
+    off.tick();
+    CHECK(store->recent_audit(10).value().size() == 2);
+    AuditRetention hourly(*store, 30, [&] { return clock; });
+    hourly.tick();
+    CHECK(store->recent_audit(10).value().size() == 1);
+    REQUIRE(store->audit({now - 90 * 86400, "old", "", "", "ok", ""}).ok());
+    clock += 3599;
+    hourly.tick();
+    CHECK(store->recent_audit(10).value().size() == 2);
+    clock += 1;
+    hourly.tick();
+    CHECK(store->recent_audit(10).value().size() == 1);
 }

@@ -39,6 +39,7 @@ struct Config {
     int login_approved_ttl = 43200; // seconds an approved login stays approved
     int resend_interval = 30;       // seconds between two codes sent for one login
     int password_backoff = 1;       // first wait after repeated wrong passwords, then doubled
+    int audit_keep_days = 0;        // audit events older than this are pruned; 0: kept forever
     int user_code_failures = 10;    // wrong codes across a user's logins before it is locked
     int user_lock_seconds = 0;      // how long that lock lasts; 0: until an administrator unlocks
     std::string failmode = "secure";

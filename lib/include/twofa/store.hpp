@@ -195,6 +195,9 @@ class Store {
     virtual Result<std::vector<AuditEvent>> recent_audit(int limit) = 0;
     // Counts of audit events at or after `since`, by event and outcome.
     virtual Result<std::vector<AuditCount>> audit_counts(std::int64_t since) = 0;
+    // Deletes up to `limit` audit events older than `before` (unix seconds), oldest first, in
+    // one short transaction; how many it deleted.
+    virtual Result<std::int64_t> prune_audit(std::int64_t before, int limit) = 0;
     // Runs fn in one IMMEDIATE transaction; commits when it succeeds, rolls back otherwise.
     virtual Status transaction(const std::function<Status()>& fn) = 0;
     // Reachable, intact (SQLite's quick_check) and at the current schema version.

@@ -79,6 +79,9 @@ std::vector<ConfigKey> listener_and_login_keys() {
          nullptr, "wrong codes across a user's logins before the user is locked"},
         {"login.user_lock_seconds", nullptr, nullptr, &Config::user_lock_seconds, 0, 30L * 86400,
          nullptr, "how long that lock lasts; 0: until an administrator unlocks"},
+        {"audit.keep_days", nullptr, nullptr, &Config::audit_keep_days, 0, 36500, nullptr,
+         "days audit events are kept (the listener prunes older ones hourly; twofa audit "
+         "prune); 0: forever"},
         {"syslog.facility", "TWOFA_SYSLOG_FACILITY", &Config::syslog_facility, nullptr, 0, 0,
          "authpriv|auth|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7|off",
          "syslog facility of security events (logins, lockouts, failmode passes); off: none"},

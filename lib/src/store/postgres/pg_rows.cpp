@@ -127,6 +127,15 @@ Status PgStore::audit(const AuditEvent& e) {
     });
 }
 
+Result<std::int64_t> PgStore::prune_audit(std::int64_t before, int limit) {
+    return write<std::int64_t>("cannot prune the audit trail", [&]() -> Result<std::int64_t> {
+        auto r = m_conn->exec("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events "
+                              "WHERE at < $1 ORDER BY id LIMIT $2)",
+                              Params().int64(before).int64(limit));
+        return static_cast<std::int64_t>(affected(r));
+    });
+}
+
 Result<std::vector<AuditEvent>> PgStore::recent_audit(int limit) {
     using R = std::vector<AuditEvent>;
     return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {

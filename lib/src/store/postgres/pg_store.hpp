@@ -55,6 +55,7 @@ class PgStore final : public Store {
     Status audit(const AuditEvent& event) override;
     Result<std::vector<AuditEvent>> recent_audit(int limit) override;
     Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override;
+    Result<std::int64_t> prune_audit(std::int64_t before, int limit) override;
     Status transaction(const std::function<Status()>& fn) override;
     Status check_health() override;
 

@@ -210,6 +210,16 @@ class SqliteStore final : public Store {
         });
     }
 
+    Result<std::int64_t> prune_audit(std::int64_t before, int limit) override {
+        return guarded<std::int64_t>("cannot prune the audit trail", [&]() -> Result<std::int64_t> {
+            SQLite::Statement q(m_db, "DELETE FROM audit_events WHERE id IN (SELECT id FROM "
+                                      "audit_events WHERE at < ? ORDER BY id LIMIT ?)");
+            q.bind(1, before);
+            q.bind(2, limit);
+            return static_cast<std::int64_t>(q.exec());
+        });
+    }
+
     Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override {
         using R = std::vector<AuditCount>;
         return guarded<R>("cannot read the audit trail", [&]() -> Result<R> {
