@@ -77,35 +77,63 @@ int report_one(App& app, const SessionView& v) {
     return static_cast<int>(exit_for(v.state));
 }
 
+// One user's line of --all: as JSON, or as a table row.
+void print_user(bool as_json, bool first, const UserRecord& u,
+                const std::optional<SessionRecord>& latest) {
+    const std::string method = latest ? to_string(latest->method) : "";
+    const std::string since = iso_time(latest ? latest->updated_at : u.updated_at);
+    if (as_json) {
+        std::cout << (first ? "" : ",")
+                  << json{{"email", u.email},
+                          {"status", to_string(u.status)},
+                          {"method", method},
+                          {"since", since}}
+                         .dump();
+    } else {
+        std::cout << std::left << std::setw(32) << u.email << std::setw(12) << to_string(u.status)
+                  << std::setw(10) << method << since << "\n";
+    }
+}
+
+void print_audit_line(const std::vector<AuditCount>& audit) {
+    std::cout << "\nLast 24 hours:";
+    if (audit.empty()) {
+        std::cout << " no events";
+    }
+    std::string event;
+    for (const auto& a : audit) {
+        std::cout << (a.event == event ? ", " : (event.empty() ? " " : "; ") + a.event + " ")
+                  << a.outcome << " " << a.count;
+        event = a.event;
+    }
+    std::cout << "\n";
+}
+
+// Streamed: a line per user as the store hands it over, so memory does not grow with the
+// number of users; the counts follow.
 int run_all(App& app) {
-    StatusSummary sum = unwrap(app.logins().summary(App::now() - 86400));
     std::map<std::string, int> counts;
     for (int s = 0; s <= static_cast<int>(SessionState::locked); ++s) {
         counts[to_string(static_cast<SessionState>(s))] = 0;
     }
-    json users = json::array();
-    for (const auto& [u, latest] : sum.users) {
-        counts[to_string(u.status)] += 1;
-        users.push_back({{"email", u.email},
-                         {"status", to_string(u.status)},
-                         {"method", latest ? to_string(latest->method) : ""},
-                         {"since", iso_time(latest ? latest->updated_at : u.updated_at)}});
-    }
-    json audit = json::array();
-    for (const auto& a : sum.audit) {
-        audit.push_back({{"event", a.event}, {"outcome", a.outcome}, {"count", a.count}});
-    }
+    std::int64_t users = 0;
+    std::cout << (app.json ? "{\"users\":["
+                           : "EMAIL                           STATUS      METHOD    SINCE\n");
+    unwrap(app.logins().each_user_status(
+        [&](UserRecord&& u, std::optional<SessionRecord>&& latest) -> Status {
+            counts[to_string(u.status)] += 1;
+            print_user(app.json, users++ == 0, u, latest);
+            return {};
+        }));
+    auto audit = unwrap(app.logins().audit_counts(App::now() - 86400));
     if (app.json) {
-        app.print_json({{"users", users}, {"counts", counts}, {"audit_24h", audit}});
+        json list = json::array();
+        for (const auto& a : audit) {
+            list.push_back({{"event", a.event}, {"outcome", a.outcome}, {"count", a.count}});
+        }
+        std::cout << "],\"counts\":" << json(counts).dump() << ",\"audit_24h\":" << list.dump()
+                  << "}\n";
         return 0;
-    }
-    std::cout << std::left << std::setw(32) << "EMAIL" << std::setw(12) << "STATUS" << std::setw(10)
-              << "METHOD"
-              << "SINCE\n";
-    for (const auto& u : users) {
-        std::cout << std::setw(32) << u["email"].get<std::string>() << std::setw(12)
-                  << u["status"].get<std::string>() << std::setw(10)
-                  << u["method"].get<std::string>() << u["since"].get<std::string>() << "\n";
     }
     std::string line;
     for (const auto& [name, n] : counts) {
@@ -113,17 +141,8 @@ int run_all(App& app) {
             line += (line.empty() ? " " : ", ") + std::to_string(n) + " " + name;
         }
     }
-    std::cout << sum.users.size() << " users:" << line << "\nLast 24 hours:";
-    if (sum.audit.empty()) {
-        std::cout << " no events";
-    }
-    std::string event;
-    for (const auto& a : sum.audit) {
-        std::cout << (a.event == event ? ", " : (event.empty() ? " " : "; ") + a.event + " ")
-                  << a.outcome << " " << a.count;
-        event = a.event;
-    }
-    std::cout << "\n";
+    std::cout << users << " users:" << line;
+    print_audit_line(audit);
     return 0;
 }
 

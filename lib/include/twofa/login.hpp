@@ -76,11 +76,6 @@ struct CodeCheck {
 };
 
 // Counts for `twofa status --all`.
-struct StatusSummary {
-    std::vector<std::pair<UserRecord, std::optional<SessionRecord>>> users; // by email
-    std::vector<AuditCount> audit;                                          // last 24 hours
-};
-
 class Logins {
   public:
     Logins(Store& store, ProviderGetter provider, LoginPolicy policy, Clock clock);
@@ -118,8 +113,10 @@ class Logins {
     // session comes back with state unverified and an empty record.
     Result<SessionView> user_status(const std::string& email);
 
-    // Every user with its latest session, and audit counts since `since`.
-    Result<StatusSummary> summary(std::int64_t since);
+    // Every user with its latest session, one at a time (memory independent of the number of
+    // users), by email; the status as the next read would find it (an overdue login reads expired).
+    Status each_user_status(const Store::UserVisitor& fn);
+    Result<std::vector<AuditCount>> audit_counts(std::int64_t since);
 
     // --- pushes ---------------------------------------------------------------------------
 

@@ -220,12 +220,9 @@ Result<SessionView> Logins::user_status(const std::string& email) {
     return ops.view_of(std::move(view));
 }
 
-Result<StatusSummary> Logins::summary(std::int64_t since) {
-    StatusSummary out;
+Status Logins::each_user_status(const Store::UserVisitor& fn) {
     const std::int64_t now = m_clock();
-    TRY_ASSIGN(auto users, m_store.list_users());
-    for (auto& u : users) {
-        TRY_ASSIGN(auto latest, m_store.latest_session(u.id));
+    return m_store.each_user([&](UserRecord&& u, std::optional<SessionRecord>&& latest) {
         if (latest) {
             // Reported as the next read would find it; nothing is written here.
             if ((is_pending(latest->status) || latest->status == SessionState::approved) &&
@@ -236,10 +233,12 @@ Result<StatusSummary> Logins::summary(std::int64_t since) {
                 u.status = latest->status;
             }
         }
-        out.users.emplace_back(std::move(u), std::move(latest));
-    }
-    TRY_ASSIGN(out.audit, m_store.audit_counts(since));
-    return out;
+        return fn(std::move(u), std::move(latest));
+    });
+}
+
+Result<std::vector<AuditCount>> Logins::audit_counts(std::int64_t since) {
+    return m_store.audit_counts(since);
 }
 
 } // namespace twofa

@@ -33,6 +33,36 @@ inline constexpr TableSpec k_tables[] = {
     {"recovery_codes", "provider_user, hash"},
 };
 
+// Columns `by` places further on: the second record of a joined row.
+template <class Row> struct Shifted {
+    const Row& row;
+    int by;
+    std::string text(int i) const { return row.text(i + by); }
+    std::int64_t int64(int i) const { return row.int64(i + by); }
+};
+
+// The columns of a list, each prefixed ("u.id, u.email, …").
+inline std::string prefixed(const char* columns, const std::string& prefix) {
+    std::string out = prefix;
+    for (const char* c = columns; *c != '\0'; ++c) {
+        out += *c;
+        if (*c == ' ' && c != columns && *(c - 1) == ',') {
+            out += prefix;
+        }
+    }
+    return out;
+}
+inline constexpr int k_user_column_count = 16;
+
+// Every user and its newest session (NULLs for none), for each_user; `order` is the dialect's
+// ORDER BY.
+inline std::string users_with_latest_sql(const std::string& order) {
+    return "SELECT " + prefixed(k_user_columns, "u.") + ", " + prefixed(k_session_columns, "s.") +
+           " FROM users u LEFT JOIN login_sessions s ON s.id = (SELECT id FROM login_sessions "
+           "WHERE user_id = u.id ORDER BY created_at DESC, id DESC LIMIT 1) ORDER BY " +
+           order;
+}
+
 // An unknown name (a newer twofa wrote it) reads as a state that lets nothing through.
 inline SessionState state_of(const std::string& name) {
     return parse_state(name).value_or(SessionState::unverified);
@@ -98,6 +128,16 @@ template <class Row> AppFactor read_factor(const Row& r) {
 
 inline AuditEvent read_audit(const auto& r) {
     return AuditEvent{r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
+}
+
+// One joined row as the visitor takes it.
+template <class Row>
+Status visit_joined(const Row& r, bool has_session, const Store::UserVisitor& fn) {
+    std::optional<SessionRecord> s;
+    if (has_session) {
+        s = read_session(Shifted<Row>{r, k_user_column_count});
+    }
+    return fn(read_user(r), std::move(s));
 }
 
 } // namespace twofa::store

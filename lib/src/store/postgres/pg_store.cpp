@@ -144,6 +144,32 @@ Result<std::vector<UserRecord>> PgStore::list_users() {
     });
 }
 
+Status PgStore::each_user(const UserVisitor& fn) {
+    return guarded<void>("cannot list users", [&]() -> Status {
+        // A cursor in a read-only transaction: a page of rows in memory at a time, no lock.
+        m_conn->exec("BEGIN READ ONLY");
+        Status walked;
+        try {
+            m_conn->exec("DECLARE twofa_users NO SCROLL CURSOR FOR " +
+                         store::users_with_latest_sql("lower(u.email) COLLATE \"C\", u.id"));
+            for (int rows = -1; rows != 0 && walked.ok();) {
+                auto r = m_conn->exec("FETCH 1000 FROM twofa_users");
+                rows = PQntuples(r.get());
+                for (int i = 0; i < rows && walked.ok(); ++i) {
+                    walked = store::visit_joined(
+                        Row{r.get(), i}, PQgetisnull(r.get(), i, store::k_user_column_count) == 0,
+                        fn);
+                }
+            }
+        } catch (const PgError&) {
+            roll_back();
+            throw;
+        }
+        m_conn->exec("COMMIT");
+        return walked;
+    });
+}
+
 Result<bool> PgStore::delete_user(const std::string& email) {
     return write<bool>("cannot remove user", [&]() -> Result<bool> {
         auto r =

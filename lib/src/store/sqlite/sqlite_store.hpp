@@ -99,6 +99,17 @@ class SqliteStore final : public Store {
         });
     }
 
+    Status each_user(const UserVisitor& fn) override {
+        return guarded_status("cannot list users", [&]() -> Status {
+            SQLite::Statement q(m_db, store::users_with_latest_sql("u.email"));
+            while (q.executeStep()) {
+                TRY(store::visit_joined(Row{q}, !q.getColumn(store::k_user_column_count).isNull(),
+                                        fn));
+            }
+            return {};
+        });
+    }
+
     Result<bool> delete_user(const std::string& email) override {
         return guarded<bool>("cannot remove user", [&]() -> Result<bool> {
             SQLite::Statement q(m_db, "DELETE FROM users WHERE email = ?");
