@@ -1,5 +1,5 @@
-// App factors (offline TOTP) and recovery codes in SQLite: the Store port's calls as SQL,
-// called by SqliteStore under its lock.
+// App factors (offline TOTP) and recovery codes in SQLite, and the store's walk over every
+// user and its audit pruning: the Store port's calls as SQL, called by SqliteStore.
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace twofa::sqlite {
@@ -128,6 +128,26 @@ Result<bool> SqliteStore::use_recovery_code(const std::string& user, const std::
 Result<int> SqliteStore::recovery_codes_left(const std::string& user) {
     return guarded<int>("cannot read recovery codes",
                         [&]() -> Result<int> { return codes_left(m_db, user); });
+}
+
+Status SqliteStore::each_user(const UserVisitor& fn) {
+    return guarded_status("cannot list users", [&]() -> Status {
+        SQLite::Statement q(m_db, store::users_with_latest_sql("u.email"));
+        while (q.executeStep()) {
+            TRY(store::visit_joined(Row{q}, !q.getColumn(store::k_user_column_count).isNull(), fn));
+        }
+        return {};
+    });
+}
+
+Result<std::int64_t> SqliteStore::prune_audit(std::int64_t before, int limit) {
+    return guarded<std::int64_t>("cannot prune the audit trail", [&]() -> Result<std::int64_t> {
+        SQLite::Statement q(m_db, "DELETE FROM audit_events WHERE id IN (SELECT id FROM "
+                                  "audit_events WHERE at < ? ORDER BY id LIMIT ?)");
+        q.bind(1, before);
+        q.bind(2, limit);
+        return static_cast<std::int64_t>(q.exec());
+    });
 }
 
 } // namespace twofa::sqlite

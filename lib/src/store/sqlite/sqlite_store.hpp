@@ -99,16 +99,7 @@ class SqliteStore final : public Store {
         });
     }
 
-    Status each_user(const UserVisitor& fn) override {
-        return guarded_status("cannot list users", [&]() -> Status {
-            SQLite::Statement q(m_db, store::users_with_latest_sql("u.email"));
-            while (q.executeStep()) {
-                TRY(store::visit_joined(Row{q}, !q.getColumn(store::k_user_column_count).isNull(),
-                                        fn));
-            }
-            return {};
-        });
-    }
+    Status each_user(const UserVisitor& fn) override; // factors.cpp
 
     Result<bool> delete_user(const std::string& email) override {
         return guarded<bool>("cannot remove user", [&]() -> Result<bool> {
@@ -221,15 +212,7 @@ class SqliteStore final : public Store {
         });
     }
 
-    Result<std::int64_t> prune_audit(std::int64_t before, int limit) override {
-        return guarded<std::int64_t>("cannot prune the audit trail", [&]() -> Result<std::int64_t> {
-            SQLite::Statement q(m_db, "DELETE FROM audit_events WHERE id IN (SELECT id FROM "
-                                      "audit_events WHERE at < ? ORDER BY id LIMIT ?)");
-            q.bind(1, before);
-            q.bind(2, limit);
-            return static_cast<std::int64_t>(q.exec());
-        });
-    }
+    Result<std::int64_t> prune_audit(std::int64_t before, int limit) override; // factors.cpp
 
     Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override {
         using R = std::vector<AuditCount>;
