@@ -116,16 +116,19 @@ int run_all(App& app) {
     for (int s = 0; s <= static_cast<int>(SessionState::locked); ++s) {
         counts[to_string(static_cast<SessionState>(s))] = 0;
     }
+    // The store is open (or its error out, as one document) before any output.
+    Logins& logins = app.logins();
+    app.store();
     std::int64_t users = 0;
     std::cout << (app.json ? "{\"users\":["
                            : "EMAIL                           STATUS      METHOD    SINCE\n");
-    unwrap(app.logins().each_user_status(
+    unwrap(logins.each_user_status(
         [&](UserRecord&& u, std::optional<SessionRecord>&& latest) -> Status {
             counts[to_string(u.status)] += 1;
             print_user(app.json, users++ == 0, u, latest);
             return {};
         }));
-    auto audit = unwrap(app.logins().audit_counts(App::now() - 86400));
+    auto audit = unwrap(logins.audit_counts(App::now() - 86400));
     if (app.json) {
         json list = json::array();
         for (const auto& a : audit) {
