@@ -132,6 +132,15 @@ void HttpServer::Impl::process(Conn& c) {
     handler(std::move(c.req), [this, id](OutgoingReply r) { post(id, std::move(r)); });
 }
 
+void HttpServer::Impl::start_draining(Conn& c) {
+    // Closing with the client's bytes unread would send a reset that can destroy the reply on
+    // its way: end our side, and read what comes for a moment first.
+    ::shutdown(c.fd, SHUT_WR);
+    c.phase = Phase::draining;
+    c.deadline = now_ms() + 2000;
+    watch(c, EPOLLIN);
+}
+
 void HttpServer::Impl::write_raw(Conn& c, std::string_view data) {
     if (c.ssl != nullptr) {
         SSL_write(c.ssl, data.data(), static_cast<int>(data.size()));
@@ -221,10 +230,7 @@ void HttpServer::Impl::flush(Conn& c) {
         c.out_off += static_cast<std::size_t>(n);
     }
     if (c.close_after && c.linger) {
-        ::shutdown(c.fd, SHUT_WR);
-        c.phase = Phase::draining;
-        c.deadline = now_ms() + 2000;
-        watch(c, EPOLLIN);
+        start_draining(c);
         return;
     }
     if (c.close_after) {

@@ -232,12 +232,7 @@ void HttpServer::Impl::reap(std::int64_t now) {
             }
             write_raw(*c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                           "Connection: close\r\n\r\n");
-            // Closing with the client's unread bytes queued would send a reset that can
-            // destroy the 408 on its way: end our side and drain for a moment first.
-            ::shutdown(c->fd, SHUT_WR);
-            c->phase = Phase::draining;
-            c->deadline = now + 2000;
-            watch(*c, EPOLLIN);
+            start_draining(*c);
             continue;
         }
         close_conn(*c);

@@ -125,6 +125,9 @@ struct HttpServer::Impl {
     void respond(http_detail::Conn& c, const OutgoingReply& reply);
     // Writes what the socket takes; then closes, drains or waits for the next request.
     void flush(http_detail::Conn& c);
+    // The reply is out and the connection ends: half-close, then drain until the client
+    // closes or 2 s pass (reap closes it).
+    void start_draining(http_detail::Conn& c);
     // epoll said the connection is ready: handshake, read or write as its phase needs.
     void on_event(http_detail::Conn& c);
 };

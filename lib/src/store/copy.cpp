@@ -20,14 +20,10 @@ constexpr int k_page = 2000;
 // A multiset digest: rows added in any order give the same sum.
 class RowSum {
   public:
-    void add(const std::vector<std::string>& columns, const std::vector<CellValue>& row) {
-        // Columns by name, values length-prefixed: no two rows encode alike.
-        std::vector<std::size_t> order(columns.size());
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            order[i] = i;
-        }
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t a, std::size_t b) { return columns[a] < columns[b]; });
+    // `order`: the row's columns by name (by_name), so no two rows encode alike and both
+    // backends encode a row the same whatever their column order.
+    void add(const std::vector<std::string>& columns, const std::vector<std::size_t>& order,
+             const std::vector<CellValue>& row) {
         std::string text;
         for (std::size_t i : order) {
             text += columns[i] + "=";
@@ -61,14 +57,25 @@ class RowSum {
     std::int64_t m_rows = 0;
 };
 
+std::vector<std::size_t> by_name(const std::vector<std::string>& columns) {
+    std::vector<std::size_t> order(columns.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return columns[a] < columns[b]; });
+    return order;
+}
+
 // Every row of a table through `each`, page by page; the table's digest.
 Result<RowSum> scan(Store& s, const store::TableSpec& t,
                     const std::function<Status(const TableRows&)>& each) {
     RowSum sum;
     for (std::int64_t offset = 0;; offset += k_page) {
         TRY_ASSIGN(TableRows page, s.read_table(t.name, t.key, offset, k_page));
+        const auto order = by_name(page.columns);
         for (const auto& row : page.rows) {
-            sum.add(page.columns, row);
+            sum.add(page.columns, order, row);
         }
         if (each) {
             TRY(each(page));

@@ -52,7 +52,15 @@ inline std::string prefixed(const char* columns, const std::string& prefix) {
     }
     return out;
 }
-inline constexpr int k_user_column_count = 16;
+// Columns in a list ("a, b, c": 3).
+constexpr int column_count(const char* columns) {
+    int n = 1;
+    for (const char* c = columns; *c != '\0'; ++c) {
+        n += *c == ',' ? 1 : 0;
+    }
+    return n;
+}
+inline constexpr int k_user_column_count = column_count(k_user_columns);
 
 // Every user and its newest session (NULLs for none), for each_user; `order` is the dialect's
 // ORDER BY.
