@@ -39,10 +39,8 @@ class Store:
             self.pg = pgserver.load(os.environ["TWOFA_PG_STATE"])
             self.name = f"stress_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
             pgserver.admin(self.pg, f"CREATE DATABASE {self.name} OWNER twofa")
-            passfile = os.path.join(home, "pgpass")
-            with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-                f.write(pgserver.passfile_line(self.pg))
-            self.url = pgserver.url(self.pg, self.name) + "?passfile=" + passfile
+            passfile = pgserver.write_passfile(self.pg, os.path.join(home, "pgpass"))
+            self.url = pgserver.url(self.pg, self.name, passfile)
 
     def env(self):
         return {} if self.pg is None else {"TWOFA_DB": self.url}

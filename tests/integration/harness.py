@@ -141,6 +141,7 @@ class TwofaCase(unittest.TestCase):
         self.default_db = os.path.join(self.home, "data", "twofa", "twofa.db")
         self.db = self.default_db
         self.pg = None
+        self.own_server = False  # use_own_server: the database goes with the server
         if STORE == "postgresql":
             self._use_postgres()
 
@@ -156,11 +157,11 @@ class TwofaCase(unittest.TestCase):
         """The test database's URL, its password in passfile (as a system install names it:
         the gate and PAM run with a clean environment)."""
         import pgserver
-        return pgserver.url(self.pg, self.pg_db) + "?passfile=" + passfile
+        return pgserver.url(self.pg, self.pg_db, passfile)
 
     def tearDown(self):
         self.sandbox.stop()
-        if self.pg is not None:
+        if self.pg is not None and not self.own_server:
             import pgserver
             pgserver.admin(self.pg, f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)")
         shutil.rmtree(self.home, ignore_errors=True)
@@ -175,13 +176,20 @@ class TwofaCase(unittest.TestCase):
     def passfile(self, folder, uid=None):
         """A 0600 PostgreSQL password file in folder (owned by uid when given); its path."""
         import pgserver
-        path = os.path.join(folder, "pgpass")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(pgserver.passfile_line(self.pg))
-        if uid is not None:
-            os.chown(path, uid, uid)
-        return path
+        return pgserver.write_passfile(self.pg, os.path.join(folder, "pgpass"), uid)
 
+    def use_own_server(self, options, dbname):
+        """A PostgreSQL server of the test's own (one it stops or restarts) with one database,
+        in place of the shared server's; its state."""
+        import pgserver
+        if self.pg is not None:
+            pgserver.admin(self.pg, f"DROP DATABASE {self.pg_db} WITH (FORCE)")
+        own = pgserver.start_server(options)
+        self.addCleanup(pgserver.stop, own, "immediate")
+        pgserver.admin(own, f"CREATE DATABASE {dbname} OWNER twofa")
+        self.pg, self.pg_db, self.own_server = own, dbname, True
+        self.env["TWOFA_DB"] = self.db = self.pg_url(self.passfile(self.home))
+        return own
     def _sql(self, sql):
         # The tests write SQLite's '?' placeholders.
         return sql if self.pg is None else re.sub(r"\?", "%s", sql.replace("%", "%%"))
@@ -259,7 +267,10 @@ class TwofaCase(unittest.TestCase):
         con = self.connect_db()
         try:
             cur = con.cursor()
-            cur.execute(self._sql(sql), args) if args or self.pg is None else cur.execute(sql)
+            if args:
+                cur.execute(self._sql(sql), args)
+            else:  # without parameters a '%' is literal, for psycopg2 too
+                cur.execute(sql)
             rows = cur.fetchall() if cur.description else []
             con.commit()
             return [tuple(r) for r in rows]

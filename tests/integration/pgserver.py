@@ -95,12 +95,19 @@ def admin(state, sql, dbname="postgres"):
         con.close()
 
 
-def passfile_line(state):
-    return f"127.0.0.1:{state['port']}:*:twofa:{USER_PASSWORD}\n"
+def write_passfile(state, path, uid=None):
+    """A 0600 password file for the twofa role (owned by uid when given); its path."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(f"127.0.0.1:{state['port']}:*:twofa:{USER_PASSWORD}\n")
+    if uid is not None:
+        os.chown(path, uid, uid)
+    return path
 
 
-def url(state, dbname):
-    return f"postgresql://twofa@127.0.0.1:{state['port']}/{dbname}"
+def url(state, dbname, passfile=None):
+    """The database's URL; with a password file, named in it (as a system install would)."""
+    base = f"postgresql://twofa@127.0.0.1:{state['port']}/{dbname}"
+    return base if passfile is None else base + "?passfile=" + passfile
 
 
 def load(path):

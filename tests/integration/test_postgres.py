@@ -26,7 +26,7 @@ class PostgresCase(TwofaCase):
         self._extra = [*getattr(self, "_extra", []), name]
         pgserver.admin(self.pg, f"CREATE DATABASE {name} OWNER twofa")
         self.addCleanup(pgserver.admin, self.pg, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        return pgserver.url(self.pg, name) + "?passfile=" + os.path.join(self.home, "pgpass")
+        return pgserver.url(self.pg, name, os.path.join(self.home, "pgpass"))
 
     def fill(self):
         """Users of every kind, sessions and audit rows."""
@@ -192,18 +192,7 @@ class Restart(TwofaCase):
 
     def setUp(self):
         super().setUp()
-        self.own = pgserver.start_server("-c fsync=off")
-        self.addCleanup(pgserver.stop, self.own, "immediate")
-        pgserver.admin(self.own, "CREATE DATABASE r OWNER twofa")
-        passfile = os.path.join(self.home, "own-pgpass")
-        with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(pgserver.passfile_line(self.own))
-        self.env["TWOFA_DB"] = self.db = pgserver.url(self.own, "r") + "?passfile=" + passfile
-        self.pg, self.pg_db = self.own, "r"
-
-    def tearDown(self):
-        self.pg = None  # its database goes with the server
-        super().tearDown()
+        self.own = self.use_own_server("-c fsync=off", "r")
 
     def test_callbacks_get_503_while_it_is_down_and_the_listener_recovers(self):
         self.assertExit(self.add_user("nora@example.com", "555-123-3333"), 0)

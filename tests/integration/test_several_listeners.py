@@ -28,15 +28,7 @@ class SeveralListeners(TwofaCase):
     def setUp(self):
         super().setUp()
         self.assertIsNotNone(self.pg, "run with TWOFA_TEST_STORE=postgresql and TWOFA_PG_STATE")
-        pgserver.admin(self.pg, f"DROP DATABASE {self.pg_db} WITH (FORCE)")
-        self.pg = None  # the shared server's database is not used: a server of its own
-        self.own = pgserver.start_server("")  # durable: fsync on
-        self.addCleanup(pgserver.stop, self.own, "immediate")
-        pgserver.admin(self.own, "CREATE DATABASE several OWNER twofa")
-        passfile = os.path.join(self.home, "own-pgpass")
-        with open(os.open(passfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(pgserver.passfile_line(self.own))
-        self.env["TWOFA_DB"] = pgserver.url(self.own, "several") + "?passfile=" + passfile
+        self.own = self.use_own_server("", "several")  # durable: fsync on
         self.port = free_port()
         self.public = f"http://127.0.0.1:{self.port}/authy/callback"
         self.listen = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
@@ -80,24 +72,13 @@ class SeveralListeners(TwofaCase):
                 self.assertLess(time.monotonic(), deadline, "nginx did not start")
                 time.sleep(0.05)
 
-    def sql(self, sql, *args):
-        con = pgserver.connect(self.own, "several")
-        try:
-            with con.cursor() as cur:
-                cur.execute(sql, args or None)
-                rows = cur.fetchall() if cur.description else []
-            con.commit()
-            return rows
-        finally:
-            con.close()
-
     def seed(self):
         """SESSIONS pending push sessions of one user, straight into the database."""
         self.assertExit(self.add_user("load@example.com", "555-123-3333"), 0)
-        (uid, aid), = self.sql("SELECT id, provider_user FROM users")
+        (uid, aid), = self.query("SELECT id, provider_user FROM users")
         now = int(time.time())
         uuids = [str(uuidlib.uuid4()) for _ in range(SESSIONS)]
-        con = pgserver.connect(self.own, "several")
+        con = self.connect_db()
         with con.cursor() as cur:
             for u in uuids:
                 cur.execute("INSERT INTO login_sessions (id_hash, user_id, provider, provider_user, method, "
@@ -135,12 +116,12 @@ class SeveralListeners(TwofaCase):
             waiting.append(p)
             self.addCleanup(p.kill)
         deadline = time.monotonic() + 10
-        while len(self.sql("SELECT challenge FROM login_sessions s JOIN users u ON u.id = s.user_id "
+        while len(self.query("SELECT challenge FROM login_sessions s JOIN users u ON u.id = s.user_id "
                           "WHERE u.email = 'wait@example.com' AND challenge IS NOT NULL")) < 3:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
-        wait_aid = int(self.sql("SELECT provider_user FROM users WHERE email = 'wait@example.com'")[0][0])
-        wait_uuids = [u for (u,) in self.sql(
+        wait_aid = int(self.query("SELECT provider_user FROM users WHERE email = 'wait@example.com'")[0][0])
+        wait_uuids = [u for (u,) in self.query(
             "SELECT challenge FROM login_sessions s JOIN users u ON u.id = s.user_id "
             "WHERE u.email = 'wait@example.com'")]
 
@@ -183,10 +164,10 @@ class SeveralListeners(TwofaCase):
         self.assertEqual(sorted(acked), sorted(u for _, u in jobs))  # every callback got its 200
         self.assertGreater(answers.get(503, 0), 0, answers)  # the restart was seen
         # Every acknowledged callback is in the database, applied once.
-        approved = {u for (u,) in self.sql("SELECT challenge FROM login_sessions WHERE status = 'approved'")}
+        approved = {u for (u,) in self.query("SELECT challenge FROM login_sessions WHERE status = 'approved'")}
         self.assertEqual(approved, set(acked))
         applied = {}
-        for (detail,) in self.sql("SELECT detail FROM audit_events WHERE event = 'onetouch.callback' "
+        for (detail,) in self.query("SELECT detail FROM audit_events WHERE event = 'onetouch.callback' "
                                  "AND outcome = 'applied'"):
             for word in detail.split():
                 if word.startswith("challenge="):
