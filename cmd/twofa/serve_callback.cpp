@@ -7,13 +7,29 @@
 #include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
+#include <cerrno>
 #include <iostream>
-#include <mutex>
+#include <string_view>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 namespace twofa::cli {
 
 namespace {
+
+// The listener's log goes to stderr as it comes, whole.
+void write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        auto n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return; // stderr is gone: nothing better to do with the log
+        }
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
 
 int run_serve(App& app) {
     const Config& c = app.config();
@@ -28,7 +44,6 @@ int run_serve(App& app) {
     auto verifier = unwrap(app.runtime().callback_verifier({}));
     Logins& logins = app.logins();
     AuditRetention retention(app.store(), c.audit_keep_days, App::now);
-    std::mutex log_mutex;
     Listener listener(
         o, *verifier,
         [&logins, &retention](const std::vector<PushResult>& results) {
@@ -36,11 +51,9 @@ int run_serve(App& app) {
             retention.tick(); // the writer's thread, between batches
             return outcomes;
         },
-        [&log_mutex](const std::string& line) {
-            std::lock_guard lock(log_mutex);
-            std::cerr << line << '\n' << std::flush;
-        });
+        [](const std::string& lines) { write_all(STDERR_FILENO, lines); });
     StopSignals signals;
+    app.store().upkeep_in_background(); // a thread: after the signals are blocked
     int port = unwrap(listener.bind());
     const std::string url = std::string(c.tls_cert.empty() ? "http" : "https") + "://" +
                             host_port_text(o.http.host, port) +

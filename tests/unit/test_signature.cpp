@@ -77,6 +77,38 @@ TEST_CASE("canonicalisation details") {
     CHECK(canonical_json_params(R"({"é":"ü"})").value() == "%C3%A9=%C3%BC");
     CHECK(canonical_json_params("[1,2]").error().code == Exit::usage);
     CHECK(canonical_json_params("not json").error().code == Exit::usage);
+    CHECK(canonical_json_params(R"("text")").error().code == Exit::usage);
+    // Numbers as Python prints them; an empty key at the top still brackets its children
+    // (the reference tells "no parent" from "an empty parent").
+    CHECK(canonical_json_params(R"({"i":-7,"u":18446744073709551615,"f":0.5,"g":1e300})").value() ==
+          "f=0.5&g=1e%2B300&i=-7&u=18446744073709551615");
+    CHECK(canonical_json_params(R"({"":{"a":1}})").value() == "%5Ba%5D=1");
+}
+
+TEST_CASE("a key repeated within one object is refused, the same name elsewhere is not") {
+    // Parsers disagree on which of two values wins: a signed body must mean one thing.
+    auto twice = canonical_json_params(R"({"status":"denied","uuid":"u","status":"approved"})");
+    REQUIRE_FALSE(twice.ok());
+    CHECK(twice.error().code == Exit::usage);
+    CHECK(twice.error().message.find("repeats a key") != std::string::npos);
+    CHECK_FALSE(canonical_json_params(R"({"a":{"x":1,"y":2,"x":3}})").ok());
+    CHECK(canonical_json_params(R"({"x":{"x":1},"y":[{"x":2},{"x":3}]})").value() ==
+          "x%5Bx%5D=1&y%5B%5D%5Bx%5D=2&y%5B%5D%5Bx%5D=3");
+}
+
+TEST_CASE("flattening stays linear on a wide body") {
+    // 20,000 distinct keys in one object: sorted once when it closes, not compared pairwise.
+    std::string body = "{";
+    for (int i = 0; i < 20000; ++i) {
+        body += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) + "\":1";
+    }
+    body += "}";
+    auto pairs = flatten_json_callback(body);
+    REQUIRE(pairs.ok());
+    CHECK(pairs->size() == 20000);
+}
+
+TEST_CASE("form decoding") {
     CHECK(form_decode("a=1&&b=x+y%2F&c") ==
           std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "x y/"}, {"c", ""}});
 }

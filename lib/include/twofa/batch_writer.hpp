@@ -8,6 +8,7 @@
 #include <twofa/provider.hpp>
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,13 @@ class BatchWriter {
     // Commits what is queued, answers it, and ends the thread.
     void stop();
 
+    // Results applied and commits run (one fsync each) so far; read after stop().
+    struct Totals {
+        std::uint64_t callbacks = 0;
+        std::uint64_t commits = 0;
+    };
+    Totals totals() const { return m_totals; }
+
     // The replies to a committed (or failed) batch, in order. Pure.
     static std::vector<OutgoingReply> replies(const std::vector<PushResult>& batch,
                                               const Result<std::vector<CallbackOutcome>>& outcomes);
@@ -48,6 +56,7 @@ class BatchWriter {
     std::condition_variable m_wake;
     std::deque<Job> m_queue;
     bool m_stopping = false;
+    Totals m_totals;
     std::thread m_thread;
 };
 

@@ -74,6 +74,9 @@ class HttpServer {
     void run();
     // Safe from any thread and from a signal-waiting thread.
     void stop();
+    // Called on the loop thread after each round of events, and at least every 100 ms while
+    // running (e.g. to write out what a round buffered). Set before run().
+    void on_round(std::function<void()> hook);
 
   private:
     struct Impl;

@@ -24,8 +24,10 @@ struct ListenerOptions {
     std::string default_path = "/callback";
 };
 
-// Receives one JSON log line per request (never a signature, key or code).
-using LogSink = std::function<void(const std::string& line)>;
+// Receives the log: one JSON line per request (never a signature, key or code), and one
+// "stopped" line with the callbacks and commits counted. Lines come in batches (each call one
+// or more complete lines, each ending in '\n'), from the loop thread.
+using LogSink = std::function<void(const std::string& lines)>;
 
 class Listener {
   public:

@@ -50,6 +50,11 @@ FormPairs form_decode(std::string_view text);
 // The other way: unreserved bytes kept, space as "+", the rest %XX (upper case).
 std::string form_encode(const FormPairs& form);
 
+// A JSON string literal (with its quotes) appended to out: '"', '\\' and control characters
+// escaped, invalid UTF-8 replaced by U+FFFD (what nlohmann's dump does with its replace
+// handler, without building a document). For hot paths that format a line by hand.
+void append_json_string(std::string& out, std::string_view text);
+
 // Lower-case hex SHA-256.
 std::string sha256_hex(std::string_view data);
 

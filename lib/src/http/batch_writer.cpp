@@ -68,6 +68,8 @@ void BatchWriter::loop() {
             batch.push_back(std::move(j.result)); // the reply needs only the responder
         }
         auto answers = replies(batch, m_apply(batch));
+        m_totals.callbacks += batch.size();
+        m_totals.commits += 1;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             jobs[i].respond(std::move(answers[i]));
         }

@@ -151,12 +151,18 @@ void HttpServer::Impl::write_raw(Conn& c, std::string_view data) {
 }
 
 void HttpServer::Impl::post(std::uint64_t id, OutgoingReply r) {
+    bool first = false;
     {
         std::lock_guard lock(ready_mutex);
+        first = ready.empty();
         ready.emplace_back(id, std::move(r));
     }
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+    // One wake-up per batch: deliver_ready reads the eventfd before it takes the queue, so a
+    // reply added to a queue already signalled is always taken with it.
+    if (first) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+    }
 }
 
 void HttpServer::Impl::deliver_ready() {

@@ -15,13 +15,23 @@ using nlohmann::json;
 
 namespace {
 
+// "2026-11-27T00:00:00.123Z"; the seconds' text is made once per second (one line per request).
 std::string log_time() {
+    thread_local std::int64_t cached_second = -1;
+    thread_local std::string cached_text;
     auto now = std::chrono::system_clock::now();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::string frac = std::to_string(ms % 1000);
-    return utc_text(ms / 1000, "%Y-%m-%dT%H:%M:%S") + "." + std::string(3 - frac.size(), '0') +
-           frac + "Z";
+    if (ms / 1000 != cached_second) {
+        cached_second = ms / 1000;
+        cached_text = utc_text(cached_second, "%Y-%m-%dT%H:%M:%S");
+    }
+    std::string frac = std::to_string(1000 + ms % 1000);
+    return cached_text + "." + frac.substr(1) + "Z";
 }
+
+// Lines are buffered and handed to the sink together once a round of events is done (or
+// sooner when this much is waiting): one write for many requests.
+constexpr std::size_t k_log_flush_bytes = 32768;
 
 OutgoingReply reply(int status, const char* outcome, const char* body) {
     OutgoingReply r;
@@ -105,24 +115,46 @@ struct Listener::Impl {
         return {OutgoingReply{}, std::move(v.result)};
     }
 
-    void write_log(const IncomingRequest& req, const OutgoingReply& r) const {
+    std::string log_buffer; // complete lines not yet handed to the sink (loop thread)
+
+    // One JSON line, formatted by hand (this runs for every request).
+    void write_log(const IncomingRequest& req, const OutgoingReply& r) {
         if (!log) {
             return;
         }
         // info: answered as asked; warning: refused (a client's fault, maybe an attack);
         // error: the listener could not do its job (the store failed).
         const char* level = r.status < 400 ? "info" : r.status < 500 ? "warning" : "error";
-        json line = {{"time", log_time()},
-                     {"level", level},
-                     {"remote", req.remote},
-                     {"method", req.method},
-                     {"path", strip_control(req.path)},
-                     {"status", r.status},
-                     {"outcome", r.outcome}};
+        std::string& b = log_buffer;
+        b += R"({"time":")";
+        b += log_time();
+        b += R"(","level":")";
+        b += level;
+        b += R"(","remote":)";
+        append_json_string(b, req.remote);
+        b += R"(,"method":)";
+        append_json_string(b, req.method);
+        b += R"(,"path":)";
+        append_json_string(b, strip_control(req.path));
+        b += R"(,"status":)";
+        b += std::to_string(r.status);
+        b += R"(,"outcome":)";
+        append_json_string(b, r.outcome);
         if (!r.detail.empty()) {
-            line["detail"] = r.detail;
+            b += R"(,"detail":)";
+            append_json_string(b, r.detail);
         }
-        log(line.dump(-1, ' ', false, json::error_handler_t::replace));
+        b += "}\n";
+        if (b.size() >= k_log_flush_bytes) {
+            flush_log();
+        }
+    }
+
+    void flush_log() {
+        if (!log_buffer.empty()) {
+            log(log_buffer);
+            log_buffer.clear();
+        }
     }
 };
 
@@ -151,6 +183,7 @@ Result<int> Listener::bind() {
         o.http,
         [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
         [impl](const IncomingRequest& q, const OutgoingReply& r) { impl->write_log(q, r); });
+    m_impl->server->on_round([impl] { impl->flush_log(); });
     auto port = m_impl->server->bind();
     if (!port.ok()) {
         return port.error();
@@ -171,6 +204,17 @@ void Listener::run() {
     m_impl->writer = std::make_unique<BatchWriter>(m_impl->apply);
     m_impl->server->run();
     m_impl->writer->stop(); // the queued results are committed and answered first
+    if (m_impl->log) {
+        auto t = m_impl->writer->totals();
+        m_impl->log_buffer += json{{"time", log_time()},
+                                   {"level", "info"},
+                                   {"outcome", "stopped"},
+                                   {"callbacks", t.callbacks},
+                                   {"commits", t.commits}}
+                                  .dump() +
+                              "\n";
+        m_impl->flush_log();
+    }
 }
 
 void Listener::stop() {

@@ -276,6 +276,9 @@ void HttpServer::Impl::loop() {
             reap(now);
             next_reap = now + 100;
         }
+        if (round_hook) {
+            round_hook();
+        }
     }
 }
 
@@ -311,6 +314,10 @@ Result<int> HttpServer::bind() {
 
 void HttpServer::run() {
     m_impl->loop();
+}
+
+void HttpServer::on_round(std::function<void()> hook) {
+    m_impl->round_hook = std::move(hook);
 }
 
 void HttpServer::stop() {

@@ -61,6 +61,7 @@ struct HttpServer::Impl {
     HttpServerOptions o;
     HttpHandler handler;
     HttpLog log;
+    std::function<void()> round_hook;
     SSL_CTX* tls = nullptr;
     int listen_fd = -1;
     int ep = -1;

@@ -112,4 +112,62 @@ std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view da
     return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), len));
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), 0 when the bytes there are not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = at(i);
+    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (n == 0 || c > 0xF4 || i + n > s.size()) {
+        return 0;
+    }
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c == 0xE0) {
+        lo = 0xA0;
+    } else if (c == 0xED) {
+        hi = 0x9F;
+    } else if (c == 0xF0) {
+        lo = 0x90;
+    } else if (c == 0xF4) {
+        hi = 0x8F;
+    }
+    if (at(i + 1) < lo || at(i + 1) > hi) {
+        return 0;
+    }
+    for (std::size_t k = 2; k < n; ++k) {
+        if ((at(i + k) & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+    static const char k_hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x20) {
+            out.append("\\u00").push_back(k_hex[c >> 4]);
+            out.push_back(k_hex[c & 0x0f]);
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (std::size_t n = utf8_sequence(text, i); n != 0) {
+            out.append(text.substr(i, n));
+            i += n - 1;
+        } else {
+            out.append("\xEF\xBF\xBD"); // U+FFFD
+        }
+    }
+    out.push_back('"');
+}
+
 } // namespace twofa

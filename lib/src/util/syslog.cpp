@@ -86,21 +86,23 @@ class SyslogSocket {
 
     void send(const AuditEvent& e) {
         std::lock_guard lock(m_mutex);
-        const std::string line = datagram(e);
         for (int attempt = 0; attempt < 2; ++attempt) {
-            if (m_fd < 0 && !connect()) {
-                return;
+            if (!m_connected && !connect()) {
+                return; // no daemon: dropped, before any formatting (one syscall per event)
             }
+            const std::string line = datagram(e);
             if (::send(m_fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 ||
                 errno == EAGAIN) {
                 return; // sent, or the daemon is behind: dropped rather than waited for
             }
             ::close(m_fd);
             m_fd = -1;
+            m_connected = false;
         }
     }
 
   private:
+    // Connects the socket (made once, kept while no daemon answers).
     bool connect() {
         sockaddr_un addr{};
         if (m_path.empty() || m_path.size() >= sizeof addr.sun_path) {
@@ -108,13 +110,12 @@ class SyslogSocket {
         }
         addr.sun_family = AF_UNIX;
         std::memcpy(addr.sun_path, m_path.c_str(), m_path.size() + 1);
-        m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (m_fd >= 0 &&
-            ::connect(m_fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-            ::close(m_fd);
-            m_fd = -1;
+        if (m_fd < 0) {
+            m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         }
-        return m_fd >= 0;
+        m_connected = m_fd >= 0 &&
+                      ::connect(m_fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+        return m_connected;
     }
 
     // "<86>Nov 26 18:00:00 twofa[1234]: login.password ok user=...", as syslog(3) writes it.
@@ -133,6 +134,7 @@ class SyslogSocket {
     int m_facility;
     std::string m_ident;
     int m_fd = -1;
+    bool m_connected = false;
 };
 
 } // namespace

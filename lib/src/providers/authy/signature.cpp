@@ -12,116 +12,138 @@ using nlohmann::json;
 
 namespace {
 
-// Python's urllib.parse.quote(s) with safe='/': unreserved characters and '/' stay, every
-// other byte becomes %XX with upper-case hex.
-std::string quote(std::string_view s) {
+// Python's urllib.parse.quote(s) with safe='/', followed by the reference's second step on
+// its output (a space's "%20" becomes '+', '/' becomes %2F), in one pass: unreserved
+// characters stay, a space is '+', every other byte is %XX with upper-case hex.
+void append_quoted(std::string& out, std::string_view s) {
     static const char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size() * 3);
     for (char ch : s) {
         auto c = static_cast<unsigned char>(ch);
         bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
+                    c == '_' || c == '.' || c == '-' || c == '~';
         if (keep) {
             out.push_back(ch);
+        } else if (c == ' ') {
+            out.push_back('+');
         } else {
             out.push_back('%');
             out.push_back(k_hex[c >> 4]);
             out.push_back(k_hex[c & 0x0f]);
         }
     }
-    return out;
 }
 
-// str(v) of a scalar, as Python prints it. in_list: booleans inside lists print as True/False
-// (a quirk of the reference implementation that real signatures depend on).
-std::string scalar_text(const json& v, bool in_list) {
-    if (v.is_string()) {
-        return v.get<std::string>();
-    }
-    if (v.is_boolean()) {
-        bool b = v.get<bool>();
-        return in_list ? (b ? "True" : "False") : (b ? "true" : "false");
-    }
-    if (v.is_null()) {
-        return ""; // Python's "None", later rewritten to an empty value
-    }
-    return v.dump(); // integers in decimal; floats in shortest round-trip form like repr()
-}
+// Builds the pairs from the parser's events, without a document in between: keys PHP-style
+// ("a[b][0]") on one growing path. `budget` bounds the bytes of the pairs (keys repeat their
+// parents' names, so a wide body under a long key would otherwise grow quadratically). A key
+// repeated within one object is refused: parsers disagree on which value wins, and a signed
+// body must mean one thing. Each object's keys are sorted once when it closes (n log n).
+class Flattener {
+  public:
+    using number_integer_t = json::number_integer_t;
+    using number_unsigned_t = json::number_unsigned_t;
+    using number_float_t = json::number_float_t;
+    using string_t = json::string_t;
+    using binary_t = json::binary_t;
 
-// Step 1: the raw (key, value) pairs, keys PHP-style ("a[b][0]"). The recursion is as deep as
-// the body's nesting, which flatten_json_callback caps before parsing; `budget` bounds the
-// bytes of the pairs (keys repeat their parents' names, so a wide body under a long key would
-// otherwise grow quadratically). False when the budget ran out.
-bool flatten(const json& v, const std::string& key, bool in_list, bool python, Params& out,
-             std::size_t& budget) {
-    if (key.size() > budget) {
+    Flattener(bool python, std::size_t budget, Params& out)
+        : m_python(python), m_budget(budget), m_out(out) {}
+
+    const char* failure = nullptr;
+
+    bool null() { return scalar(std::string()); }
+    bool boolean(bool b) {
+        bool in_list = !m_levels.empty() && m_levels.back().array && m_python;
+        return scalar(in_list ? (b ? "True" : "False") : (b ? "true" : "false"));
+    }
+    bool number_integer(number_integer_t v) { return scalar(std::to_string(v)); }
+    bool number_unsigned(number_unsigned_t v) { return scalar(std::to_string(v)); }
+    // Shortest round-trip form, like repr(); as the document's dump() printed it.
+    bool number_float(number_float_t v, const string_t&) { return scalar(json(v).dump()); }
+    bool string(string_t& v) { return scalar(std::move(v)); }
+    bool binary(binary_t&) { return fail("the callback body is not a JSON object"); }
+    bool start_object(std::size_t) { return open(false); }
+    bool start_array(std::size_t) { return open(true); }
+    bool end_array() { return close(); }
+    bool end_object() {
+        auto first = m_keys.begin() + static_cast<std::ptrdiff_t>(m_levels.back().keys);
+        std::sort(first, m_keys.end());
+        if (std::adjacent_find(first, m_keys.end()) != m_keys.end()) {
+            return fail("the callback body repeats a key within an object");
+        }
+        m_keys.erase(first, m_keys.end());
+        return close();
+    }
+    bool key(string_t& k) {
+        Level& level = m_levels.back();
+        m_path.resize(level.path);
+        if (m_levels.size() == 1) {
+            m_path += k;
+        } else {
+            m_path.append("[").append(k).append("]");
+        }
+        m_keys.push_back(std::move(k));
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const json::exception&) {
+        return fail("the callback body is not a JSON object");
+    }
+
+  private:
+    struct Level {
+        bool array;
+        std::size_t path;  // the path's length at this container
+        std::size_t index; // arrays: the next element's
+        std::size_t keys;  // objects: where their keys start in m_keys
+    };
+
+    bool fail(const char* why) {
+        failure = why;
         return false;
     }
-    if (v.is_object()) {
-        for (const auto& [k, child] : v.items()) {
-            if (!flatten(child, key.empty() ? k : key + "[" + k + "]", false, python, out,
-                         budget)) {
-                return false;
-            }
+    // An array's element gets its index in the path.
+    void element() {
+        if (!m_levels.empty() && m_levels.back().array) {
+            Level& level = m_levels.back();
+            m_path.resize(level.path);
+            m_path.append("[").append(std::to_string(level.index++)).append("]");
         }
-    } else if (v.is_array()) {
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!flatten(v[i], key + "[" + std::to_string(i) + "]", python, python, out, budget)) {
-                return false;
-            }
-        }
-    } else {
-        std::string text = scalar_text(v, in_list);
-        if (key.size() + text.size() + 1 > budget) {
-            return false;
-        }
-        budget -= key.size() + text.size() + 1;
-        out.emplace_back(key, std::move(text));
     }
-    return true;
-}
+    bool open(bool array) {
+        if (m_levels.empty() && array) {
+            return fail("the callback body is not a JSON object");
+        }
+        element();
+        if (m_path.size() > m_budget) {
+            return fail("the callback body is too large once flattened");
+        }
+        m_levels.push_back(Level{array, m_path.size(), 0, m_keys.size()});
+        return true;
+    }
+    bool close() {
+        m_levels.pop_back();
+        return true;
+    }
+    bool scalar(std::string text) {
+        if (m_levels.empty()) {
+            return fail("the callback body is not a JSON object");
+        }
+        element();
+        if (m_path.size() + text.size() + 1 > m_budget) {
+            return fail("the callback body is too large once flattened");
+        }
+        m_budget -= m_path.size() + text.size() + 1;
+        m_out.emplace_back(m_path, std::move(text));
+        return true;
+    }
 
-// Steps 2 and 3 on the pairs.
-std::string finish(std::vector<std::string> pairs) {
-    for (auto& p : pairs) {
-        std::string fixed;
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            if (p[i] == '/') {
-                fixed += "%2F";
-            } else if (p.compare(i, 3, "%20") == 0) {
-                fixed += '+';
-                i += 2;
-            } else {
-                fixed += p[i];
-            }
-        }
-        p = std::move(fixed);
-    }
-    std::sort(pairs.begin(), pairs.end());
-    std::string joined;
-    for (const auto& p : pairs) {
-        if (!joined.empty()) {
-            joined += '&';
-        }
-        // %5B<digits>%5D -> %5B%5D, after sorting.
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            if (p.compare(i, 3, "%5B") == 0) {
-                std::size_t j = i + 3;
-                while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
-                    ++j;
-                }
-                if (p.compare(j, 3, "%5D") == 0) {
-                    joined += "%5B%5D";
-                    i = j + 2;
-                    continue;
-                }
-            }
-            joined += p[i];
-        }
-    }
-    return joined;
-}
+    bool m_python;
+    std::size_t m_budget;
+    Params& m_out;
+    std::string m_path;
+    std::vector<Level> m_levels;
+    std::vector<std::string> m_keys; // of the open objects
+};
 
 } // namespace
 
@@ -153,14 +175,11 @@ Result<Params> flatten_json_callback(std::string_view body, bool python_lists) {
         return make_error(Exit::usage, "the callback body is nested more than " +
                                            std::to_string(k_max_callback_depth) + " levels deep");
     }
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-        return make_error(Exit::usage, "the callback body is not a JSON object");
-    }
     Params pairs;
-    std::size_t budget = 4 * body.size() + 4096;
-    if (!flatten(j, "", false, python_lists, pairs, budget)) {
-        return make_error(Exit::usage, "the callback body is too large once flattened");
+    Flattener flat(python_lists, 4 * body.size() + 4096, pairs);
+    if (!json::sax_parse(body, &flat)) {
+        return make_error(Exit::usage,
+                          flat.failure != nullptr ? flat.failure : "the callback body is not JSON");
     }
     return pairs;
 }
@@ -171,12 +190,40 @@ Result<std::string> canonical_json_params(std::string_view body) {
 }
 
 std::string canonical_flat_params(const Params& params) {
-    std::vector<std::string> pairs;
-    pairs.reserve(params.size());
-    for (const auto& [k, v] : params) {
-        pairs.push_back(quote(k) + "=" + quote(v));
+    std::vector<std::string> pairs(params.size());
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        std::string& p = pairs[i];
+        p.reserve(3 * (params[i].first.size() + params[i].second.size()) + 1);
+        append_quoted(p, params[i].first);
+        p.push_back('=');
+        append_quoted(p, params[i].second);
+        total += p.size() + 1;
     }
-    return finish(std::move(pairs));
+    std::sort(pairs.begin(), pairs.end());
+    // Joined with '&'; list indices, %5B<digits>%5D, become %5B%5D (after sorting).
+    std::string joined;
+    joined.reserve(total);
+    for (const auto& p : pairs) {
+        if (!joined.empty()) {
+            joined += '&';
+        }
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (p[i] == '%' && p.compare(i, 3, "%5B") == 0) {
+                std::size_t j = i + 3;
+                while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+                    ++j;
+                }
+                if (p.compare(j, 3, "%5D") == 0) {
+                    joined += "%5B%5D";
+                    i = j + 2;
+                    continue;
+                }
+            }
+            joined += p[i];
+        }
+    }
+    return joined;
 }
 
 std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,

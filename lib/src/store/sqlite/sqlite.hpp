@@ -5,6 +5,10 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace twofa::sqlite {
 
 // An SQLite failure as a twofa Error (busy, read-only, corrupt, other).
@@ -31,6 +35,32 @@ Status prepare_file(const std::string& path, StoreOpen mode);
 // The change feed of the database at `path`: <path>-notify.d/, one FIFO per waiting process.
 void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
+
+// Moves WAL checkpoints from the writer's commits to a thread with a connection of its own
+// (PASSIVE checkpoints, each time the WAL has grown by 1000 pages, and once a second);
+// past 4000 pages the writer completes one itself so the WAL can start over (bounded WAL).
+// The writer connection must outlive it; destroying it restores automatic checkpoints.
+class Checkpointer {
+  public:
+    Checkpointer(std::string path, SQLite::Database& writer);
+    ~Checkpointer();
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+    // The writer committed, leaving `pages` in the WAL (its commit hook, on its thread).
+    void committed(int pages);
+
+  private:
+    void run();
+
+    std::string m_path;
+    SQLite::Database& m_writer;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_due = false;
+    bool m_stopping = false;
+    int m_requested_at = 0; // WAL pages at the last request (the writer's thread only)
+    std::thread m_thread;
+};
 
 // The current row of a statement, for the shared readers (store/records.hpp).
 struct Row {

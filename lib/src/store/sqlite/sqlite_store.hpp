@@ -297,6 +297,13 @@ class SqliteStore final : public Store {
         return r;
     }
 
+    void upkeep_in_background() override {
+        std::lock_guard lock(m_mutex);
+        if (!m_checkpointer) {
+            m_checkpointer = std::make_unique<Checkpointer>(m_path, m_db);
+        }
+    }
+
     void set_audit_sink(AuditSink sink) override {
         std::lock_guard lock(m_mutex);
         m_audit_sink = std::move(sink);
@@ -382,12 +389,12 @@ class SqliteStore final : public Store {
     SQLite::Database m_db;
     SchemaVersions m_versions;
     std::array<std::unique_ptr<SQLite::Statement>, k_queries> m_statements;
-    // One connection shared by threads: a transaction holds the mutex until it ends, so
-    // calls from other threads never land inside it.
+    // One connection shared by threads: a transaction holds the mutex until it ends.
     std::recursive_mutex m_mutex;
     AuditSink m_audit_sink;
-    bool m_in_transaction = false;          // under m_mutex
-    std::vector<AuditEvent> m_unsent_audit; // written in the open transaction, not yet sent
+    bool m_in_transaction = false;                // under m_mutex
+    std::vector<AuditEvent> m_unsent_audit;       // written in the open transaction, not yet sent
+    std::unique_ptr<Checkpointer> m_checkpointer; // destroyed before m_db
 };
 
 } // namespace twofa::sqlite
