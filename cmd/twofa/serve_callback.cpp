@@ -1,5 +1,6 @@
 // twofa serve-callback: the HTTP(S) listener for the provider's signed push results.
 #include "app.hpp"
+#include "service_notify.hpp"
 #include "stop_signals.hpp"
 
 #include <twofa/audit.hpp>
@@ -10,7 +11,6 @@
 #include <cerrno>
 #include <iostream>
 #include <string_view>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 namespace twofa::cli {
@@ -71,14 +71,14 @@ int run_serve(App& app) {
     }
     // Under systemd (Type=notify): ready once the port is bound and the line printed.
     // Nothing happens without $NOTIFY_SOCKET.
-    sd_notifyf(0, "READY=1\nSTATUS=listening on %s", url.c_str());
+    notify_service_manager("READY=1\nSTATUS=listening on " + url);
     signals.serve(
         [&] {
             listener.run();
             return true;
         },
         [&] {
-            sd_notify(0, "STOPPING=1");
+            notify_service_manager("STOPPING=1");
             listener.stop();
         });
     return 0;

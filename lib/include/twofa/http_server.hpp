@@ -74,9 +74,11 @@ class HttpServer {
     void run();
     // Safe from any thread and from a signal-waiting thread.
     void stop();
-    // Called on the loop thread after each round of events, and at least every 100 ms while
-    // running (e.g. to write out what a round buffered). Set before run().
-    void on_round(std::function<void()> hook);
+    // Called on the loop thread once the log has been told of replies about to be sent (once
+    // per batch of replies, before they are written), and at least every 100 ms while running:
+    // a log that buffers its lines writes them out then, so a line is out before its reply.
+    // Set before run().
+    void on_log_flush(std::function<void()> hook);
 
   private:
     struct Impl;

@@ -173,19 +173,33 @@ void HttpServer::Impl::deliver_ready() {
         std::lock_guard lock(ready_mutex);
         batch.swap(ready);
     }
+    // Every reply logged first, the log written out once, then the replies sent.
     for (auto& [id, reply] : batch) {
-        auto it = conns.find(id);
-        if (it == conns.end()) {
-            continue; // the client went away
+        if (auto it = conns.find(id); it != conns.end() && log) {
+            log(it->second->current, reply);
         }
-        respond(*it->second, reply);
+    }
+    if (log_flush) {
+        log_flush();
+    }
+    for (auto& [id, reply] : batch) {
+        if (auto it = conns.find(id); it != conns.end()) {
+            send_reply(*it->second, reply);
+        } // else: the client went away
     }
 }
 
 void HttpServer::Impl::respond(Conn& c, const OutgoingReply& reply) {
     if (log) {
         log(c.current, reply);
+        if (log_flush) {
+            log_flush();
+        }
     }
+    send_reply(c, reply);
+}
+
+void HttpServer::Impl::send_reply(Conn& c, const OutgoingReply& reply) {
     if (stopping) {
         c.close_after = true;
     }

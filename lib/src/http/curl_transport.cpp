@@ -1,19 +1,15 @@
 // The one file that knows libcurl.
+#include "util/lazy_library.hpp"
+
 #include <twofa/http.hpp>
 
 #include <curl/curl.h>
 
 #include <cctype>
-#include <mutex>
 
 namespace twofa {
 
 namespace {
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     auto* out = static_cast<std::string*>(user);
@@ -46,18 +42,28 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 
 class CurlTransport final : public HttpTransport {
   public:
-    explicit CurlTransport(const TransportOptions& o) : m_options(o) {
-        global_init();
-        m_curl = curl_easy_init();
+    explicit CurlTransport(const TransportOptions& o) : m_options(o) {}
+    ~CurlTransport() override {
+        if (m_curl != nullptr) {
+            curl_easy_cleanup(m_curl);
+        }
     }
-    ~CurlTransport() override { curl_easy_cleanup(m_curl); }
     CurlTransport(const CurlTransport&) = delete;
     CurlTransport& operator=(const CurlTransport&) = delete;
 
     HttpResponse send(const HttpRequest& req) override {
         HttpResponse out;
+        if (m_curl == nullptr) { // libcurl is loaded by the first request (lazy_library.hpp)
+            if (auto loaded = detail::load_libcurl(); !loaded.ok()) {
+                out.error = loaded.error().message + " (" + loaded.error().hint + ")";
+                out.maybe_sent = false;
+                return out;
+            }
+            m_curl = curl_easy_init();
+        }
         if (m_curl == nullptr) {
             out.error = "libcurl could not be initialised";
+            out.maybe_sent = false;
             return out;
         }
         CURL* c = m_curl;

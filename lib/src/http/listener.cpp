@@ -29,8 +29,8 @@ std::string log_time() {
     return cached_text + "." + frac.substr(1) + "Z";
 }
 
-// Lines are buffered and handed to the sink together once a round of events is done (or
-// sooner when this much is waiting): one write for many requests.
+// Lines are buffered and handed to the sink together before the replies of a batch go out
+// (or sooner when this much is waiting): one write for many requests.
 constexpr std::size_t k_log_flush_bytes = 32768;
 
 OutgoingReply reply(int status, const char* outcome, const char* body) {
@@ -183,7 +183,7 @@ Result<int> Listener::bind() {
         o.http,
         [impl](IncomingRequest&& q, HttpResponder r) { impl->handle(std::move(q), std::move(r)); },
         [impl](const IncomingRequest& q, const OutgoingReply& r) { impl->write_log(q, r); });
-    m_impl->server->on_round([impl] { impl->flush_log(); });
+    m_impl->server->on_log_flush([impl] { impl->flush_log(); });
     auto port = m_impl->server->bind();
     if (!port.ok()) {
         return port.error();

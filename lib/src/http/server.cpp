@@ -1,6 +1,7 @@
 // The listener's HTTP front: sockets, accepting with connection caps, the epoll loop and the
 // deadlines. OpenSSL for TLS.
 #include "server_impl.hpp"
+#include "util/lazy_library.hpp"
 
 #include <twofa/validate.hpp>
 
@@ -61,6 +62,7 @@ Status HttpServer::Impl::load_tls() {
                           "run: chmod 600 " + strip_control(o.tls_key) +
                               " (or 640 with a trusted group such as ssl-cert)");
     }
+    TRY(detail::load_libssl());
     tls = SSL_CTX_new(TLS_server_method());
     bool ok = tls != nullptr && SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) == 1 &&
               SSL_CTX_use_certificate_chain_file(tls, o.tls_cert.c_str()) == 1 &&
@@ -229,6 +231,9 @@ void HttpServer::Impl::reap(std::int64_t now) {
             c->current.remote = c->remote;
             if (log) {
                 log(c->current, refusal(408, "timeout"));
+                if (log_flush) {
+                    log_flush();
+                }
             }
             write_raw(*c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                           "Connection: close\r\n\r\n");
@@ -276,8 +281,8 @@ void HttpServer::Impl::loop() {
             reap(now);
             next_reap = now + 100;
         }
-        if (round_hook) {
-            round_hook();
+        if (log_flush) {
+            log_flush();
         }
     }
 }
@@ -316,8 +321,8 @@ void HttpServer::run() {
     m_impl->loop();
 }
 
-void HttpServer::on_round(std::function<void()> hook) {
-    m_impl->round_hook = std::move(hook);
+void HttpServer::on_log_flush(std::function<void()> hook) {
+    m_impl->log_flush = std::move(hook);
 }
 
 void HttpServer::stop() {

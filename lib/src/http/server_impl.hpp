@@ -61,7 +61,7 @@ struct HttpServer::Impl {
     HttpServerOptions o;
     HttpHandler handler;
     HttpLog log;
-    std::function<void()> round_hook;
+    std::function<void()> log_flush;
     SSL_CTX* tls = nullptr;
     int listen_fd = -1;
     int ep = -1;
@@ -122,8 +122,10 @@ struct HttpServer::Impl {
     void post(std::uint64_t id, OutgoingReply r);
     // The loop's half: sends the queued replies to connections still open.
     void deliver_ready();
-    // Logs the reply and starts writing it.
+    // Logs the reply (the log flushed) and starts writing it.
     void respond(http_detail::Conn& c, const OutgoingReply& reply);
+    // Starts writing a reply already logged.
+    void send_reply(http_detail::Conn& c, const OutgoingReply& reply);
     // Writes what the socket takes; then closes, drains or waits for the next request.
     void flush(http_detail::Conn& c);
     // The reply is out and the connection ends: half-close, then drain until the client

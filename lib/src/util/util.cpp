@@ -1,3 +1,5 @@
+#include "util/lazy_library.hpp"
+
 #include <twofa/util.hpp>
 #include <twofa/validate.hpp>
 
@@ -89,6 +91,7 @@ bool is_ipv4_loopback(std::string_view host) {
 } // namespace
 
 Result<Url> parse_url(const std::string& text) {
+    TRY(detail::load_libcurl());
     std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
     if (!u || curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
         return make_error(Exit::usage, "'" + strip_control(text) + "' is not a URL",

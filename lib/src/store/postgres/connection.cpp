@@ -1,6 +1,7 @@
 // The libpq connection: the URL checked before use, statements that throw PgError, and a
 // reconnect after the server went away.
 #include "store/postgres/pg.hpp"
+#include "util/lazy_library.hpp"
 
 #include <twofa/validate.hpp>
 
@@ -43,6 +44,7 @@ Status check_url(const std::string& url) {
 } // namespace
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& url) {
+    TRY(detail::load_libpq());
     TRY(check_url(url));
     // Earlier keywords are defaults the URL's own parameters override.
     const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
