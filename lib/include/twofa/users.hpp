@@ -50,6 +50,23 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
                                const std::string& password_hash, bool send_install_link,
                                bool if_not_exists, std::int64_t now);
 
+// enroll_user (if_not_exists) in two halves, so that import can store many users in one
+// commit. A row's outcome is set as soon as it is known.
+struct PendingUser {
+    ValidUser user;
+    std::string password_hash;
+    SecondFactor* provider = nullptr;
+    std::optional<Enrollment> enrolled;        // after register_user, when it is to be stored
+    std::optional<Result<AddOutcome>> outcome; // set: done (stored, existed, or failed)
+};
+// The first half: an email already enrolled is its outcome (no provider call); otherwise the
+// Unix user must be free and the provider registers the user (or its error is the outcome).
+void register_user(Store& store, PendingUser& pending);
+// The second half, for the registered ones: one transaction in which each is checked again
+// and stored (an email enrolled meanwhile is "existed", its new factor dropped; a Unix user
+// taken meanwhile is that row's error). If the transaction fails, each is stored on its own.
+void store_users(Store& store, const std::vector<PendingUser*>& batch, std::int64_t now);
+
 // A user by email; Exit::not_found when there is none.
 Result<UserRecord> get_user(Store& store, const std::string& email);
 

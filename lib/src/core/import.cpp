@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -210,9 +211,58 @@ std::vector<bool> later_duplicates(const std::vector<ImportRow>& rows) {
     return duplicate;
 }
 
-// One row: validated, then enrolled (or found enrolled) through the worker's provider.
-RowOutcome import_row(Store& store, const ImportRow& row, bool duplicate,
-                      const Result<std::unique_ptr<SecondFactor>>& provider, std::int64_t now) {
+// Rows the provider has registered wait here and are stored together: the worker that finds
+// no commit running takes everything queued into one transaction (one fsync for the group, as
+// the listener groups callbacks) while the others wait for theirs.
+class GroupCommit {
+  public:
+    GroupCommit(Store& store, std::int64_t now) : m_store(store), m_now(now) {}
+
+    // Returns once the user is stored (or found, or failed): pending.outcome is set.
+    void store(PendingUser& pending) {
+        Job job{&pending, false};
+        std::unique_lock lock(m_mutex);
+        m_queue.push_back(&job);
+        while (!job.done) {
+            if (m_busy) {
+                m_finished.wait(lock);
+                continue;
+            }
+            m_busy = true;
+            std::vector<Job*> jobs;
+            jobs.swap(m_queue);
+            lock.unlock();
+            std::vector<PendingUser*> batch;
+            for (Job* j : jobs) {
+                batch.push_back(j->pending);
+            }
+            store_users(m_store, batch, m_now);
+            lock.lock();
+            for (Job* j : jobs) {
+                j->done = true;
+            }
+            m_busy = false;
+            m_finished.notify_all();
+        }
+    }
+
+  private:
+    struct Job {
+        PendingUser* pending;
+        bool done; // under m_mutex
+    };
+    Store& m_store;
+    std::int64_t m_now;
+    std::mutex m_mutex;
+    std::condition_variable m_finished;
+    std::vector<Job*> m_queue;
+    bool m_busy = false;
+};
+
+// One row: validated, registered with the worker's provider (or found enrolled), then stored
+// with the rows registered meanwhile.
+RowOutcome import_row(Store& store, GroupCommit& commits, const ImportRow& row, bool duplicate,
+                      const Result<std::unique_ptr<SecondFactor>>& provider) {
     RowOutcome out{row.line, strip_control(field(row, "email")), "failed", "", {}};
     auto user =
         validate_user_fields({field(row, "email"), field(row, "phone"), field(row, "country_code"),
@@ -233,7 +283,12 @@ RowOutcome import_row(Store& store, const ImportRow& row, bool duplicate,
         out.error = provider.error();
         return out;
     }
-    auto added = enroll_user(store, **provider, *user, hash, false, true, now);
+    PendingUser pending{*user, hash, provider->get(), {}, {}};
+    register_user(store, pending);
+    if (!pending.outcome) {
+        commits.store(pending);
+    }
+    const Result<AddOutcome>& added = *pending.outcome;
     if (!added.ok()) {
         out.error = added.error();
     } else {
@@ -280,10 +335,11 @@ ImportSummary import_users(Store& store, const ProviderFactory& providers,
         }
     };
     std::atomic<std::size_t> next{0};
+    GroupCommit commits(store, now);
     auto worker = [&] {
         auto provider = providers(); // one connection per worker
         for (std::size_t i = next++; i < rows.size(); i = next++) {
-            report(i, import_row(store, rows[i], duplicate[i], provider, now));
+            report(i, import_row(store, commits, rows[i], duplicate[i], provider));
         }
     };
     int jobs = std::max(

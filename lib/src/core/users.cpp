@@ -68,6 +68,88 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
                       now);
 }
 
+void register_user(Store& store, PendingUser& p) {
+    auto existing = store.find_user(p.user.email);
+    if (!existing.ok() || *existing) {
+        p.outcome = existing.ok() ? Result<AddOutcome>(AddOutcome{**existing, false, {}, {}})
+                                  : Result<AddOutcome>(existing.error());
+        return;
+    }
+    if (auto free = unix_user_free(store, p.user.unix_user, p.user.email); !free.ok()) {
+        p.outcome = free.error();
+        return;
+    }
+    auto enrolled = p.provider->enroll({p.user.email, p.user.country_code, p.user.phone, false});
+    if (!enrolled.ok()) {
+        p.outcome = enrolled.error();
+        return;
+    }
+    p.enrolled = std::move(*enrolled);
+}
+
+namespace {
+
+UserRecord record_of(const PendingUser& p, std::int64_t now) {
+    UserRecord rec;
+    rec.provider_user = p.enrolled->user;
+    rec.provider = p.provider->info().name;
+    rec.email = p.user.email;
+    rec.name = p.user.name;
+    rec.country_code = p.user.country_code;
+    rec.phone = p.user.phone;
+    rec.password_hash = p.password_hash;
+    rec.unix_user = p.user.unix_user;
+    rec.created_at = now;
+    rec.updated_at = now;
+    return rec;
+}
+
+} // namespace
+
+void store_users(Store& store, const std::vector<PendingUser*>& batch, std::int64_t now) {
+    std::vector<std::optional<Result<AddOutcome>>> found(batch.size()); // existed, or an error
+    std::vector<std::optional<UserRecord>> stored(batch.size());
+    Status st = store.transaction([&]() -> Status {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            PendingUser& p = *batch[i];
+            found[i].reset();
+            stored[i].reset();
+            TRY_ASSIGN(auto existing, store.find_user(p.user.email));
+            if (existing) {
+                found[i] = AddOutcome{*existing, false, {}, {}};
+                continue;
+            }
+            if (auto free = unix_user_free(store, p.user.unix_user, p.user.email); !free.ok()) {
+                found[i] = free.error();
+                continue;
+            }
+            UserRecord rec = record_of(p, now);
+            const ProviderInfo& info = p.provider->info();
+            TRY_ASSIGN(rec.id, store.insert_user(rec));
+            TRY(store.audit(event(now, "user.add", rec.email, "ok",
+                                  info.user_id_key + "=" + rec.provider_user)));
+            stored[i] = std::move(rec);
+        }
+        return {};
+    });
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        PendingUser& p = *batch[i];
+        Enrollment& e = *p.enrolled;
+        if (!st.ok()) { // one by one, each in its own transaction
+            p.outcome =
+                store_user(store, *p.provider, p.user, p.password_hash, std::move(e), true, now);
+        } else if (stored[i]) {
+            p.outcome = AddOutcome{*stored[i], true, std::move(e.secret), std::move(e.notes)};
+        } else {
+            if (e.secret) {
+                // Not stored: a factor made for this row alone is dropped again.
+                (void)p.provider->remove(e.user).ok();
+            }
+            p.outcome = std::move(found[i]);
+        }
+    }
+}
+
 Result<AddOutcome> adopt_user(Store& store, SecondFactor& provider, const ValidUser& user,
                               const std::string& password_hash, const std::string& file,
                               std::int64_t now) {
