@@ -85,17 +85,17 @@ void Sandbox::Impl::users_new(const httplib::Request& req, httplib::Response& re
     }
     std::lock_guard lock(mutex);
     // Authy answers a known email with the user it already has.
-    for (auto& [id, u] : users) {
-        if (lower(u.email) == lower(*valid_email)) {
-            u.cellphone = *valid_phone;
-            u.country_code = *valid_cc;
-            save_locked();
-            send_json(res, 200, authy::user_created_body(id));
-            return;
-        }
+    if (auto known = user_by_email.find(lower(*valid_email)); known != user_by_email.end()) {
+        SandboxUser& u = users.at(known->second);
+        u.cellphone = *valid_phone;
+        u.country_code = *valid_cc;
+        save_locked();
+        send_json(res, 200, authy::user_created_body(u.id));
+        return;
     }
     SandboxUser u{next_id++, *valid_email, *valid_phone, *valid_cc, random_bytes(20)};
     users[u.id] = u;
+    user_by_email[lower(u.email)] = u.id;
     if (truthy(get("send_install_link_via_sms", "user[send_install_link_via_sms]"))) {
         codes.push_back(SentCode{u.id, "sms", "", unix_now(), false, "",
                                  "Download Authy at https://authy.com/download to log in."});
@@ -128,6 +128,7 @@ void Sandbox::Impl::user_delete(const httplib::Request& req, httplib::Response& 
     if (!u) {
         return not_found(res);
     }
+    user_by_email.erase(lower(u->email));
     users.erase(u->id);
     save_locked();
     send_json(res, 200, authy::user_deleted_body());

@@ -123,6 +123,8 @@ Result<int> Sandbox::bind() {
     m_impl->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
     m_impl->server.set_tcp_nodelay(true);
     m_impl->server.set_keep_alive_timeout(5);
+    m_impl->server.set_keep_alive_max_count(
+        1000); // like a real API front: no reconnect every 5 calls
     m_impl->server.set_read_timeout(5);
     m_impl->server.set_payload_max_length(std::size_t{64} * 1024);
     int port = o.port;

@@ -2,6 +2,7 @@
 #include "sandbox/sandbox_impl.hpp"
 
 #include <twofa/util.hpp>
+#include <twofa/validate.hpp>
 #include <twofa/verify/wire.hpp>
 
 #include "util/fs_util.hpp"
@@ -97,6 +98,7 @@ Status Sandbox::Impl::load() {
             su.totp_key = random_bytes(20);
         }
         users[su.id] = su;
+        user_by_email[lower(su.email)] = su.id;
     }
     desk.from_json(j.value("approvals", json::array()));
     try {

@@ -15,13 +15,22 @@ void bind_or_null(SQLite::Statement& q, int index, const std::string& handle) {
 std::string sql_of(Query query) {
     const std::string sessions =
         std::string("SELECT ") + store::k_session_columns + " FROM login_sessions WHERE ";
+    const std::string users = std::string("SELECT ") + store::k_user_columns + " FROM users WHERE ";
     switch (query) {
+    case Query::insert_user:
+        return "INSERT INTO users (email, name, country_code, phone, provider, provider_user, "
+               "password_hash, status, created_at, updated_at, unix_user) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING";
     case Query::update_user:
         return "UPDATE users SET status = ?, failed_logins = ?, locked_until = ?, "
                "password_hash = ?, updated_at = ?, code_failures = ?, code_locked_until = ?, "
                "unix_user = ? WHERE id = ?";
     case Query::user_by_id:
-        return std::string("SELECT ") + store::k_user_columns + " FROM users WHERE id = ?";
+        return users + "id = ?";
+    case Query::user_by_email:
+        return users + "email = ?";
+    case Query::user_by_unix:
+        return users + "unix_user = ?";
     case Query::session_by_hash:
         return sessions + "id_hash = ?";
     case Query::session_by_challenge:

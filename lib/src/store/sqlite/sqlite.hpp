@@ -86,8 +86,11 @@ void bind_or_null(SQLite::Statement& q, int index, const std::string& handle);
 
 // The frequent queries, prepared once per connection.
 enum class Query {
+    insert_user,
     update_user,
     user_by_id,
+    user_by_email,
+    user_by_unix,
     session_by_hash,
     session_by_challenge,
     latest_session,

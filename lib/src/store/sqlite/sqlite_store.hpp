@@ -54,11 +54,8 @@ class SqliteStore final : public Store {
 
     Result<std::int64_t> insert_user(const UserRecord& u) override {
         return guarded<std::int64_t>("cannot add user", [&]() -> Result<std::int64_t> {
-            SQLite::Statement q(m_db, "INSERT INTO users (email, name, country_code, phone, "
-                                      "provider, provider_user, password_hash, status, "
-                                      "created_at, updated_at, unix_user) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                      "ON CONFLICT (email) DO NOTHING");
+            Lease lease(cached(Query::insert_user));
+            auto& q = *lease;
             q.bind(1, u.email);
             q.bind(2, u.name);
             q.bind(3, u.country_code);
@@ -79,11 +76,11 @@ class SqliteStore final : public Store {
     }
 
     Result<std::optional<UserRecord>> find_user(const std::string& email) override {
-        return user_where("email", email);
+        return user_where(Query::user_by_email, email);
     }
 
     Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) override {
-        return user_where("unix_user", unix_user);
+        return user_where(Query::user_by_unix, unix_user);
     }
 
     Result<std::vector<UserRecord>> list_users() override {
@@ -338,11 +335,11 @@ class SqliteStore final : public Store {
     }
 
     // The user whose `column` (email, unix_user: both unique) holds value, or nullopt.
-    Result<std::optional<UserRecord>> user_where(const char* column, const std::string& value) {
+    Result<std::optional<UserRecord>> user_where(Query query, const std::string& value) {
         using R = std::optional<UserRecord>;
         return guarded<R>("cannot read user", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + store::k_user_columns +
-                                          " FROM users WHERE " + column + " = ?");
+            Lease lease(cached(query));
+            auto& q = *lease;
             q.bind(1, value);
             if (q.executeStep()) {
                 return R(store::read_user(Row{q}));
