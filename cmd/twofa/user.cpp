@@ -106,43 +106,88 @@ int run_add(App& app, const AddOptions& o) {
     return 0;
 }
 
+// The table of `user list`, printed as the users come: column widths are taken from the first
+// rows (all of them in a list of up to a thousand), so memory stays the same however many.
+class UserTable {
+  public:
+    void add(UserRecord&& u) {
+        if (m_sized) {
+            print(u);
+        } else if (m_first.push_back(std::move(u)); m_first.size() == k_sample) {
+            flush();
+        }
+        ++m_count;
+    }
+    void finish() {
+        flush();
+        std::cout << m_count << (m_count == 1 ? " user\n" : " users\n");
+    }
+    std::size_t count() const { return m_count; }
+
+  private:
+    static constexpr std::size_t k_sample = 1000;
+    void flush() {
+        if (m_sized) {
+            return;
+        }
+        for (const auto& u : m_first) {
+            m_email = std::max(m_email, u.email.size());
+            m_id = std::max(m_id, u.provider_user.size());
+        }
+        m_sized = true;
+        std::cout << std::left << std::setw(static_cast<int>(m_email) + 2) << "EMAIL"
+                  << std::setw(20) << "PHONE" << std::setw(10) << "PROVIDER"
+                  << std::setw(static_cast<int>(m_id) + 2) << "ID" << std::setw(12) << "STATUS"
+                  << "NAME\n";
+        for (const auto& u : m_first) {
+            print(u);
+        }
+        m_first.clear();
+    }
+    void print(const UserRecord& u) const {
+        std::cout << std::setw(static_cast<int>(m_email) + 2) << u.email << std::setw(20)
+                  << phone_text(u, false) << std::setw(10) << u.provider
+                  << std::setw(static_cast<int>(m_id) + 2) << u.provider_user << std::setw(12)
+                  << (locked_now(u) ? "locked" : to_string(u.status)) << u.name << "\n";
+    }
+
+    std::vector<UserRecord> m_first;
+    bool m_sized = false;
+    std::size_t m_email = 5;
+    std::size_t m_id = 10;
+    std::size_t m_count = 0;
+};
+
+// Streams the users from one query: the same output as building the list first, in memory
+// one page of rows whatever the number of users.
 int run_list(App& app) {
-    auto users = unwrap(app.store().list_users());
+    Store& store = app.store(); // opened (or its error out) before any output
     if (app.json) {
-        json arr = json::array();
-        for (const auto& u : users) {
+        bool first = true;
+        std::cout << "[";
+        unwrap(store.each_user(false, [&](UserRecord&& u, std::optional<SessionRecord>&&) {
             auto j = user_json(u, false);
             j["locked"] = locked_now(u);
             j["created_at"] = iso_time(u.created_at);
-            arr.push_back(j);
-        }
-        app.print_json(arr);
+            std::cout << (first ? "" : ",")
+                      << j.dump(-1, ' ', false, json::error_handler_t::replace);
+            first = false;
+            return Status{};
+        }));
+        std::cout << "]" << std::endl;
         return 0;
     }
-    if (users.empty()) {
+    UserTable table;
+    unwrap(store.each_user(false, [&](UserRecord&& u, std::optional<SessionRecord>&&) {
+        table.add(std::move(u));
+        return Status{};
+    }));
+    if (table.count() == 0) {
         std::cout << "No users enrolled. Add one with: twofa user add --email E --phone P "
                      "--country-code N\n";
         return 0;
     }
-    std::size_t width = 5;
-    for (const auto& u : users) {
-        width = std::max(width, u.email.size());
-    }
-    std::size_t id_width = 10;
-    for (const auto& u : users) {
-        id_width = std::max(id_width, u.provider_user.size());
-    }
-    std::cout << std::left << std::setw(static_cast<int>(width) + 2) << "EMAIL" << std::setw(20)
-              << "PHONE" << std::setw(10) << "PROVIDER" << std::setw(static_cast<int>(id_width) + 2)
-              << "ID" << std::setw(12) << "STATUS"
-              << "NAME\n";
-    for (const auto& u : users) {
-        std::cout << std::setw(static_cast<int>(width) + 2) << u.email << std::setw(20)
-                  << phone_text(u, false) << std::setw(10) << u.provider
-                  << std::setw(static_cast<int>(id_width) + 2) << u.provider_user << std::setw(12)
-                  << (locked_now(u) ? "locked" : to_string(u.status)) << u.name << "\n";
-    }
-    std::cout << users.size() << (users.size() == 1 ? " user\n" : " users\n");
+    table.finish();
     return 0;
 }
 

@@ -1,5 +1,6 @@
 """twofa user add | list | show | remove | unlock against twofa-sandbox."""
 import os
+import time
 import stat
 import unittest
 
@@ -121,6 +122,25 @@ class UserCommands(TwofaCase):
         self.assertExit(r, 11)
         self.assertIn("busy", doc["error"]["message"])
         self.assertExit(self.twofa("user", "unlock", "alice@example.com"), 0)
+
+    def test_reading_commands_do_not_wait_for_a_busy_writer(self):
+        # A listener committing callbacks holds the write lock over and over: commands that only
+        # look (list, show, status of a session with nothing due, status --all) never wait for it.
+        self.assertExit(self.add_user(), 0)
+        r, doc = self.login()
+        self.assertExit(r, 3)  # waiting for the code
+        session = doc["session"]
+        con = self.hold_write_lock()
+        try:
+            for argv, code in ((("user", "list"), 0), (("user", "show", "alice@example.com"), 0),
+                               (("status", "--all"), 0), (("status", "--session", session), 3)):
+                started = time.monotonic()
+                r = self.twofa(*argv)
+                self.assertExit(r, code)
+                self.assertLess(time.monotonic() - started, 2.0, argv)  # the busy timeout is 5 s
+            self.assertIn("alice@example.com", r.stdout)
+        finally:
+            con.close()
 
     def test_json_error_document(self):
         self.assertExit(self.add_user(), 0)

@@ -146,12 +146,11 @@ class Store {
     virtual Result<std::int64_t> insert_user(const UserRecord& user) = 0;
     // The user with this email (case-insensitive), or nullopt.
     virtual Result<std::optional<UserRecord>> find_user(const std::string& email) = 0;
-    // Every user, ordered by email.
-    virtual Result<std::vector<UserRecord>> list_users() = 0;
-    // Every user with its newest session (nullopt: none), ordered by email, one at a time: one
-    // query, in memory one page of rows whatever the number of users. fn's error stops it.
+    // Every user, ordered by email, one at a time, with its newest session when
+    // latest_session (nullopt: none, and always without): one query, in memory one page of rows
+    // whatever the number of users. fn's error stops it.
     using UserVisitor = std::function<Status(UserRecord&&, std::optional<SessionRecord>&&)>;
-    virtual Status each_user(const UserVisitor& fn) = 0;
+    virtual Status each_user(bool latest_session, const UserVisitor& fn) = 0;
     // Deletes a user and its sessions; false when there was none.
     virtual Result<bool> delete_user(const std::string& email) = 0;
     // The user guarding this Unix account, or nullopt.

@@ -185,11 +185,16 @@ Result<SessionView> Logins::logout(const std::string& session_id) {
 Result<SessionView> Logins::status(const std::string& session_id) {
     TRY_ASSIGN(const std::string hash, detail::session_hash(session_id));
     detail::SessionOps ops{m_store, m_policy, m_clock()};
-    detail::Loaded loaded;
-    TRY(m_store.transaction([&]() -> Status {
-        TRY_ASSIGN(loaded, ops.load(hash));
-        return {};
-    }));
+    // Most looks change nothing: read without a transaction, so a busy writer (a listener) never
+    // delays them. Only a session due to expire, or to give back a lapsed check, is loaded
+    // again and changed in a write transaction.
+    TRY_ASSIGN(detail::Loaded loaded, ops.peek(hash));
+    if (ops.due_for_change(loaded)) {
+        TRY(m_store.transaction([&]() -> Status {
+            TRY_ASSIGN(loaded, ops.load(hash));
+            return {};
+        }));
+    }
     return ops.view_of(loaded);
 }
 
@@ -222,7 +227,7 @@ Result<SessionView> Logins::user_status(const std::string& email) {
 
 Status Logins::each_user_status(const Store::UserVisitor& fn) {
     const std::int64_t now = m_clock();
-    return m_store.each_user([&](UserRecord&& u, std::optional<SessionRecord>&& latest) {
+    return m_store.each_user(true, [&](UserRecord&& u, std::optional<SessionRecord>&& latest) {
         if (latest) {
             // Reported as the next read would find it; nothing is written here.
             if ((is_pending(latest->status) || latest->status == SessionState::approved) &&

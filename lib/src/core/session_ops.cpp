@@ -18,6 +18,22 @@ Status SessionOps::audit(const char* event, const std::string& email, const std:
 }
 
 Result<Loaded> SessionOps::load(const std::string& id_hash, bool expire) {
+    TRY_ASSIGN(Loaded loaded, peek(id_hash));
+    if (expire) {
+        TRY(expire_if_due(loaded));
+    }
+    TRY(lapse_leases(loaded));
+    return loaded;
+}
+
+bool SessionOps::due_for_change(const Loaded& loaded) const {
+    const SessionRecord& s = loaded.session;
+    bool expires =
+        (is_pending(s.status) || s.status == SessionState::approved) && now >= s.expires_at;
+    return expires || (s.checks_in_flight > 0 && now >= s.lease_until);
+}
+
+Result<Loaded> SessionOps::peek(const std::string& id_hash) {
     TRY_ASSIGN(auto session, store.find_session(id_hash));
     if (!session) {
         return cause(make_error(Exit::not_found, "no such login session",
@@ -29,12 +45,7 @@ Result<Loaded> SessionOps::load(const std::string& id_hash, bool expire) {
         return make_error(Exit::internal, "the session's user is missing",
                           "please report this bug");
     }
-    Loaded loaded{*session, *user};
-    if (expire) {
-        TRY(expire_if_due(loaded));
-    }
-    TRY(lapse_leases(loaded));
-    return loaded;
+    return Loaded{*session, *user};
 }
 
 Status SessionOps::lapse_leases(Loaded& loaded) {

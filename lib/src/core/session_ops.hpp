@@ -33,6 +33,10 @@ struct SessionOps {
     // when there is none), marked expired first when it is overdue (unless expire is false:
     // a provider's answer about an overdue push may still count).
     Result<Loaded> load(const std::string& id_hash, bool expire = true);
+    // The session and its user as stored, changing nothing (no transaction needed).
+    Result<Loaded> peek(const std::string& id_hash);
+    // True when load would change it: due to expire, or a check's lease has lapsed.
+    bool due_for_change(const Loaded& loaded) const;
     // Marks an overdue pending or approved session expired; true when it did.
     Result<bool> expire_if_due(Loaded& loaded);
     // Gives back the attempts of code checks whose lease lapsed (their process died before

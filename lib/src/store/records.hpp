@@ -70,6 +70,13 @@ inline std::string users_with_latest_sql(const std::string& order) {
            "WHERE user_id = u.id ORDER BY created_at DESC, id DESC LIMIT 1) ORDER BY " +
            order;
 }
+// The users alone, shaped like the join (the first session column NULL: no session).
+inline std::string users_sql(bool latest_session, const std::string& order) {
+    if (latest_session) {
+        return users_with_latest_sql(order);
+    }
+    return "SELECT " + prefixed(k_user_columns, "u.") + ", NULL FROM users u ORDER BY " + order;
+}
 
 // An unknown name (a newer twofa wrote it) reads as a state that lets nothing through.
 inline SessionState state_of(const std::string& name) {

@@ -131,27 +131,14 @@ Result<std::optional<UserRecord>> PgStore::find_user_by_id(std::int64_t id) {
                            user_of);
 }
 
-Result<std::vector<UserRecord>> PgStore::list_users() {
-    using R = std::vector<UserRecord>;
-    return guarded<R>("cannot list users", [&]() -> Result<R> {
-        // SQLite's order: NOCASE folds ASCII letters and compares bytes.
-        auto r = m_conn->exec(k_users + "ORDER BY lower(email) COLLATE \"C\", id");
-        R out;
-        for (int i = 0; i < PQntuples(r.get()); ++i) {
-            out.push_back(store::read_user(Row{r.get(), i}));
-        }
-        return out;
-    });
-}
-
-Status PgStore::each_user(const UserVisitor& fn) {
+Status PgStore::each_user(bool latest_session, const UserVisitor& fn) {
     return guarded<void>("cannot list users", [&]() -> Status {
         // A cursor in a read-only transaction: a page of rows in memory at a time, no lock.
         m_conn->exec("BEGIN READ ONLY");
         Status walked;
         try {
             m_conn->exec("DECLARE twofa_users NO SCROLL CURSOR FOR " +
-                         store::users_with_latest_sql("lower(u.email) COLLATE \"C\", u.id"));
+                         store::users_sql(latest_session, "lower(u.email) COLLATE \"C\", u.id"));
             for (int rows = -1; rows != 0 && walked.ok();) {
                 auto r = m_conn->exec("FETCH 1000 FROM twofa_users");
                 rows = PQntuples(r.get());

@@ -28,9 +28,8 @@ class PgStore final : public Store {
 
     Result<std::int64_t> insert_user(const UserRecord& user) override;
     Result<std::optional<UserRecord>> find_user(const std::string& email) override;
-    Result<std::vector<UserRecord>> list_users() override;
     Result<bool> delete_user(const std::string& email) override;
-    Status each_user(const UserVisitor& fn) override;
+    Status each_user(bool latest_session, const UserVisitor& fn) override;
     Result<std::optional<UserRecord>> find_user_by_unix(const std::string& unix_user) override;
     Status update_user(const UserRecord& user) override;
     Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override;

@@ -130,9 +130,9 @@ Result<int> SqliteStore::recovery_codes_left(const std::string& user) {
                         [&]() -> Result<int> { return codes_left(m_db, user); });
 }
 
-Status SqliteStore::each_user(const UserVisitor& fn) {
+Status SqliteStore::each_user(bool latest_session, const UserVisitor& fn) {
     return guarded_status("cannot list users", [&]() -> Status {
-        SQLite::Statement q(m_db, store::users_with_latest_sql("u.email"));
+        SQLite::Statement q(m_db, store::users_sql(latest_session, "u.email"));
         while (q.executeStep()) {
             TRY(store::visit_joined(Row{q}, !q.getColumn(store::k_user_column_count).isNull(), fn));
         }

@@ -83,20 +83,7 @@ class SqliteStore final : public Store {
         return user_where(Query::user_by_unix, unix_user);
     }
 
-    Result<std::vector<UserRecord>> list_users() override {
-        using R = std::vector<UserRecord>;
-        return guarded<R>("cannot list users", [&]() -> Result<R> {
-            SQLite::Statement q(m_db, std::string("SELECT ") + store::k_user_columns +
-                                          " FROM users ORDER BY email");
-            R out;
-            while (q.executeStep()) {
-                out.push_back(store::read_user(Row{q}));
-            }
-            return out;
-        });
-    }
-
-    Status each_user(const UserVisitor& fn) override; // factors.cpp
+    Status each_user(bool latest_session, const UserVisitor& fn) override; // factors.cpp
 
     Result<bool> delete_user(const std::string& email) override {
         return guarded<bool>("cannot remove user", [&]() -> Result<bool> {
