@@ -44,6 +44,12 @@ const char* curl_easy_strerror(CURLcode code) {
     TWOFA_LAZY(g_libcurl, curl_easy_strerror);
     return real(code);
 }
+// The parameter types are the header's, an enum before the "...": libcurl's own definitions
+// call va_start on it the same way (clang warns about the promotion).
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 // The one argument after the option is read by its type, as libcurl reads it: the option's
 // number says which (curl/curl.h, CURLOPTTYPE_*).
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {

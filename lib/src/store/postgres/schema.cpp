@@ -124,8 +124,11 @@ Result<int> migrate_locked(Connection& c, int target, bool may_create) {
                               "no database at " + c.url() + ": it holds no twofa schema",
                               "run twofa db migrate, or a twofa command that writes");
         }
-        c.exec("CREATE TABLE twofa_schema (version INTEGER NOT NULL)");
-        c.exec("INSERT INTO twofa_schema (version) VALUES (0)");
+        // IF NOT EXISTS: a process that created it while this one waited for the lock may not
+        // be visible to the look-up above yet (it ran before the lock was granted).
+        c.exec("CREATE TABLE IF NOT EXISTS twofa_schema (version INTEGER NOT NULL)");
+        c.exec("INSERT INTO twofa_schema (version) SELECT 0 "
+               "WHERE NOT EXISTS (SELECT 1 FROM twofa_schema)");
     }
     const int version = read_version(c);
     if (version > k_schema_version) {
