@@ -75,9 +75,8 @@ class HttpServer {
     // Safe from any thread and from a signal-waiting thread.
     void stop();
     // Called on the loop thread once the log has been told of replies about to be sent (once
-    // per batch of replies, before they are written), and at least every 100 ms while running:
-    // a log that buffers its lines writes them out then, so a line is out before its reply.
-    // Set before run().
+    // per batch of replies, before they are written): a log that buffers its lines writes them
+    // out then, so a line is out before its reply. Set before run().
     void on_log_flush(std::function<void()> hook);
 
   private:

@@ -189,13 +189,17 @@ void HttpServer::Impl::deliver_ready() {
     }
 }
 
-void HttpServer::Impl::respond(Conn& c, const OutgoingReply& reply) {
+void HttpServer::Impl::log_now(const IncomingRequest& req, const OutgoingReply& reply) {
     if (log) {
-        log(c.current, reply);
+        log(req, reply);
         if (log_flush) {
             log_flush();
         }
     }
+}
+
+void HttpServer::Impl::respond(Conn& c, const OutgoingReply& reply) {
+    log_now(c.current, reply);
     send_reply(c, reply);
 }
 

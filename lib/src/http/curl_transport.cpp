@@ -56,14 +56,12 @@ class CurlTransport final : public HttpTransport {
         if (m_curl == nullptr) { // libcurl is loaded by the first request (lazy_library.hpp)
             if (auto loaded = detail::load_libcurl(); !loaded.ok()) {
                 out.error = loaded.error().message + " (" + loaded.error().hint + ")";
-                out.maybe_sent = false;
                 return out;
             }
             m_curl = curl_easy_init();
         }
         if (m_curl == nullptr) {
             out.error = "libcurl could not be initialised";
-            out.maybe_sent = false;
             return out;
         }
         CURL* c = m_curl;

@@ -229,12 +229,7 @@ void HttpServer::Impl::reap(std::int64_t now) {
         if (c->phase == Phase::reading && c->got_bytes) {
             c->current = c->req;
             c->current.remote = c->remote;
-            if (log) {
-                log(c->current, refusal(408, "timeout"));
-                if (log_flush) {
-                    log_flush();
-                }
-            }
+            log_now(c->current, refusal(408, "timeout"));
             write_raw(*c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                           "Connection: close\r\n\r\n");
             start_draining(*c);
@@ -280,9 +275,6 @@ void HttpServer::Impl::loop() {
         if (now >= next_reap) {
             reap(now);
             next_reap = now + 100;
-        }
-        if (log_flush) {
-            log_flush();
         }
     }
 }

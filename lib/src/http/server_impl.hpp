@@ -122,6 +122,8 @@ struct HttpServer::Impl {
     void post(std::uint64_t id, OutgoingReply r);
     // The loop's half: sends the queued replies to connections still open.
     void deliver_ready();
+    // Logs one reply and has the log written out (before the reply is sent).
+    void log_now(const IncomingRequest& req, const OutgoingReply& reply);
     // Logs the reply (the log flushed) and starts writing it.
     void respond(http_detail::Conn& c, const OutgoingReply& reply);
     // Starts writing a reply already logged.
