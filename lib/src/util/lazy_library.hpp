@@ -39,6 +39,8 @@ template <class Fn> Fn lazy_symbol(LazyLibrary& lib, const char* name) {
 Status load_libcurl(); // http/curl_lazy.cpp: before any curl_* call
 Status load_libpq();   // store/postgres/pq_lazy.cpp: before any PQ* call
 Status load_libssl();  // http/ssl_lazy.cpp: before any SSL_* call (the listener's TLS)
+// libcrypto (util/crypto_lazy.cpp) has no load_ function: libssl3, which has it, is a
+// dependency of the package, and its forwarders load it on their first call.
 
 } // namespace twofa::detail
 
