@@ -7,7 +7,9 @@
 
 #include <twofa/validate.hpp>
 
+#include <array>
 #include <iostream>
+#include <string_view>
 
 namespace {
 
@@ -41,6 +43,48 @@ void register_completion(CLI::App& root, twofa::cli::App& app) {
     });
 }
 
+using Register = void (*)(CLI::App&, twofa::cli::App&);
+
+struct Command {
+    std::string_view name;
+    Register add;
+};
+
+constexpr std::array<Command, 11> k_commands{{
+    {"user", twofa::cli::register_user},
+    {"login", twofa::cli::register_login},
+    {"verify", twofa::cli::register_verify},
+    {"resend", twofa::cli::register_resend},
+    {"logout", twofa::cli::register_logout},
+    {"status", twofa::cli::register_status},
+    {"serve-callback", twofa::cli::register_serve_callback},
+    {"db", twofa::cli::register_db},
+    {"audit", twofa::cli::register_audit},
+    {"pam-helper", twofa::cli::register_pam_helper},
+    {"completion", register_completion},
+}};
+
+// The command the line names: its first word after the global options, or nullptr (none,
+// help, a misspelling, or `completion`, which describes every command). Only that command is
+// built: building all of them, with their options and help, was a sixth of a short command's
+// start-up.
+const Command* named_command(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--config" || arg == "--db" || arg == "--authy-url") {
+            ++i; // its value
+        } else if (!arg.starts_with("-")) {
+            for (const Command& c : k_commands) {
+                if (c.name == arg && c.name != "completion") {
+                    return &c;
+                }
+            }
+            return nullptr;
+        }
+    }
+    return nullptr;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -64,17 +108,13 @@ int main(int argc, char** argv) {
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     root.get_option("--config")->type_name("FILE");
-    twofa::cli::register_user(root, app);
-    twofa::cli::register_login(root, app);
-    twofa::cli::register_verify(root, app);
-    twofa::cli::register_resend(root, app);
-    twofa::cli::register_logout(root, app);
-    twofa::cli::register_status(root, app);
-    twofa::cli::register_serve_callback(root, app);
-    twofa::cli::register_db(root, app);
-    twofa::cli::register_audit(root, app);
-    twofa::cli::register_pam_helper(root, app);
-    register_completion(root, app);
+    if (const Command* only = named_command(argc, argv)) {
+        only->add(root, app);
+    } else {
+        for (const Command& c : k_commands) {
+            c.add(root, app);
+        }
+    }
     twofa::cli::show_global_options(root);
     try {
         try {

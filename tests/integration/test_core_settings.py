@@ -2,6 +2,7 @@
 setting's scheme, the key-file variable, the settings table in --help and status --health,
 and the command line's own hints on the library's errors."""
 import os
+import re
 import unittest
 
 from harness import API_KEY, PASSWORD, TwofaCase
@@ -82,6 +83,28 @@ class CoreSettings(TwofaCase):
         self.assertIn("authy.url: plain http:// is allowed only to a loopback host", r.stderr)
         r = self.twofa("--authy-url", "http://api.authy.com", "user", "show", "alice@example.com", "--remote")
         self.assertExit(r, 2)
+
+    def loaded_libraries(self, *args, **kw):
+        """The shared libraries the dynamic loader opened while twofa ran ARGS (LD_DEBUG)."""
+        env = dict(kw.pop("env", None) or {}, LD_DEBUG="files")
+        r = self.twofa(*args, env=env, **kw)
+        return r, set(re.findall(r"file=(lib[a-z0-9+_-]+)\.so", r.stderr))
+
+    def test_commands_load_the_network_and_crypto_libraries_only_when_they_use_them(self):
+        self.assertExit(self.add_user(), 0)
+        on_postgres = self.env.get("TWOFA_DB", "").startswith("postgresql")
+        lazy = {"libcurl", "libcrypto", "libssl"} | (set() if on_postgres else {"libpq"})
+        for args in (("user", "list"), ("user", "show", "alice@example.com"),
+                     ("status", "--session", "no-such-session"), ("logout", "--session", "nope")):
+            r, libs = self.loaded_libraries(*args)
+            self.assertIn("libsqlite3", libs, args)  # the trace did see the loader's work
+            self.assertEqual(libs & lazy, set(), args)
+        # A command that talks to the provider loads libcurl (and libcrypto under it) then.
+        r, libs = self.loaded_libraries("user", "add", "--email", "b@example.com", "--phone",
+                                        "555-123-0001", "--country-code", "1",
+                                        "--password-stdin", input=PASSWORD + "\n")
+        self.assertExit(r, 0)
+        self.assertLessEqual({"libcurl", "libcrypto"}, libs)
 
     def test_front_end_words_the_hints(self):
         # The library says "log in again"; the command line names its command.

@@ -20,27 +20,27 @@ twofa::Status twofa::detail::load_libcurl() {
 
 extern "C" {
 
-CURLcode curl_global_init(long flags) {
+TWOFA_FORWARDER CURLcode curl_global_init(long flags) {
     TWOFA_LAZY(g_libcurl, curl_global_init);
     return real(flags);
 }
-CURL* curl_easy_init() {
+TWOFA_FORWARDER CURL* curl_easy_init() {
     TWOFA_LAZY(g_libcurl, curl_easy_init);
     return real();
 }
-void curl_easy_cleanup(CURL* curl) {
+TWOFA_FORWARDER void curl_easy_cleanup(CURL* curl) {
     TWOFA_LAZY(g_libcurl, curl_easy_cleanup);
     real(curl);
 }
-void curl_easy_reset(CURL* curl) {
+TWOFA_FORWARDER void curl_easy_reset(CURL* curl) {
     TWOFA_LAZY(g_libcurl, curl_easy_reset);
     real(curl);
 }
-CURLcode curl_easy_perform(CURL* curl) {
+TWOFA_FORWARDER CURLcode curl_easy_perform(CURL* curl) {
     TWOFA_LAZY(g_libcurl, curl_easy_perform);
     return real(curl);
 }
-const char* curl_easy_strerror(CURLcode code) {
+TWOFA_FORWARDER const char* curl_easy_strerror(CURLcode code) {
     TWOFA_LAZY(g_libcurl, curl_easy_strerror);
     return real(code);
 }
@@ -52,7 +52,7 @@ const char* curl_easy_strerror(CURLcode code) {
 
 // The one argument after the option is read by its type, as libcurl reads it: the option's
 // number says which (curl/curl.h, CURLOPTTYPE_*).
-CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
+TWOFA_FORWARDER CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
     TWOFA_LAZY(g_libcurl, curl_easy_setopt);
     va_list args;
     va_start(args, option);
@@ -70,7 +70,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
     return out;
 }
 // Every CURLINFO_* takes a pointer to where the answer goes.
-CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
+TWOFA_FORWARDER CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
     TWOFA_LAZY(g_libcurl, curl_easy_getinfo);
     va_list args;
     va_start(args, info);
@@ -78,31 +78,33 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
     va_end(args);
     return out;
 }
-void curl_free(void* p) {
+TWOFA_FORWARDER void curl_free(void* p) {
     TWOFA_LAZY(g_libcurl, curl_free);
     real(p);
 }
-curl_slist* curl_slist_append(curl_slist* list, const char* text) {
+TWOFA_FORWARDER curl_slist* curl_slist_append(curl_slist* list, const char* text) {
     TWOFA_LAZY(g_libcurl, curl_slist_append);
     return real(list, text);
 }
-void curl_slist_free_all(curl_slist* list) {
+TWOFA_FORWARDER void curl_slist_free_all(curl_slist* list) {
     TWOFA_LAZY(g_libcurl, curl_slist_free_all);
     real(list);
 }
-CURLU* curl_url() {
+TWOFA_FORWARDER CURLU* curl_url() {
     TWOFA_LAZY(g_libcurl, curl_url);
     return real();
 }
-void curl_url_cleanup(CURLU* url) {
+TWOFA_FORWARDER void curl_url_cleanup(CURLU* url) {
     TWOFA_LAZY(g_libcurl, curl_url_cleanup);
     real(url);
 }
-CURLUcode curl_url_get(CURLU* url, CURLUPart what, char** part, unsigned int flags) {
+TWOFA_FORWARDER CURLUcode curl_url_get(CURLU* url, CURLUPart what, char** part,
+                                       unsigned int flags) {
     TWOFA_LAZY(g_libcurl, curl_url_get);
     return real(url, what, part, flags);
 }
-CURLUcode curl_url_set(CURLU* url, CURLUPart what, const char* part, unsigned int flags) {
+TWOFA_FORWARDER CURLUcode curl_url_set(CURLU* url, CURLUPart what, const char* part,
+                                       unsigned int flags) {
     TWOFA_LAZY(g_libcurl, curl_url_set);
     return real(url, what, part, flags);
 }

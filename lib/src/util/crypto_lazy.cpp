@@ -16,56 +16,58 @@ twofa::detail::LazyLibrary g_libcrypto("libcrypto.so.3", "libssl3");
 
 extern "C" {
 
-const EVP_MD* EVP_sha1() {
+TWOFA_FORWARDER const EVP_MD* EVP_sha1() {
     TWOFA_LAZY(g_libcrypto, EVP_sha1);
     return real();
 }
-const EVP_MD* EVP_sha256() {
+TWOFA_FORWARDER const EVP_MD* EVP_sha256() {
     TWOFA_LAZY(g_libcrypto, EVP_sha256);
     return real();
 }
-const EVP_MD* EVP_sha512() {
+TWOFA_FORWARDER const EVP_MD* EVP_sha512() {
     TWOFA_LAZY(g_libcrypto, EVP_sha512);
     return real();
 }
-int EVP_MD_get_size(const EVP_MD* md) {
+TWOFA_FORWARDER int EVP_MD_get_size(const EVP_MD* md) {
     TWOFA_LAZY(g_libcrypto, EVP_MD_get_size);
     return real(md);
 }
-unsigned char* HMAC(const EVP_MD* md, const void* key, int key_len, const unsigned char* data,
-                    size_t data_len, unsigned char* out, unsigned int* out_len) {
+TWOFA_FORWARDER unsigned char* HMAC(const EVP_MD* md, const void* key, int key_len,
+                                    const unsigned char* data, size_t data_len, unsigned char* out,
+                                    unsigned int* out_len) {
     TWOFA_LAZY(g_libcrypto, HMAC);
     return real(md, key, key_len, data, data_len, out, out_len);
 }
-int EVP_Digest(const void* data, size_t count, unsigned char* out, unsigned int* size,
-               const EVP_MD* type, ENGINE* impl) {
+TWOFA_FORWARDER int EVP_Digest(const void* data, size_t count, unsigned char* out,
+                               unsigned int* size, const EVP_MD* type, ENGINE* impl) {
     TWOFA_LAZY(g_libcrypto, EVP_Digest);
     return real(data, count, out, size, type, impl);
 }
-int PKCS5_PBKDF2_HMAC(const char* pass, int passlen, const unsigned char* salt, int saltlen,
-                      int iter, const EVP_MD* digest, int keylen, unsigned char* out) {
+TWOFA_FORWARDER int PKCS5_PBKDF2_HMAC(const char* pass, int passlen, const unsigned char* salt,
+                                      int saltlen, int iter, const EVP_MD* digest, int keylen,
+                                      unsigned char* out) {
     TWOFA_LAZY(g_libcrypto, PKCS5_PBKDF2_HMAC);
     return real(pass, passlen, salt, saltlen, iter, digest, keylen, out);
 }
-int EVP_PBE_scrypt(const char* pass, size_t passlen, const unsigned char* salt, size_t saltlen,
-                   uint64_t n, uint64_t r, uint64_t p, uint64_t maxmem, unsigned char* key,
-                   size_t keylen) {
+TWOFA_FORWARDER int EVP_PBE_scrypt(const char* pass, size_t passlen, const unsigned char* salt,
+                                   size_t saltlen, uint64_t n, uint64_t r, uint64_t p,
+                                   uint64_t maxmem, unsigned char* key, size_t keylen) {
     TWOFA_LAZY(g_libcrypto, EVP_PBE_scrypt);
     return real(pass, passlen, salt, saltlen, n, r, p, maxmem, key, keylen);
 }
-int EVP_EncodeBlock(unsigned char* out, const unsigned char* in, int n) {
+TWOFA_FORWARDER int EVP_EncodeBlock(unsigned char* out, const unsigned char* in, int n) {
     TWOFA_LAZY(g_libcrypto, EVP_EncodeBlock);
     return real(out, in, n);
 }
-int EVP_DecodeBlock(unsigned char* out, const unsigned char* in, int n) {
+TWOFA_FORWARDER int EVP_DecodeBlock(unsigned char* out, const unsigned char* in, int n) {
     TWOFA_LAZY(g_libcrypto, EVP_DecodeBlock);
     return real(out, in, n);
 }
-int RAND_bytes(unsigned char* buf, int num) {
+TWOFA_FORWARDER int RAND_bytes(unsigned char* buf, int num) {
     TWOFA_LAZY(g_libcrypto, RAND_bytes);
     return real(buf, num);
 }
-void ERR_clear_error() {
+TWOFA_FORWARDER void ERR_clear_error() {
     TWOFA_LAZY(g_libcrypto, ERR_clear_error);
     real();
 }

@@ -44,6 +44,11 @@ Status load_libssl();  // http/ssl_lazy.cpp: before any SSL_* call (the listener
 
 } // namespace twofa::detail
 
+// Before a forwarder's definition. Hidden: the executable must not export it, or a copy of the
+// library that another library loads at start-up (libssl under cpp-httplib in twofa-sandbox)
+// would call back into its own forwarders.
+#define TWOFA_FORWARDER __attribute__((visibility("hidden")))
+
 // Inside a forwarder's body: `real` is the library's function of the same name.
 #define TWOFA_LAZY(lib, name)                                                                      \
     static const auto real = ::twofa::detail::lazy_symbol<decltype(&::name)>(lib, #name)

@@ -13,108 +13,112 @@ twofa::Status twofa::detail::load_libpq() {
 
 extern "C" {
 
-void PQclear(PGresult* res) {
+TWOFA_FORWARDER void PQclear(PGresult* res) {
     TWOFA_LAZY(g_libpq, PQclear);
     real(res);
 }
-char* PQcmdTuples(PGresult* res) {
+TWOFA_FORWARDER char* PQcmdTuples(PGresult* res) {
     TWOFA_LAZY(g_libpq, PQcmdTuples);
     return real(res);
 }
-PGconn* PQconnectdbParams(const char* const* keywords, const char* const* values, int expand) {
+TWOFA_FORWARDER PGconn* PQconnectdbParams(const char* const* keywords, const char* const* values,
+                                          int expand) {
     TWOFA_LAZY(g_libpq, PQconnectdbParams);
     return real(keywords, values, expand);
 }
-void PQconninfoFree(PQconninfoOption* options) {
+TWOFA_FORWARDER void PQconninfoFree(PQconninfoOption* options) {
     TWOFA_LAZY(g_libpq, PQconninfoFree);
     real(options);
 }
-PQconninfoOption* PQconninfoParse(const char* conninfo, char** errmsg) {
+TWOFA_FORWARDER PQconninfoOption* PQconninfoParse(const char* conninfo, char** errmsg) {
     TWOFA_LAZY(g_libpq, PQconninfoParse);
     return real(conninfo, errmsg);
 }
-int PQconsumeInput(PGconn* conn) {
+TWOFA_FORWARDER int PQconsumeInput(PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQconsumeInput);
     return real(conn);
 }
-char* PQerrorMessage(const PGconn* conn) {
+TWOFA_FORWARDER char* PQerrorMessage(const PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQerrorMessage);
     return real(conn);
 }
-PGresult* PQexec(PGconn* conn, const char* query) {
+TWOFA_FORWARDER PGresult* PQexec(PGconn* conn, const char* query) {
     TWOFA_LAZY(g_libpq, PQexec);
     return real(conn, query);
 }
-PGresult* PQexecPrepared(PGconn* conn, const char* name, int n, const char* const* values,
-                         const int* lengths, const int* formats, int result_format) {
+TWOFA_FORWARDER PGresult* PQexecPrepared(PGconn* conn, const char* name, int n,
+                                         const char* const* values, const int* lengths,
+                                         const int* formats, int result_format) {
     TWOFA_LAZY(g_libpq, PQexecPrepared);
     return real(conn, name, n, values, lengths, formats, result_format);
 }
-void PQfinish(PGconn* conn) {
+TWOFA_FORWARDER void PQfinish(PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQfinish);
     real(conn);
 }
-char* PQfname(const PGresult* res, int field) {
+TWOFA_FORWARDER char* PQfname(const PGresult* res, int field) {
     TWOFA_LAZY(g_libpq, PQfname);
     return real(res, field);
 }
-void PQfreemem(void* ptr) {
+TWOFA_FORWARDER void PQfreemem(void* ptr) {
     TWOFA_LAZY(g_libpq, PQfreemem);
     real(ptr);
 }
-int PQgetisnull(const PGresult* res, int row, int field) {
+TWOFA_FORWARDER int PQgetisnull(const PGresult* res, int row, int field) {
     TWOFA_LAZY(g_libpq, PQgetisnull);
     return real(res, row, field);
 }
-char* PQgetvalue(const PGresult* res, int row, int field) {
+TWOFA_FORWARDER char* PQgetvalue(const PGresult* res, int row, int field) {
     TWOFA_LAZY(g_libpq, PQgetvalue);
     return real(res, row, field);
 }
-int PQnfields(const PGresult* res) {
+TWOFA_FORWARDER int PQnfields(const PGresult* res) {
     TWOFA_LAZY(g_libpq, PQnfields);
     return real(res);
 }
-PGnotify* PQnotifies(PGconn* conn) {
+TWOFA_FORWARDER PGnotify* PQnotifies(PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQnotifies);
     return real(conn);
 }
-int PQntuples(const PGresult* res) {
+TWOFA_FORWARDER int PQntuples(const PGresult* res) {
     TWOFA_LAZY(g_libpq, PQntuples);
     return real(res);
 }
-PGresult* PQprepare(PGconn* conn, const char* name, const char* query, int n, const Oid* types) {
+TWOFA_FORWARDER PGresult* PQprepare(PGconn* conn, const char* name, const char* query, int n,
+                                    const Oid* types) {
     TWOFA_LAZY(g_libpq, PQprepare);
     return real(conn, name, query, n, types);
 }
-void PQreset(PGconn* conn) {
+TWOFA_FORWARDER void PQreset(PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQreset);
     real(conn);
 }
-char* PQresultErrorField(const PGresult* res, int code) {
+TWOFA_FORWARDER char* PQresultErrorField(const PGresult* res, int code) {
     TWOFA_LAZY(g_libpq, PQresultErrorField);
     return real(res, code);
 }
-char* PQresultErrorMessage(const PGresult* res) {
+TWOFA_FORWARDER char* PQresultErrorMessage(const PGresult* res) {
     TWOFA_LAZY(g_libpq, PQresultErrorMessage);
     return real(res);
 }
-ExecStatusType PQresultStatus(const PGresult* res) {
+TWOFA_FORWARDER ExecStatusType PQresultStatus(const PGresult* res) {
     TWOFA_LAZY(g_libpq, PQresultStatus);
     return real(res);
 }
-int PQserverVersion(const PGconn* conn) {
+TWOFA_FORWARDER int PQserverVersion(const PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQserverVersion);
     return real(conn);
 }
-PQnoticeProcessor PQsetNoticeProcessor(PGconn* conn, PQnoticeProcessor proc, void* arg) {
+TWOFA_FORWARDER PQnoticeProcessor PQsetNoticeProcessor(PGconn* conn, PQnoticeProcessor proc,
+                                                       void* arg) {
     TWOFA_LAZY(g_libpq, PQsetNoticeProcessor);
     return real(conn, proc, arg);
 }
-int PQsocket(const PGconn* conn) {
+TWOFA_FORWARDER int PQsocket(const PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQsocket);
     return real(conn);
 }
-ConnStatusType PQstatus(const PGconn* conn) {
+TWOFA_FORWARDER ConnStatusType PQstatus(const PGconn* conn) {
     TWOFA_LAZY(g_libpq, PQstatus);
     return real(conn);
 }
