@@ -18,10 +18,11 @@ constexpr int k_checkpoint_pages = 1000;
 constexpr int k_inline_pages = 16000;
 
 int on_commit(void* self, sqlite3* db, const char* /*name*/, int pages) {
-    if (pages >= k_inline_pages) {
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (pages >= k_inline_pages || (checkpointer->failed() && pages >= k_checkpoint_pages)) {
         sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else {
-        static_cast<Checkpointer*>(self)->committed(pages);
+        checkpointer->committed(pages);
     }
     return SQLITE_OK;
 }
@@ -68,11 +69,13 @@ void Checkpointer::committed(int pages) {
 void Checkpointer::run() {
     sqlite3* db = nullptr;
     // A first read makes the connection find the WAL: until then a checkpoint does nothing.
-    if (sqlite3_open_v2(m_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+    if (sqlite3_open_v2(m_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) != SQLITE_OK) {
         sqlite3_close(db);
-        // No connection of its own: the writer checkpoints as SQLite usually does.
-        sqlite3_wal_autocheckpoint(m_writer.getHandle(), k_checkpoint_pages);
+        // No connection of its own: the writer checkpoints after its commits, as SQLite
+        // usually does (the writer's connection is not this thread's to touch).
+        m_failed = true;
         return;
     }
     std::unique_lock lock(m_mutex);

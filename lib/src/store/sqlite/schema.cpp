@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <mutex>
 
 namespace twofa::sqlite {
 
@@ -129,6 +130,11 @@ Error store_error(const std::string& what, const SQLite::Exception& e) {
                           "restore it from a backup");
     }
     return make_error(Exit::store, what + ": " + e.what(), "check the database's health");
+}
+
+void configure_library() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
 void apply_pragmas(SQLite::Database& db) {

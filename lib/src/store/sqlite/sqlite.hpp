@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -40,6 +41,10 @@ Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
 // (PASSIVE checkpoints, each time the WAL has grown by 1000 pages, and once a second);
 // past 4000 pages the writer completes one itself so the WAL can start over (bounded WAL).
 // The writer connection must outlive it; destroying it restores automatic checkpoints.
+// Process-wide SQLite settings, before its first use: no memory statistics (they take a global
+// mutex on every allocation). Later calls do nothing.
+void configure_library();
+
 class Checkpointer {
   public:
     Checkpointer(std::string path, SQLite::Database& writer);
@@ -48,6 +53,8 @@ class Checkpointer {
     Checkpointer& operator=(const Checkpointer&) = delete;
     // The writer committed, leaving `pages` in the WAL (its commit hook, on its thread).
     void committed(int pages);
+    // No connection of its own could be opened: the writer checkpoints itself.
+    bool failed() const { return m_failed.load(std::memory_order_relaxed); }
 
   private:
     void run();
@@ -58,6 +65,7 @@ class Checkpointer {
     std::condition_variable m_wake;
     bool m_due = false;
     bool m_stopping = false;
+    std::atomic<bool> m_failed{false};
     int m_requested_at = 0; // WAL pages at the last request (the writer's thread only)
     std::thread m_thread;
 };

@@ -10,6 +10,7 @@ using namespace sqlite;
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, StoreOpen mode) {
     TRY(prepare_file(path, mode));
+    configure_library();
     try {
         auto store = std::make_unique<SqliteStore>(path);
         TRY(store->migrate_now());
