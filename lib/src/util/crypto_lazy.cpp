@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 namespace {
@@ -62,6 +63,42 @@ TWOFA_FORWARDER int EVP_EncodeBlock(unsigned char* out, const unsigned char* in,
 TWOFA_FORWARDER int EVP_DecodeBlock(unsigned char* out, const unsigned char* in, int n) {
     TWOFA_LAZY(g_libcrypto, EVP_DecodeBlock);
     return real(out, in, n);
+}
+TWOFA_FORWARDER EVP_MAC* EVP_MAC_fetch(OSSL_LIB_CTX* libctx, const char* algorithm,
+                                       const char* properties) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_fetch);
+    return real(libctx, algorithm, properties);
+}
+TWOFA_FORWARDER EVP_MAC_CTX* EVP_MAC_CTX_new(EVP_MAC* mac) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_CTX_new);
+    return real(mac);
+}
+TWOFA_FORWARDER void EVP_MAC_CTX_free(EVP_MAC_CTX* ctx) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_CTX_free);
+    real(ctx);
+}
+TWOFA_FORWARDER int EVP_MAC_init(EVP_MAC_CTX* ctx, const unsigned char* key, size_t keylen,
+                                 const OSSL_PARAM params[]) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_init);
+    return real(ctx, key, keylen, params);
+}
+TWOFA_FORWARDER int EVP_MAC_update(EVP_MAC_CTX* ctx, const unsigned char* data, size_t datalen) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_update);
+    return real(ctx, data, datalen);
+}
+TWOFA_FORWARDER int EVP_MAC_final(EVP_MAC_CTX* ctx, unsigned char* out, size_t* outl,
+                                  size_t outsize) {
+    TWOFA_LAZY(g_libcrypto, EVP_MAC_final);
+    return real(ctx, out, outl, outsize);
+}
+TWOFA_FORWARDER OSSL_PARAM OSSL_PARAM_construct_utf8_string(const char* key, char* buf,
+                                                            size_t bsize) {
+    TWOFA_LAZY(g_libcrypto, OSSL_PARAM_construct_utf8_string);
+    return real(key, buf, bsize);
+}
+TWOFA_FORWARDER OSSL_PARAM OSSL_PARAM_construct_end() {
+    TWOFA_LAZY(g_libcrypto, OSSL_PARAM_construct_end);
+    return real();
 }
 TWOFA_FORWARDER int RAND_bytes(unsigned char* buf, int num) {
     TWOFA_LAZY(g_libcrypto, RAND_bytes);

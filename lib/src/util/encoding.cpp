@@ -2,11 +2,13 @@
 // and the Base64 HMACs that Authy and Twilio sign requests with.
 #include <twofa/util.hpp>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <sodium.h>
 
 #include <array>
+#include <memory>
 
 namespace twofa {
 
@@ -108,23 +110,29 @@ std::string base64_encode(std::string_view raw) {
 }
 
 std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view data) {
-    if (hash == HmacHash::sha256) {
-        std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-        crypto_auth_hmacsha256_state state;
-        crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
-                                    key.size());
-        crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
-                                      data.size());
-        crypto_auth_hmacsha256_final(&state, mac.data());
-        sodium_memzero(&state, sizeof state);
-        return base64_encode(
-            std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+    // The MAC is fetched once: the one-shot HMAC() looks it up on every call, which was most
+    // of the cost of checking a callback's signature (SHA-256 itself runs on the CPU's SHA
+    // instructions).
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    std::array<char, 8> digest{};
+    std::string_view name = hash == HmacHash::sha256 ? "SHA256" : "SHA1";
+    name.copy(digest.data(), name.size());
+    const std::array<OSSL_PARAM, 2> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+        OSSL_PARAM_construct_end()};
+    static constexpr unsigned char k_empty = 0; // EVP_MAC_init reads a null key as "the last one"
+    const auto* k = key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
+    std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx(
+        mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr, EVP_MAC_CTX_free);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    std::size_t len = 0;
+    if (!ctx || EVP_MAC_init(ctx.get(), k, key.size(), params.data()) != 1 ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1) {
+        return {}; // matches no signature: callers fail closed
     }
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
-    return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), len));
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(out.data()), len));
 }
 
 namespace {
