@@ -4,22 +4,30 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace twofa::sqlite {
 
 namespace {
 
-// Past this many WAL pages (about 4 MB) after a commit, a checkpoint is due: SQLite's own
-// automatic threshold, which the hook replaces.
+// Past this many WAL pages (about 4 MB) after a commit, a background checkpoint is due:
+// SQLite's own automatic threshold, which the hook replaces.
 constexpr int k_checkpoint_pages = 1000;
-// The WAL starts over only when a checkpoint has copied all of it before the next write: under
-// sustained load the background one never quite catches up. Past this many pages the writer
-// finishes the job itself, right after its commit, copying only what the background has not.
+// The WAL starts over only when a checkpoint has copied all of it before the next write, and
+// under sustained load the background one never quite catches up. So once the WAL is past
+// this size, the writer finishes the job right after a commit, as soon as the background has
+// left it little to do: a short copy, and a short sync (the background syncs what it copies).
+constexpr int k_restart_pages = 4000;
+constexpr int k_finish_pages = 256; // what the writer copies at most, then
+// Past this many, the writer finishes the job however much is left (the background is late).
 constexpr int k_inline_pages = 16000;
 
 int on_commit(void* self, sqlite3* db, const char* /*name*/, int pages) {
     auto* checkpointer = static_cast<Checkpointer*>(self);
-    if (pages >= k_inline_pages || (checkpointer->failed() && pages >= k_checkpoint_pages)) {
+    const int left = pages - checkpointer->copied();
+    if ((pages >= k_restart_pages && left <= k_finish_pages) || pages >= k_inline_pages ||
+        (checkpointer->failed() && pages >= k_checkpoint_pages)) {
         sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else {
         checkpointer->committed(pages);
@@ -54,6 +62,7 @@ void Checkpointer::committed(int pages) {
     // back to back would copy the same busy pages over and over.
     if (pages < m_requested_at) {
         m_requested_at = 0; // the WAL started over
+        m_copied = 0;
     }
     if (pages < m_requested_at + k_checkpoint_pages) {
         return;
@@ -78,6 +87,7 @@ void Checkpointer::run() {
         m_failed = true;
         return;
     }
+    const int file = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     std::unique_lock lock(m_mutex);
     while (!m_stopping) {
         // Also once a second: a quiet period after a burst leaves the WAL checkpointed.
@@ -89,10 +99,23 @@ void Checkpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs and never waits for the writer; the next
         // write transaction starts the WAL over once all of it is in the database.
-        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        int log = 0;
+        int copied = 0;
+        if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+            SQLITE_OK) {
+            // Written out now, a little at a time, rather than all at once by the sync of the
+            // checkpoint that completes the WAL, which every commit would wait behind.
+            if (file >= 0) {
+                ::fdatasync(file);
+            }
+            m_copied = copied;
+        }
         lock.lock();
     }
     lock.unlock();
+    if (file >= 0) {
+        ::close(file);
+    }
     sqlite3_close(db);
 }
 

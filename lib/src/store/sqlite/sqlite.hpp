@@ -55,6 +55,8 @@ class Checkpointer {
     void committed(int pages);
     // No connection of its own could be opened: the writer checkpoints itself.
     bool failed() const { return m_failed.load(std::memory_order_relaxed); }
+    // WAL pages the background has copied into the database since the WAL started over.
+    int copied() const { return m_copied.load(std::memory_order_relaxed); }
 
   private:
     void run();
@@ -66,6 +68,7 @@ class Checkpointer {
     bool m_due = false;
     bool m_stopping = false;
     std::atomic<bool> m_failed{false};
+    std::atomic<int> m_copied{0};
     int m_requested_at = 0; // WAL pages at the last request (the writer's thread only)
     std::thread m_thread;
 };
@@ -103,6 +106,8 @@ enum class Query {
     session_by_challenge,
     latest_session,
     update_session,
+    update_session_state,
+    update_user_status,
     audit // the last: k_queries counts up to it
 };
 inline constexpr std::size_t k_queries = static_cast<std::size_t>(Query::audit) + 1;
