@@ -95,6 +95,55 @@ TEST_CASE("users: unique email regardless of case, find, list, update, delete") 
     CHECK(!(*store->find_user("alice@example.com")).has_value());
 }
 
+TEST_CASE("a push result's narrow writes change only a state's columns") {
+    TempDir dir;
+    auto store = std::move(open_sqlite_store(dir.file("t.db")).value());
+    UserRecord u = sample("alice@example.com");
+    u.id = store->insert_user(u).value();
+    SessionRecord s;
+    s.id_hash = "h1";
+    s.user_id = u.id;
+    s.provider = "authy";
+    s.provider_user = "1001";
+    s.method = Channel::push;
+    s.status = SessionState::onetouch;
+    s.challenge = "c-1";
+    s.attempts = 2;
+    s.created_at = s.updated_at = 1700000000;
+    s.expires_at = 1700000300;
+    s.id = store->insert_session(s).value();
+    // Fields that only the full writes may change are altered in memory, and must not land.
+    SessionRecord changed = s;
+    changed.status = SessionState::approved;
+    changed.expires_at = 1700009999;
+    changed.updated_at = 1700000100;
+    changed.challenge = "c-2";
+    changed.attempts = 5;
+    changed.method = Channel::sms;
+    REQUIRE(store->update_session_state(changed).ok());
+    auto back = store->find_session("h1").value().value();
+    CHECK(back.status == SessionState::approved);
+    CHECK(back.expires_at == 1700009999);
+    CHECK(back.updated_at == 1700000100);
+    CHECK(back.challenge == "c-1");
+    CHECK(back.attempts == 2);
+    CHECK(back.method == Channel::push);
+    UserRecord uc = u;
+    uc.status = SessionState::approved;
+    uc.updated_at = 1700000100;
+    uc.failed_logins = 7;
+    uc.password_hash = "$argon2id$y";
+    REQUIRE(store->update_user_status(uc).ok());
+    auto user = store->find_user_by_id(u.id).value().value();
+    CHECK(user.status == SessionState::approved);
+    CHECK(user.updated_at == 1700000100);
+    CHECK(user.failed_logins == 0);
+    CHECK(user.password_hash == "$argon2id$x");
+    SessionRecord gone = changed;
+    gone.id = 999;
+    CHECK(store->update_session_state(gone).error().code == Exit::not_found);
+}
+
 TEST_CASE("a failed transaction leaves nothing behind") {
     TempDir dir;
     auto store = std::move(open_sqlite_store(dir.file("t.db")).value());

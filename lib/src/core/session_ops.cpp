@@ -115,6 +115,18 @@ Result<bool> SessionOps::expire_if_due(Loaded& loaded) {
 }
 
 Status SessionOps::change(Loaded& loaded, SessionState to, bool factor_shown) {
+    TRY(move_to(loaded, to));
+    TRY(store.update_session(loaded.session));
+    return after_change(loaded, to, factor_shown);
+}
+
+Status SessionOps::change_state(Loaded& loaded, SessionState to) {
+    TRY(move_to(loaded, to));
+    TRY(store.update_session_state(loaded.session));
+    return after_change(loaded, to, true);
+}
+
+Status SessionOps::move_to(Loaded& loaded, SessionState to) const {
     auto from = loaded.session.status;
     if (!can_transition(from, to)) {
         return make_error(Exit::internal,
@@ -127,8 +139,11 @@ Status SessionOps::change(Loaded& loaded, SessionState to, bool factor_shown) {
     if (to == SessionState::approved) {
         loaded.session.expires_at = now + policy.approved_ttl;
     }
-    TRY(store.update_session(loaded.session));
-    TRY_ASSIGN(loaded.user, mirror(loaded.user.id, loaded.session));
+    return {};
+}
+
+Status SessionOps::after_change(Loaded& loaded, SessionState to, bool factor_shown) {
+    TRY_ASSIGN(loaded.user, mirror(std::move(loaded.user), loaded.session));
     if (to == SessionState::approved && factor_shown && loaded.user.code_failures > 0) {
         // The second factor was shown: the count of wrong codes starts again.
         loaded.user.code_failures = 0;
@@ -144,13 +159,17 @@ Result<UserRecord> SessionOps::mirror(std::int64_t user_id, const SessionRecord&
         return make_error(Exit::not_found, "the user no longer exists",
                           "an administrator may have removed it");
     }
-    TRY_ASSIGN(auto latest, store.latest_session(user_id));
-    if (latest && latest->id == session.id && user->status != session.status) {
-        user->status = session.status;
-        user->updated_at = now;
-        TRY(store.update_user(*user));
+    return mirror(std::move(*user), session);
+}
+
+Result<UserRecord> SessionOps::mirror(UserRecord user, const SessionRecord& session) {
+    TRY_ASSIGN(auto latest, store.latest_session(user.id));
+    if (latest && latest->id == session.id && user.status != session.status) {
+        user.status = session.status;
+        user.updated_at = now;
+        TRY(store.update_user_status(user));
     }
-    return *user;
+    return user;
 }
 
 Error SessionOps::refusal_for(SessionState state) const {
@@ -290,7 +309,7 @@ Result<CallbackOutcome> SessionOps::apply_callback(const PushResult& r) {
                 to = SessionState::denied; // the user's lock holds for pushes too
             }
             if (state == SessionState::onetouch) {
-                TRY(change(loaded, to));
+                TRY(change_state(loaded, to));
                 outcome = CallbackOutcome::applied;
             } else {
                 outcome = state == to ? CallbackOutcome::repeat : CallbackOutcome::not_pending;

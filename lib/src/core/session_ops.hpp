@@ -51,8 +51,17 @@ struct SessionOps {
     // mirrors the user's status. Approval starts the approved lifetime, and, when the second
     // factor was shown (not skipped by failmode = safe), clears the user's wrong-code count.
     Status change(Loaded& loaded, SessionState to, bool factor_shown = true);
+    // change() for a session read in this transaction and not otherwise modified (a push
+    // result): writes only the columns a change of state sets.
+    Status change_state(Loaded& loaded, SessionState to);
+    // change()'s halves: the new state and times in memory; then the user's mirror and its
+    // wrong-code count.
+    Status move_to(Loaded& loaded, SessionState to) const;
+    Status after_change(Loaded& loaded, SessionState to, bool factor_shown);
     // Writes the session's status to its user when it is the user's latest session; the user.
     Result<UserRecord> mirror(std::int64_t user_id, const SessionRecord& session);
+    // The same for a user read in this transaction.
+    Result<UserRecord> mirror(UserRecord user, const SessionRecord& session);
     // Appends to the audit trail.
     Status audit(const char* event, const std::string& email, const std::string& id_hash,
                  const std::string& outcome, const std::string& detail = {});

@@ -259,6 +259,32 @@ Status PgStore::update_session(const SessionRecord& s) {
     });
 }
 
+Status PgStore::update_session_state(const SessionRecord& s) {
+    return write<void>("cannot update the session", [&]() -> Status {
+        auto r = m_conn->exec(
+            "UPDATE login_sessions SET status = $1, expires_at = $2, "
+            "updated_at = $3 WHERE id = $4",
+            Params().text(to_string(s.status)).int64(s.expires_at).int64(s.updated_at).int64(s.id));
+        if (affected(r) == 0) {
+            return make_error(Exit::not_found, "the login session no longer exists",
+                              "run twofa login again");
+        }
+        return {};
+    });
+}
+
+Status PgStore::update_user_status(const UserRecord& u) {
+    return write<void>("cannot update user", [&]() -> Status {
+        auto r = m_conn->exec("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3",
+                              Params().text(to_string(u.status)).int64(u.updated_at).int64(u.id));
+        if (affected(r) == 0) {
+            return make_error(Exit::not_found, "user " + u.email + " no longer exists",
+                              "run twofa user list");
+        }
+        return {};
+    });
+}
+
 } // namespace twofa::pg
 
 namespace twofa {

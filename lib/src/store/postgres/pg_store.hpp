@@ -40,6 +40,8 @@ class PgStore final : public Store {
     find_session_by_challenge(const std::string& provider, const std::string& handle) override;
     Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override;
     Status update_session(const SessionRecord& session) override;
+    Status update_session_state(const SessionRecord& session) override;
+    Status update_user_status(const UserRecord& user) override;
 
     Status put_app_factor(const AppFactor& factor) override;
     Result<std::optional<AppFactor>> find_app_factor(const std::string& user) override;

@@ -41,6 +41,10 @@ std::string sql_of(Query query) {
         return "UPDATE login_sessions SET method = ?, status = ?, challenge = ?, attempts = ?, "
                "sends = ?, last_send_at = ?, expires_at = ?, updated_at = ?, "
                "checks_in_flight = ?, lease_until = ? WHERE id = ?";
+    case Query::update_session_state:
+        return "UPDATE login_sessions SET status = ?, expires_at = ?, updated_at = ? WHERE id = ?";
+    case Query::update_user_status:
+        return "UPDATE users SET status = ?, updated_at = ? WHERE id = ?";
     case Query::audit:
         return "INSERT INTO audit_events (at, event, email, session, outcome, detail) "
                "VALUES (?, ?, ?, ?, ?, ?)";

@@ -175,6 +175,9 @@ class SqliteStore final : public Store {
         });
     }
 
+    Status update_session_state(const SessionRecord& s) override;
+    Status update_user_status(const UserRecord& u) override;
+
     Status update_session(const SessionRecord& s) override {
         return guarded_status("cannot update the session", [&]() -> Status {
             Lease lease(cached(Query::update_session));

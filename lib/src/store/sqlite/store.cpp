@@ -8,6 +8,37 @@ namespace twofa {
 
 using namespace sqlite;
 
+Status SqliteStore::update_session_state(const SessionRecord& s) {
+    return guarded_status("cannot update the session", [&]() -> Status {
+        Lease lease(cached(Query::update_session_state));
+        auto& q = *lease;
+        q.bind(1, to_string(s.status));
+        q.bind(2, s.expires_at);
+        q.bind(3, s.updated_at);
+        q.bind(4, s.id);
+        if (q.exec() == 0) {
+            return make_error(Exit::not_found, "the login session no longer exists",
+                              "run twofa login again");
+        }
+        return {};
+    });
+}
+
+Status SqliteStore::update_user_status(const UserRecord& u) {
+    return guarded_status("cannot update user", [&]() -> Status {
+        Lease lease(cached(Query::update_user_status));
+        auto& q = *lease;
+        q.bind(1, to_string(u.status));
+        q.bind(2, u.updated_at);
+        q.bind(3, u.id);
+        if (q.exec() == 0) {
+            return make_error(Exit::not_found, "user " + u.email + " no longer exists",
+                              "run twofa user list");
+        }
+        return {};
+    });
+}
+
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, StoreOpen mode) {
     TRY(prepare_file(path, mode));
     configure_library();
