@@ -15,21 +15,37 @@ namespace {
 // Python's urllib.parse.quote(s) with safe='/', followed by the reference's second step on
 // its output (a space's "%20" becomes '+', '/' becomes %2F), in one pass: unreserved
 // characters stay, a space is '+', every other byte is %XX with upper-case hex.
+// Runs of unreserved characters are copied whole.
+constexpr std::array<bool, 256> k_unreserved = [] {
+    std::array<bool, 256> keep{};
+    for (int c = 0; c < 256; ++c) {
+        keep[static_cast<std::size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                            (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                                            c == '-' || c == '~';
+    }
+    return keep;
+}();
+
 void append_quoted(std::string& out, std::string_view s) {
     static const char k_hex[] = "0123456789ABCDEF";
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-' || c == '~';
-        if (keep) {
-            out.push_back(ch);
-        } else if (c == ' ') {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && k_unreserved[static_cast<unsigned char>(s[run])]) {
+            ++run;
+        }
+        out.append(s.data() + i, run - i);
+        if (run == s.size()) {
+            return;
+        }
+        auto c = static_cast<unsigned char>(s[run]);
+        if (c == ' ') {
             out.push_back('+');
         } else {
-            out.push_back('%');
-            out.push_back(k_hex[c >> 4]);
-            out.push_back(k_hex[c & 0x0f]);
+            const std::array<char, 3> escaped{'%', k_hex[c >> 4], k_hex[c & 0x0f]};
+            out.append(escaped.data(), escaped.size());
         }
+        i = run + 1;
     }
 }
 
@@ -204,23 +220,31 @@ std::string canonical_flat_params(const Params& params) {
     // Joined with '&'; list indices, %5B<digits>%5D, become %5B%5D (after sorting).
     std::string joined;
     joined.reserve(total);
-    for (const auto& p : pairs) {
+    for (const std::string& p : pairs) {
         if (!joined.empty()) {
             joined += '&';
         }
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            if (p[i] == '%' && p.compare(i, 3, "%5B") == 0) {
-                std::size_t j = i + 3;
+        // Copied up to each '%' whole; only "%5B" needs a look.
+        std::size_t i = 0;
+        while (i < p.size()) {
+            std::size_t pct = p.find('%', i);
+            joined.append(p, i, pct == std::string::npos ? std::string::npos : pct - i);
+            if (pct == std::string::npos) {
+                break;
+            }
+            std::size_t j = pct + 3;
+            if (p.compare(pct, 3, "%5B") == 0) {
                 while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
                     ++j;
                 }
                 if (p.compare(j, 3, "%5D") == 0) {
                     joined += "%5B%5D";
-                    i = j + 2;
+                    i = j + 3;
                     continue;
                 }
             }
-            joined += p[i];
+            joined += '%';
+            i = pct + 1;
         }
     }
     return joined;
