@@ -2,6 +2,7 @@
 // authy-protocol.md §2.4, and tampering with each part.
 #include <doctest/doctest.h>
 
+#include "json_flatten_reference.hpp"
 #include "signature_vectors.hpp"
 
 #include <twofa/authy/signature.hpp>
@@ -106,6 +107,81 @@ TEST_CASE("flattening stays linear on a wide body") {
     auto pairs = flatten_json_callback(body);
     REQUIRE(pairs.ok());
     CHECK(pairs->size() == 20000);
+}
+
+TEST_CASE("the flattener agrees with nlohmann's parser on every input, valid or not") {
+    // Seeds with each kind of token and edge, then random mutations of them: the pairs (or
+    // the refusal and its reason) must be the same as the SAX-based flattener's.
+    std::vector<std::string> seeds{
+        R"({"authy_id":12345,"uuid":"8f1c9b6e-2a47","status":"approved","approval_request":)"
+        R"({"transaction":{"details":{"Email":"x@example.com"},"device_details":{},"encrypted":)"
+        R"(false,"hidden_details":null,"logos":[true,false,null,{"a":[1,[2,3]]}]}}})",
+        R"({"n":[0,-0,1,-1,18446744073709551615,18446744073709551616,-9223372036854775808,)"
+        R"(-9223372036854775809,1.5,-0.0,1e2,1E-2,2.5e+3,1e999,123456789012345678901234567890]})",
+        R"({"s":"a\"b\\c\/d\be\ff\ng\rh\ti","u":"\u00e9\u20ac\ud83d\ude00\u0000","raw":"é€😀"})",
+        R"({"bad":"\ud800","also":"\udc00x","hex":"\u12G4"})",
+        " \t\n\r{ \"a\" : [ ] , \"b\" : { } , \"c\" : \"\" } \n",
+        R"({"k":1,"k":2})",
+        R"({"a":{"b":{"c":{"d":[[[[{"e":"deep"}]]]]}}}})",
+        R"([1,2])",
+        R"("top")",
+        R"({"a":1}x)",
+        R"({"a":01})",
+        R"({"a":1.})",
+        R"({"a":.5})",
+        R"({"a":+1})",
+        R"({"a":tru})",
+        std::string("{\"a\":\"ctl\x01\"}"),
+        std::string("{\"a\":\"\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80\"}"),
+        std::string(40, '[') + std::string(40, ']'),
+        "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}",
+        "",
+    };
+    const std::string alphabet = "{}[]\",:\\ -+.0123456789eEtrufalsnu\x01\x7f\xc3\xa9\xed\xf0";
+    std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    std::vector<std::string> inputs = seeds;
+    for (int round = 0; round < 20000; ++round) {
+        std::string s = seeds[next() % seeds.size()];
+        for (std::uint64_t edits = 1 + next() % 3; edits > 0; --edits) {
+            std::size_t at = s.empty() ? 0 : next() % (s.size() + 1);
+            char c = alphabet[next() % alphabet.size()];
+            switch (next() % 3) {
+            case 0:
+                s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c);
+                break;
+            case 1:
+                if (at < s.size()) {
+                    s[at] = c;
+                }
+                break;
+            default:
+                if (at < s.size()) {
+                    s.erase(at, 1);
+                }
+            }
+        }
+        inputs.push_back(std::move(s));
+    }
+    int accepted = 0;
+    for (const std::string& body : inputs) {
+        auto ours = flatten_json_callback(body);
+        auto theirs = reference::flatten(body);
+        INFO(body);
+        REQUIRE(ours.ok() == theirs.ok());
+        if (ours.ok()) {
+            ++accepted;
+            CHECK(*ours == *theirs);
+        } else {
+            CHECK(ours.error().message == theirs.error().message);
+        }
+    }
+    CHECK(accepted > 1000); // the mutations kept enough valid bodies to compare pairs
 }
 
 TEST_CASE("form decoding") {

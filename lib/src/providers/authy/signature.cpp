@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 namespace twofa::authy {
 
@@ -49,63 +53,36 @@ void append_quoted(std::string& out, std::string_view s) {
     }
 }
 
-// Builds the pairs from the parser's events, without a document in between: keys PHP-style
-// ("a[b][0]") on one growing path. `budget` bounds the bytes of the pairs (keys repeat their
-// parents' names, so a wide body under a long key would otherwise grow quadratically). A key
-// repeated within one object is refused: parsers disagree on which value wins, and a signed
-// body must mean one thing. Each object's keys are sorted once when it closes (n log n).
+// The pairs of a JSON object, read in one pass with no document in between: keys PHP-style
+// ("a[b][0]") on one growing path, values as the reference prints them. Strict RFC 8259 (and
+// what nlohmann's parser refuses, it refuses: invalid UTF-8, lone surrogates, a number out of
+// range). `budget` bounds the bytes of the pairs (keys repeat their parents' names, so a wide
+// body under a long key would otherwise grow quadratically). A key repeated within one object
+// is refused: parsers disagree on which value wins, and a signed body must mean one thing.
+// Each object's keys are sorted once when it closes (n log n). Recursion stops at
+// k_max_callback_depth.
 class Flattener {
   public:
-    using number_integer_t = json::number_integer_t;
-    using number_unsigned_t = json::number_unsigned_t;
-    using number_float_t = json::number_float_t;
-    using string_t = json::string_t;
-    using binary_t = json::binary_t;
-
-    Flattener(bool python, std::size_t budget, Params& out)
-        : m_python(python), m_budget(budget), m_out(out) {}
+    Flattener(std::string_view text, bool python, std::size_t budget, Params& out)
+        : m_text(text), m_python(python), m_budget(budget), m_out(out) {}
 
     const char* failure = nullptr;
 
-    bool null() { return scalar(std::string()); }
-    bool boolean(bool b) {
-        bool in_list = !m_levels.empty() && m_levels.back().array && m_python;
-        return scalar(in_list ? (b ? "True" : "False") : (b ? "true" : "false"));
-    }
-    bool number_integer(number_integer_t v) { return scalar(std::to_string(v)); }
-    bool number_unsigned(number_unsigned_t v) { return scalar(std::to_string(v)); }
-    // Shortest round-trip form, like repr(); as the document's dump() printed it.
-    bool number_float(number_float_t v, const string_t&) { return scalar(json(v).dump()); }
-    bool string(string_t& v) { return scalar(std::move(v)); }
-    bool binary(binary_t&) { return fail("the callback body is not a JSON object"); }
-    bool start_object(std::size_t) { return open(false); }
-    bool start_array(std::size_t) { return open(true); }
-    bool end_array() { return close(); }
-    bool end_object() {
-        auto first = m_keys.begin() + static_cast<std::ptrdiff_t>(m_levels.back().keys);
-        std::sort(first, m_keys.end());
-        if (std::adjacent_find(first, m_keys.end()) != m_keys.end()) {
-            return fail("the callback body repeats a key within an object");
+    bool parse() {
+        skip_space();
+        if (peek() != '{') {
+            return fail(k_not_object);
         }
-        m_keys.erase(first, m_keys.end());
-        return close();
-    }
-    bool key(string_t& k) {
-        Level& level = m_levels.back();
-        m_path.resize(level.path);
-        if (m_levels.size() == 1) {
-            m_path += k;
-        } else {
-            m_path.append("[").append(k).append("]");
+        if (!value()) {
+            return false;
         }
-        m_keys.push_back(std::move(k));
-        return true;
-    }
-    bool parse_error(std::size_t, const std::string&, const json::exception&) {
-        return fail("the callback body is not a JSON object");
+        skip_space();
+        return m_at == m_text.size() || fail(k_not_object);
     }
 
   private:
+    static constexpr const char* k_not_object = "the callback body is not a JSON object";
+
     struct Level {
         bool array;
         std::size_t path;  // the path's length at this container
@@ -114,20 +91,118 @@ class Flattener {
     };
 
     bool fail(const char* why) {
-        failure = why;
+        if (failure == nullptr) {
+            failure = why;
+        }
         return false;
     }
-    // An array's element gets its index in the path.
-    void element() {
-        if (!m_levels.empty() && m_levels.back().array) {
-            Level& level = m_levels.back();
-            m_path.resize(level.path);
-            m_path.append("[").append(std::to_string(level.index++)).append("]");
+    char peek() const { return m_at < m_text.size() ? m_text[m_at] : '\0'; }
+    bool eat(char c) {
+        if (peek() != c) {
+            return false;
+        }
+        ++m_at;
+        return true;
+    }
+    void skip_space() {
+        while (m_at < m_text.size() && (m_text[m_at] == ' ' || m_text[m_at] == '\n' ||
+                                        m_text[m_at] == '\r' || m_text[m_at] == '\t')) {
+            ++m_at;
         }
     }
+    bool literal(std::string_view word) {
+        if (m_text.substr(m_at, word.size()) != word) {
+            return fail(k_not_object);
+        }
+        m_at += word.size();
+        return true;
+    }
+
+    bool value() {
+        switch (peek()) {
+        case '{':
+            return object();
+        case '[':
+            return array();
+        case '"': {
+            std::string text;
+            return string(text) && scalar(std::move(text));
+        }
+        case 't':
+            return literal("true") && boolean(true);
+        case 'f':
+            return literal("false") && boolean(false);
+        case 'n':
+            return literal("null") && scalar(std::string());
+        default:
+            return number();
+        }
+    }
+
+    bool object() {
+        ++m_at; // '{'
+        if (!open(false)) {
+            return false;
+        }
+        skip_space();
+        if (!eat('}')) {
+            do {
+                skip_space();
+                std::string name;
+                if (peek() != '"' || !string(name)) {
+                    return fail(k_not_object);
+                }
+                skip_space();
+                if (!eat(':')) {
+                    return fail(k_not_object);
+                }
+                skip_space();
+                key(std::move(name));
+                if (!value()) {
+                    return false;
+                }
+                skip_space();
+            } while (eat(','));
+            if (!eat('}')) {
+                return fail(k_not_object);
+            }
+        }
+        // Its keys, sorted once: a repeated one is refused.
+        auto first = m_keys.begin() + static_cast<std::ptrdiff_t>(m_levels.back().keys);
+        std::sort(first, m_keys.end());
+        if (std::adjacent_find(first, m_keys.end()) != m_keys.end()) {
+            return fail("the callback body repeats a key within an object");
+        }
+        m_keys.erase(first, m_keys.end());
+        m_levels.pop_back();
+        return true;
+    }
+
+    bool array() {
+        ++m_at; // '['
+        if (!open(true)) {
+            return false;
+        }
+        skip_space();
+        if (!eat(']')) {
+            do {
+                skip_space();
+                if (!value()) {
+                    return false;
+                }
+                skip_space();
+            } while (eat(','));
+            if (!eat(']')) {
+                return fail(k_not_object);
+            }
+        }
+        m_levels.pop_back();
+        return true;
+    }
+
     bool open(bool array) {
-        if (m_levels.empty() && array) {
-            return fail("the callback body is not a JSON object");
+        if (m_levels.size() >= k_max_callback_depth) {
+            return fail(k_not_object); // flatten_json_callback words it
         }
         element();
         if (m_path.size() > m_budget) {
@@ -136,14 +211,33 @@ class Flattener {
         m_levels.push_back(Level{array, m_path.size(), 0, m_keys.size()});
         return true;
     }
-    bool close() {
-        m_levels.pop_back();
-        return true;
-    }
-    bool scalar(std::string text) {
-        if (m_levels.empty()) {
-            return fail("the callback body is not a JSON object");
+
+    void key(std::string&& name) {
+        Level& level = m_levels.back();
+        m_path.resize(level.path);
+        if (m_levels.size() == 1) {
+            m_path += name;
+        } else {
+            m_path.append("[").append(name).append("]");
         }
+        m_keys.push_back(std::move(name));
+    }
+
+    // An array's element gets its index in the path.
+    void element() {
+        if (!m_levels.empty() && m_levels.back().array) {
+            Level& level = m_levels.back();
+            m_path.resize(level.path);
+            m_path.append("[").append(std::to_string(level.index++)).append("]");
+        }
+    }
+
+    bool boolean(bool b) {
+        bool in_list = !m_levels.empty() && m_levels.back().array && m_python;
+        return scalar(in_list ? (b ? "True" : "False") : (b ? "true" : "false"));
+    }
+
+    bool scalar(std::string text) {
         element();
         if (m_path.size() + text.size() + 1 > m_budget) {
             return fail("the callback body is too large once flattened");
@@ -153,6 +247,225 @@ class Flattener {
         return true;
     }
 
+    // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an integer as written ("-0" as "0"), one
+    // out of 64-bit range or with a fraction or exponent as the shortest round-trip double.
+    bool number() {
+        const std::size_t start = m_at;
+        const bool negative = eat('-');
+        const std::size_t digits = m_at;
+        if (eat('0')) {
+            // no leading zeros
+        } else if (peek() >= '1' && peek() <= '9') {
+            skip_digits();
+        } else {
+            return fail(k_not_object);
+        }
+        bool integer = true;
+        if (eat('.')) {
+            integer = false;
+            if (skip_digits() == 0) {
+                return fail(k_not_object);
+            }
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            ++m_at;
+            integer = false;
+            if (!eat('+')) {
+                eat('-');
+            }
+            if (skip_digits() == 0) {
+                return fail(k_not_object);
+            }
+        }
+        const std::string token(m_text.substr(start, m_at - start));
+        if (integer) {
+            errno = 0;
+            char* end = nullptr;
+            if (negative) {
+                const long long v = std::strtoll(token.c_str(), &end, 10);
+                if (errno == 0) {
+                    return scalar(std::to_string(v));
+                }
+            } else {
+                std::strtoull(token.c_str(), &end, 10);
+                if (errno == 0) {
+                    return scalar(std::string(m_text.substr(digits, m_at - digits)));
+                }
+            }
+        }
+        const double v = std::strtod(token.c_str(), nullptr);
+        if (!std::isfinite(v)) {
+            return fail(k_not_object);
+        }
+        return scalar(json(v).dump()); // as the reference's repr() prints it
+    }
+    std::size_t skip_digits() {
+        const std::size_t from = m_at;
+        while (peek() >= '0' && peek() <= '9') {
+            ++m_at;
+        }
+        return m_at - from;
+    }
+
+    // A string at m_at (its opening quote) into out, unescaped; runs without escapes are copied
+    // whole. Control characters, invalid UTF-8 and lone surrogates are refused.
+    bool string(std::string& out) {
+        ++m_at; // '"'
+        while (true) {
+            std::size_t run = m_at;
+            while (run < m_text.size()) {
+                auto c = static_cast<unsigned char>(m_text[run]);
+                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+                    break;
+                }
+                ++run;
+            }
+            out.append(m_text, m_at, run - m_at);
+            m_at = run;
+            if (m_at >= m_text.size()) {
+                return fail(k_not_object);
+            }
+            auto c = static_cast<unsigned char>(m_text[m_at]);
+            if (c == '"') {
+                ++m_at;
+                return true;
+            }
+            if (c < 0x20) {
+                return fail(k_not_object);
+            }
+            if (c >= 0x80) {
+                std::size_t n = utf8_length(m_text, m_at);
+                if (n == 0) {
+                    return fail(k_not_object);
+                }
+                out.append(m_text, m_at, n);
+                m_at += n;
+                continue;
+            }
+            if (!escape(out)) {
+                return fail(k_not_object);
+            }
+        }
+    }
+    bool escape(std::string& out) {
+        ++m_at; // '\\'
+        char e = peek();
+        ++m_at;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            out.push_back(e);
+            return true;
+        case 'b':
+            out.push_back('\b');
+            return true;
+        case 'f':
+            out.push_back('\f');
+            return true;
+        case 'n':
+            out.push_back('\n');
+            return true;
+        case 'r':
+            out.push_back('\r');
+            return true;
+        case 't':
+            out.push_back('\t');
+            return true;
+        case 'u':
+            break;
+        default:
+            return false;
+        }
+        long code = hex4();
+        if (code >= 0xDC00 && code <= 0xDFFF) {
+            return false; // a low surrogate alone
+        }
+        if (code >= 0xD800 && code <= 0xDBFF) {
+            if (!eat('\\') || !eat('u')) {
+                return false;
+            }
+            long low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) {
+                return false;
+            }
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        }
+        if (code < 0) {
+            return false;
+        }
+        append_utf8(out, static_cast<std::uint32_t>(code));
+        return true;
+    }
+    // Four hex digits as a number, or -1.
+    long hex4() {
+        if (m_at + 4 > m_text.size()) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < 4; ++i) {
+            char c = m_text[m_at++];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    }
+    static void append_utf8(std::string& out, std::uint32_t c) {
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else if (c < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+    // The length of the valid UTF-8 sequence of two to four bytes at s[i] (RFC 3629: no
+    // overlongs, no surrogates, nothing above U+10FFFF), 0 when the bytes there are not one.
+    static std::size_t utf8_length(std::string_view s, std::size_t i) {
+        auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+        unsigned char c = at(i);
+        std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (n == 0 || c > 0xF4 || i + n > s.size()) {
+            return 0;
+        }
+        unsigned char lo = 0x80;
+        unsigned char hi = 0xBF;
+        if (c == 0xE0) {
+            lo = 0xA0;
+        } else if (c == 0xED) {
+            hi = 0x9F;
+        } else if (c == 0xF0) {
+            lo = 0x90;
+        } else if (c == 0xF4) {
+            hi = 0x8F;
+        }
+        if (at(i + 1) < lo || at(i + 1) > hi) {
+            return 0;
+        }
+        for (std::size_t k = 2; k < n; ++k) {
+            if (at(i + k) < 0x80 || at(i + k) > 0xBF) {
+                return 0;
+            }
+        }
+        return n;
+    }
+
+    std::string_view m_text;
+    std::size_t m_at = 0;
     bool m_python;
     std::size_t m_budget;
     Params& m_out;
@@ -187,17 +500,19 @@ std::size_t json_depth(std::string_view body) noexcept {
 }
 
 Result<Params> flatten_json_callback(std::string_view body, bool python_lists) {
+    Params pairs;
+    Flattener flat(body, python_lists, 4 * body.size() + 4096, pairs);
+    if (flat.parse()) {
+        return pairs;
+    }
+    // A body nested too deep is refused as such whatever else is wrong with it (the scan runs
+    // only for refused bodies: the parser stops at the same depth).
     if (json_depth(body) > k_max_callback_depth) {
         return make_error(Exit::usage, "the callback body is nested more than " +
                                            std::to_string(k_max_callback_depth) + " levels deep");
     }
-    Params pairs;
-    Flattener flat(python_lists, 4 * body.size() + 4096, pairs);
-    if (!json::sax_parse(body, &flat)) {
-        return make_error(Exit::usage,
-                          flat.failure != nullptr ? flat.failure : "the callback body is not JSON");
-    }
-    return pairs;
+    return make_error(Exit::usage,
+                      flat.failure != nullptr ? flat.failure : "the callback body is not JSON");
 }
 
 Result<std::string> canonical_json_params(std::string_view body) {
