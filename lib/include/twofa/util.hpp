@@ -50,6 +50,10 @@ FormPairs form_decode(std::string_view text);
 // The other way: unreserved bytes kept, space as "+", the rest %XX (upper case).
 std::string form_encode(const FormPairs& form);
 
+// The length of the valid multi-byte UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), 0 when the bytes there are not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i);
+
 // A JSON string literal (with its quotes) appended to out: '"', '\\' and control characters
 // escaped, invalid UTF-8 replaced by U+FFFD (what nlohmann's dump does with its replace
 // handler, without building a document). For hot paths that format a line by hand.

@@ -135,8 +135,6 @@ std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view da
     return base64_encode(std::string_view(reinterpret_cast<const char*>(out.data()), len));
 }
 
-namespace {
-
 // The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
 // nothing above U+10FFFF), 0 when the bytes there are not one.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -167,8 +165,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     }
     return n;
 }
-
-} // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
     static const char k_hex[] = "0123456789abcdef";
