@@ -57,6 +57,7 @@ TWOFA_FORWARDER CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
     va_list args;
     va_start(args, option);
     CURLcode out = CURLE_OK;
+    // NOLINTBEGIN(bugprone-branch-clone): the branches read arguments of different types
     if (option < CURLOPTTYPE_OBJECTPOINT) {
         out = real(curl, option, va_arg(args, long));
     } else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB) {
@@ -66,6 +67,7 @@ TWOFA_FORWARDER CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
     } else {
         out = real(curl, option, va_arg(args, curl_off_t));
     }
+    // NOLINTEND(bugprone-branch-clone)
     va_end(args);
     return out;
 }

@@ -52,7 +52,6 @@ void JsonText::skip_space() {
 bool JsonText::number(std::string& out) {
     const std::size_t start = m_at;
     const bool negative = eat('-');
-    const std::size_t digits = m_at;
     if (eat('0')) {
         // no leading zeros
     } else if (peek() >= '1' && peek() <= '9') {
@@ -88,9 +87,9 @@ bool JsonText::number(std::string& out) {
                 return true;
             }
         } else {
-            std::strtoull(token.c_str(), &end, 10);
+            const unsigned long long v = std::strtoull(token.c_str(), &end, 10);
             if (errno == 0) {
-                out = std::string(m_text.substr(digits, m_at - digits));
+                out = std::to_string(v); // as written: JSON has no leading zeros
                 return true;
             }
         }
