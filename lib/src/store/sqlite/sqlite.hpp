@@ -37,14 +37,15 @@ Status prepare_file(const std::string& path, StoreOpen mode);
 void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
 
-// Moves WAL checkpoints from the writer's commits to a thread with a connection of its own
-// (PASSIVE checkpoints, each time the WAL has grown by 1000 pages, and once a second);
-// past 4000 pages the writer completes one itself so the WAL can start over (bounded WAL).
-// The writer connection must outlive it; destroying it restores automatic checkpoints.
 // Process-wide SQLite settings, before its first use: no memory statistics (they take a global
 // mutex on every allocation). Later calls do nothing.
 void configure_library();
 
+// Moves WAL checkpoints from the writer's commits to a thread with a connection of its own
+// (PASSIVE checkpoints, each time the WAL has grown by 1000 pages, and once a second);
+// past 4000 pages the writer completes one itself, when the background has left it at most
+// 256 pages, so the WAL can start over (bounded WAL). The writer connection must outlive it;
+// destroying it restores automatic checkpoints.
 class Checkpointer {
   public:
     Checkpointer(std::string path, SQLite::Database& writer);
