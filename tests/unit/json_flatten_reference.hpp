@@ -123,7 +123,6 @@ class ReferenceFlattener {
     std::vector<std::string> m_keys; // of the open objects
 };
 
-
 inline Result<Params> flatten(std::string_view body) {
     if (json_depth(body) > k_max_callback_depth) {
         return make_error(Exit::usage, "the callback body is nested more than " +

@@ -115,7 +115,7 @@ TEST_CASE("session ids: 192 random bits, stored only as SHA-256") {
     CHECK(hash_session_id("abc") ==
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     CHECK(validate_session_id("short").error().code == Exit::usage);
-    CHECK_FALSE(validate_session_id(std::string(31, 'a') + "/").ok());
+    CHECK_FALSE(validate_session_id(std::string(31, 'a').append("/")).ok());
 }
 
 TEST_CASE("current-session file: 0600, read back, refused when others can read it") {

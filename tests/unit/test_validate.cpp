@@ -17,7 +17,7 @@ TEST_CASE("email validation") {
             CHECK(!r.error().hint.empty());
         }
     }
-    CHECK(!validate_email(std::string(65, 'a') + "@example.com").ok());
+    CHECK(!validate_email(std::string(65, 'a').append("@example.com")).ok());
     CHECK(!validate_email("a@" + std::string(250, 'b') + ".com").ok());
 }
 

@@ -233,6 +233,7 @@ class GroupCommit {
             jobs.swap(m_queue);
             lock.unlock();
             std::vector<PendingUser*> batch;
+            batch.reserve(jobs.size());
             for (Job* j : jobs) {
                 batch.push_back(j->pending);
             }
