@@ -374,6 +374,40 @@ TEST_CASE("two sessions of one user are independent and the user mirrors the lat
     CHECK(w.logins->status(new_session_id()).error().code == Exit::not_found);
 }
 
+TEST_CASE("a push result moves its session, and the user only when it is the user's latest") {
+    World w;
+    auto push_session = [&](const std::string& challenge, std::int64_t created) {
+        SessionRecord s;
+        s.id_hash = hash_session_id(new_session_id());
+        s.user_id = w.user.id;
+        s.provider = "authy";
+        s.provider_user = w.user.provider_user;
+        s.method = Channel::push;
+        s.status = SessionState::onetouch;
+        s.challenge = challenge;
+        s.created_at = s.updated_at = created;
+        s.expires_at = w.now + 120;
+        s.id = w.store->insert_session(s).value();
+        return s;
+    };
+    auto older = push_session("0b8f3a55-1c65-4133-9113-34363b620e01", w.now - 1);
+    auto newer = push_session("0b8f3a55-1c65-4133-9113-34363b620e02", w.now);
+    auto target = w.store->find_push_target("authy", older.challenge).value().value();
+    CHECK(target.session.id == older.id);
+    CHECK(target.latest_session_id == newer.id);
+    CHECK(target.user.value().id == w.user.id);
+
+    PushResult approve_older{"authy", w.user.provider_user, older.challenge, PushState::approved};
+    CHECK(w.logins->apply_callbacks({approve_older}).value().at(0) == CallbackOutcome::applied);
+    CHECK(w.store->find_session(older.id_hash).value()->status == SessionState::approved);
+    CHECK(w.user_status() != "approved"); // the older session is not the user's state
+    PushResult deny_newer{"authy", w.user.provider_user, newer.challenge, PushState::denied};
+    CHECK(w.logins->apply_callbacks({deny_newer}).value().at(0) == CallbackOutcome::applied);
+    CHECK(w.user_status() == "denied");
+    // Another provider's challenge of the same handle is not this session's.
+    CHECK(!w.store->find_push_target("verify", newer.challenge).value().has_value());
+}
+
 TEST_CASE("passwords: same answer for unknown and wrong, back-off, then lock") {
     World w;
     auto unknown = w.logins->check_password("nobody@example.com", "whatever-password");

@@ -209,13 +209,17 @@ TEST_CASE("migration from every older version keeps the data") {
             CHECK(u.code_locked_until == 0);
         }
         if (from >= 2) {
-            auto s = (*store)->find_session_by_challenge("authy", "uuid-1").value();
-            REQUIRE(s.has_value());
-            CHECK(s->id_hash == "h");
-            CHECK(s->provider_user == "77");
-            CHECK(s->method == Channel::push);
-            CHECK(s->status == SessionState::onetouch);
-            CHECK(!(*store)->find_session_by_challenge("other", "uuid-1").value().has_value());
+            auto t = (*store)->find_push_target("authy", "uuid-1").value();
+            REQUIRE(t.has_value());
+            const SessionRecord& s = t->session;
+            CHECK(s.id_hash == "h");
+            CHECK(s.provider_user == "77");
+            CHECK(s.method == Channel::push);
+            CHECK(s.status == SessionState::onetouch);
+            CHECK(t->latest_session_id == s.id);
+            REQUIRE(t->user.has_value());
+            CHECK(t->user->email == "old@example.com");
+            CHECK(!(*store)->find_push_target("other", "uuid-1").value().has_value());
         }
     }
 }

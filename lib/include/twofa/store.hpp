@@ -168,11 +168,19 @@ class Store {
     virtual Result<std::int64_t> insert_session(const SessionRecord& session) = 0;
     // The session whose id hashes to id_hash, or nullopt.
     virtual Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) = 0;
-    // The session waiting on this provider's challenge, or nullopt.
-    virtual Result<std::optional<SessionRecord>>
-    find_session_by_challenge(const std::string& provider, const std::string& handle) = 0;
     // The user's newest session, or nullopt.
     virtual Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) = 0;
+    // What a push result needs, read at once: the session waiting on this provider's
+    // challenge, its user (nullopt when gone) and the id of the user's newest session (0 for
+    // none), which the session's new state is mirrored to when it is that one.
+    struct PushTarget {
+        SessionRecord session;
+        std::optional<UserRecord> user;
+        std::int64_t latest_session_id = 0;
+    };
+    // One query (the listener's writer runs it for every callback).
+    virtual Result<std::optional<PushTarget>> find_push_target(const std::string& provider,
+                                                               const std::string& handle) = 0;
     // Writes method, status, challenge, counters and times of an existing session.
     virtual Status update_session(const SessionRecord& session) = 0;
     // Writes only status, expires_at and updated_at: a state change of a session read in the

@@ -210,7 +210,7 @@ Result<SessionView> Logins::user_status(const std::string& email) {
         view.user = *user;
         TRY_ASSIGN(auto latest, m_store.latest_session(user->id));
         if (latest) {
-            detail::Loaded loaded{*latest, *user};
+            detail::Loaded loaded{*latest, *user, latest->id};
             TRY(ops.expire_if_due(loaded));
             view.record = loaded.session;
             view.user = loaded.user;

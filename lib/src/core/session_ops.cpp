@@ -45,7 +45,7 @@ Result<Loaded> SessionOps::peek(const std::string& id_hash) {
         return make_error(Exit::internal, "the session's user is missing",
                           "please report this bug");
     }
-    return Loaded{*session, *user};
+    return Loaded{*session, *user, std::nullopt};
 }
 
 Status SessionOps::lapse_leases(Loaded& loaded) {
@@ -143,7 +143,8 @@ Status SessionOps::move_to(Loaded& loaded, SessionState to) const {
 }
 
 Status SessionOps::after_change(Loaded& loaded, SessionState to, bool factor_shown) {
-    TRY_ASSIGN(loaded.user, mirror(std::move(loaded.user), loaded.session));
+    TRY_ASSIGN(loaded.user,
+               mirror(std::move(loaded.user), loaded.session, loaded.latest_session_id));
     if (to == SessionState::approved && factor_shown && loaded.user.code_failures > 0) {
         // The second factor was shown: the count of wrong codes starts again.
         loaded.user.code_failures = 0;
@@ -162,9 +163,13 @@ Result<UserRecord> SessionOps::mirror(std::int64_t user_id, const SessionRecord&
     return mirror(std::move(*user), session);
 }
 
-Result<UserRecord> SessionOps::mirror(UserRecord user, const SessionRecord& session) {
-    TRY_ASSIGN(auto latest, store.latest_session(user.id));
-    if (latest && latest->id == session.id && user.status != session.status) {
+Result<UserRecord> SessionOps::mirror(UserRecord user, const SessionRecord& session,
+                                      std::optional<std::int64_t> latest_id) {
+    if (!latest_id) {
+        TRY_ASSIGN(auto latest, store.latest_session(user.id));
+        latest_id = latest ? latest->id : 0;
+    }
+    if (*latest_id == session.id && user.status != session.status) {
         user.status = session.status;
         user.updated_at = now;
         TRY(store.update_user_status(user));
@@ -288,17 +293,18 @@ Result<std::string> SessionOps::deliver(const ProviderGetter& provider, const Us
 Result<CallbackOutcome> SessionOps::apply_callback(const PushResult& r) {
     CallbackOutcome outcome = CallbackOutcome::unknown;
     Loaded loaded;
-    std::optional<SessionRecord> session;
+    std::optional<Store::PushTarget> target;
     if (r.test) {
         outcome = CallbackOutcome::test;
     } else {
         // Only the provider that started a challenge can answer it.
-        TRY_ASSIGN(session, store.find_session_by_challenge(r.provider, r.handle));
+        TRY_ASSIGN(target, store.find_push_target(r.provider, r.handle));
     }
-    if (session) {
-        TRY_ASSIGN(auto user, store.find_user_by_id(session->user_id));
-        loaded = Loaded{*session, user.value_or(UserRecord{})};
-        if (!user || session->provider_user != r.user) {
+    if (target) {
+        const bool user_found = target->user.has_value();
+        loaded = Loaded{std::move(target->session), std::move(target->user).value_or(UserRecord{}),
+                        target->latest_session_id};
+        if (!user_found || loaded.session.provider_user != r.user) {
             outcome = CallbackOutcome::mismatch;
         } else {
             TRY(expire_if_due(loaded));

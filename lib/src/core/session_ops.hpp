@@ -19,6 +19,9 @@ Recipient recipient_of(const UserRecord& user, const std::string& provider_user 
 struct Loaded {
     SessionRecord session;
     UserRecord user;
+    // The id of the user's newest session when read with it (a push result), else looked up
+    // when needed.
+    std::optional<std::int64_t> latest_session_id;
 };
 
 // The hash of a well-formed session id (Exit::usage otherwise): what the store keys on.
@@ -60,8 +63,10 @@ struct SessionOps {
     Status after_change(Loaded& loaded, SessionState to, bool factor_shown);
     // Writes the session's status to its user when it is the user's latest session; the user.
     Result<UserRecord> mirror(std::int64_t user_id, const SessionRecord& session);
-    // The same for a user read in this transaction.
-    Result<UserRecord> mirror(UserRecord user, const SessionRecord& session);
+    // The same for a user read in this transaction (and the id of its newest session, when
+    // that was read too).
+    Result<UserRecord> mirror(UserRecord user, const SessionRecord& session,
+                              std::optional<std::int64_t> latest_id = {});
     // Appends to the audit trail.
     Status audit(const char* event, const std::string& email, const std::string& id_hash,
                  const std::string& outcome, const std::string& detail = {});

@@ -61,6 +61,7 @@ constexpr int column_count(const char* columns) {
     return n;
 }
 inline constexpr int k_user_column_count = column_count(k_user_columns);
+inline constexpr int k_session_column_count = column_count(k_session_columns);
 
 // Every user and its newest session (NULLs for none), for each_user; `order` is the dialect's
 // ORDER BY.
@@ -76,6 +77,17 @@ inline std::string users_sql(bool latest_session, const std::string& order) {
         return users_with_latest_sql(order);
     }
     return "SELECT " + prefixed(k_user_columns, "u.") + ", NULL FROM users u ORDER BY " + order;
+}
+
+// Store::find_push_target's query: the session's columns, then its user's (NULLs when it is
+// gone), then the id of the user's newest session. $challenge and $provider are the dialect's
+// placeholders.
+inline std::string push_target_sql(const char* challenge, const char* provider) {
+    return "SELECT " + prefixed(k_session_columns, "s.") + ", " + prefixed(k_user_columns, "u.") +
+           ", (SELECT id FROM login_sessions WHERE user_id = s.user_id "
+           "ORDER BY created_at DESC, id DESC LIMIT 1) "
+           "FROM login_sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.challenge = " +
+           challenge + " AND s.provider = " + provider;
 }
 
 // An unknown name (a newer twofa wrote it) reads as a state that lets nothing through.
@@ -143,6 +155,18 @@ template <class Row> AppFactor read_factor(const Row& r) {
 
 inline AuditEvent read_audit(const auto& r) {
     return AuditEvent{r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
+}
+
+// A row of push_target_sql.
+template <class Row> Store::PushTarget read_push_target(const Row& r) {
+    Store::PushTarget t;
+    t.session = read_session(r);
+    Shifted<Row> user{r, k_session_column_count};
+    if (user.int64(0) != 0) { // row ids start at 1: 0 is the NULL of a missing user
+        t.user = read_user(user);
+    }
+    t.latest_session_id = r.int64(k_session_column_count + k_user_column_count);
+    return t;
 }
 
 // One joined row as the visitor takes it.

@@ -219,11 +219,11 @@ Result<std::optional<SessionRecord>> PgStore::find_session(const std::string& id
                               Params().text(id_hash), session_of);
 }
 
-Result<std::optional<SessionRecord>> PgStore::find_session_by_challenge(const std::string& provider,
-                                                                        const std::string& handle) {
-    return one<SessionRecord>("cannot read the session",
-                              k_sessions + "WHERE challenge = $1 AND provider = $2",
-                              Params().text(handle).text(provider), session_of);
+Result<std::optional<Store::PushTarget>> PgStore::find_push_target(const std::string& provider,
+                                                                   const std::string& handle) {
+    static const std::string sql = store::push_target_sql("$1", "$2");
+    return one<PushTarget>("cannot read the session", sql, Params().text(handle).text(provider),
+                           store::read_push_target<Row>);
 }
 
 Result<std::optional<SessionRecord>> PgStore::latest_session(std::int64_t user_id) {

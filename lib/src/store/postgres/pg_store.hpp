@@ -36,8 +36,8 @@ class PgStore final : public Store {
 
     Result<std::int64_t> insert_session(const SessionRecord& session) override;
     Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override;
-    Result<std::optional<SessionRecord>>
-    find_session_by_challenge(const std::string& provider, const std::string& handle) override;
+    Result<std::optional<PushTarget>> find_push_target(const std::string& provider,
+                                                       const std::string& handle) override;
     Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override;
     Status update_session(const SessionRecord& session) override;
     Status update_session_state(const SessionRecord& session) override;

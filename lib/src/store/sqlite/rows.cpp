@@ -33,8 +33,8 @@ std::string sql_of(Query query) {
         return users + "unix_user = ?";
     case Query::session_by_hash:
         return sessions + "id_hash = ?";
-    case Query::session_by_challenge:
-        return sessions + "challenge = ? AND provider = ?";
+    case Query::push_target:
+        return store::push_target_sql("?1", "?2");
     case Query::latest_session:
         return sessions + "user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1";
     case Query::update_session:

@@ -104,7 +104,7 @@ enum class Query {
     user_by_email,
     user_by_unix,
     session_by_hash,
-    session_by_challenge,
+    push_target,
     latest_session,
     update_session,
     update_session_state,

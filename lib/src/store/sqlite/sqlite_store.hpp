@@ -117,16 +117,9 @@ class SqliteStore final : public Store {
     }
 
     Result<std::optional<UserRecord>> find_user_by_id(std::int64_t id) override {
-        using R = std::optional<UserRecord>;
-        return guarded<R>("cannot read user", [&]() -> Result<R> {
-            Lease lease(cached(Query::user_by_id));
-            auto& q = *lease;
-            q.bind(1, id);
-            if (q.executeStep()) {
-                return R(store::read_user(Row{q}));
-            }
-            return R();
-        });
+        return first<UserRecord>(
+            "cannot read user", Query::user_by_id, [&](auto& q) { q.bind(1, id); },
+            store::read_user<Row>);
     }
 
     Result<std::int64_t> insert_session(const SessionRecord& s) override {
@@ -154,25 +147,26 @@ class SqliteStore final : public Store {
     }
 
     Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override {
-        return session_where(Query::session_by_hash, id_hash, "");
+        return first<SessionRecord>(
+            "cannot read the session", Query::session_by_hash, [&](auto& q) { q.bind(1, id_hash); },
+            store::read_session<Row>);
     }
 
-    Result<std::optional<SessionRecord>>
-    find_session_by_challenge(const std::string& provider, const std::string& handle) override {
-        return session_where(Query::session_by_challenge, handle, provider);
+    Result<std::optional<PushTarget>> find_push_target(const std::string& provider,
+                                                       const std::string& handle) override {
+        return first<PushTarget>(
+            "cannot read the session", Query::push_target,
+            [&](auto& q) {
+                q.bind(1, handle);
+                q.bind(2, provider);
+            },
+            store::read_push_target<Row>);
     }
 
     Result<std::optional<SessionRecord>> latest_session(std::int64_t user_id) override {
-        using R = std::optional<SessionRecord>;
-        return guarded<R>("cannot read sessions", [&]() -> Result<R> {
-            Lease lease(cached(Query::latest_session));
-            auto& q = *lease;
-            q.bind(1, user_id);
-            if (q.executeStep()) {
-                return R(store::read_session(Row{q}));
-            }
-            return R();
-        });
+        return first<SessionRecord>(
+            "cannot read sessions", Query::latest_session, [&](auto& q) { q.bind(1, user_id); },
+            store::read_session<Row>);
     }
 
     Status update_session_state(const SessionRecord& s) override;
@@ -326,51 +320,41 @@ class SqliteStore final : public Store {
         return *slot;
     }
 
+    // The first row of a frequent query, with `bind` applied, as `read` makes it; or nullopt.
+    template <class R, class Bind, class Read>
+    Result<std::optional<R>> first(std::string_view what, Query query, Bind&& bind, Read&& read) {
+        return guarded<std::optional<R>>(what, [&]() -> Result<std::optional<R>> {
+            Lease lease(cached(query));
+            auto& q = *lease;
+            bind(q);
+            if (q.executeStep()) {
+                return std::optional<R>(read(Row{q}));
+            }
+            return std::optional<R>();
+        });
+    }
+
     // The user whose `column` (email, unix_user: both unique) holds value, or nullopt.
     Result<std::optional<UserRecord>> user_where(Query query, const std::string& value) {
-        using R = std::optional<UserRecord>;
-        return guarded<R>("cannot read user", [&]() -> Result<R> {
-            Lease lease(cached(query));
-            auto& q = *lease;
-            q.bind(1, value);
-            if (q.executeStep()) {
-                return R(store::read_user(Row{q}));
-            }
-            return R();
-        });
+        return first<UserRecord>(
+            "cannot read user", query, [&](auto& q) { q.bind(1, value); }, store::read_user<Row>);
     }
 
-    Result<std::optional<SessionRecord>> session_where(Query query, const std::string& v,
-                                                       const std::string& provider) {
-        using R = std::optional<SessionRecord>;
-        return guarded<R>("cannot read the session", [&]() -> Result<R> {
-            Lease lease(cached(query));
-            auto& q = *lease;
-            q.bind(1, v);
-            if (!provider.empty()) {
-                q.bind(2, provider);
-            }
-            if (q.executeStep()) {
-                return R(store::read_session(Row{q}));
-            }
-            return R();
-        });
-    }
-
-    template <class T, class F> Result<T> guarded(const std::string& what, F&& fn) {
+    // what: the start of the message should it fail (a view: no string made on success).
+    template <class T, class F> Result<T> guarded(std::string_view what, F&& fn) {
         std::lock_guard lock(m_mutex);
         try {
             return fn();
         } catch (const SQLite::Exception& e) {
-            return store_error(what, e);
+            return store_error(std::string(what), e);
         }
     }
-    template <class F> Status guarded_status(const std::string& what, F&& fn) {
+    template <class F> Status guarded_status(std::string_view what, F&& fn) {
         std::lock_guard lock(m_mutex);
         try {
             return fn();
         } catch (const SQLite::Exception& e) {
-            return store_error(what, e);
+            return store_error(std::string(what), e);
         }
     }
 
