@@ -75,6 +75,11 @@ inline Error make_error(Exit code, std::string message, std::string hint = {}) {
     return e;
 }
 
+// A setting or credential is wrong (exit 10).
+inline Error config_error(std::string message, std::string hint) {
+    return make_error(Exit::config, std::move(message), std::move(hint));
+}
+
 // The error with a cause (and its subject) attached.
 inline Error cause(Error e, Cause c, std::string subject = {}) {
     e.cause = c;

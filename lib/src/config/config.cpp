@@ -37,10 +37,6 @@ Exit fault_of(const Sources& s, const std::string& key) {
     return s.flags.count(key) != 0U ? Exit::usage : Exit::config;
 }
 
-Error config_error(const std::string& message, const std::string& hint) {
-    return make_error(Exit::config, message, hint);
-}
-
 // flag > environment > file; nullopt when none has it.
 Result<std::optional<std::string>> lookup_string(const Sources& s, const std::string& key,
                                                  const std::string& env_name) {

@@ -9,14 +9,6 @@
 
 namespace twofa {
 
-namespace {
-
-Error config_error(const std::string& message, const std::string& hint) {
-    return make_error(Exit::config, message, hint);
-}
-
-} // namespace
-
 Result<std::string> load_api_key(const Config& config) {
     if (config.api_key_env) {
         TRY(check_api_key(*config.api_key_env));

@@ -14,10 +14,6 @@ namespace twofa::verify {
 
 namespace {
 
-Error config_error(const std::string& message, const std::string& hint) {
-    return make_error(Exit::config, message, hint);
-}
-
 // Sent in a header: printable ASCII only, so nothing can add a header.
 Status check_secret(const std::string& name, const std::string& value) {
     if (value.empty() || value.size() > 256) {
