@@ -87,6 +87,22 @@ struct World {
             policy, [this] { return now; });
     }
     std::string user_status() { return to_string(store->find_user(user.email).value()->status); }
+    // A push session of the user waiting on this Authy challenge, stored (as a push login
+    // leaves it), with its row id.
+    SessionRecord push_session(const std::string& challenge, std::int64_t created) {
+        SessionRecord s;
+        s.id_hash = hash_session_id(new_session_id());
+        s.user_id = user.id;
+        s.provider = "authy";
+        s.provider_user = user.provider_user;
+        s.method = Channel::push;
+        s.status = SessionState::onetouch;
+        s.challenge = challenge;
+        s.created_at = s.updated_at = created;
+        s.expires_at = now + 120;
+        s.id = store->insert_session(s).value();
+        return s;
+    }
 };
 
 } // namespace
@@ -302,17 +318,7 @@ TEST_CASE("wrong codes count per user across sessions: back-off, then a lock for
 
 TEST_CASE("a locked user's pending push is denied, and a skipped factor keeps the count") {
     World w;
-    SessionRecord s;
-    s.id_hash = hash_session_id(new_session_id());
-    s.user_id = w.user.id;
-    s.provider = "authy";
-    s.provider_user = w.user.provider_user;
-    s.method = Channel::push;
-    s.status = SessionState::onetouch;
-    s.challenge = "0b8f3a55-1c65-4133-9113-34363b620e52";
-    s.created_at = s.updated_at = w.now;
-    s.expires_at = w.now + 120;
-    REQUIRE(w.store->insert_session(s).ok());
+    auto s = w.push_session("0b8f3a55-1c65-4133-9113-34363b620e52", w.now);
     auto u = w.store->find_user(w.user.email).value().value();
     u.code_failures = 10;
     u.code_locked_until = k_locked_for_good;
@@ -376,22 +382,8 @@ TEST_CASE("two sessions of one user are independent and the user mirrors the lat
 
 TEST_CASE("a push result moves its session, and the user only when it is the user's latest") {
     World w;
-    auto push_session = [&](const std::string& challenge, std::int64_t created) {
-        SessionRecord s;
-        s.id_hash = hash_session_id(new_session_id());
-        s.user_id = w.user.id;
-        s.provider = "authy";
-        s.provider_user = w.user.provider_user;
-        s.method = Channel::push;
-        s.status = SessionState::onetouch;
-        s.challenge = challenge;
-        s.created_at = s.updated_at = created;
-        s.expires_at = w.now + 120;
-        s.id = w.store->insert_session(s).value();
-        return s;
-    };
-    auto older = push_session("0b8f3a55-1c65-4133-9113-34363b620e01", w.now - 1);
-    auto newer = push_session("0b8f3a55-1c65-4133-9113-34363b620e02", w.now);
+    auto older = w.push_session("0b8f3a55-1c65-4133-9113-34363b620e01", w.now - 1);
+    auto newer = w.push_session("0b8f3a55-1c65-4133-9113-34363b620e02", w.now);
     auto target = w.store->find_push_target("authy", older.challenge).value().value();
     CHECK(target.session.id == older.id);
     CHECK(target.latest_session_id == newer.id);
