@@ -350,12 +350,7 @@ class SqliteStore final : public Store {
         }
     }
     template <class F> Status guarded_status(std::string_view what, F&& fn) {
-        std::lock_guard lock(m_mutex);
-        try {
-            return fn();
-        } catch (const SQLite::Exception& e) {
-            return store_error(std::string(what), e);
-        }
+        return guarded<void>(what, std::forward<F>(fn));
     }
 
     std::string m_path;
