@@ -6,9 +6,11 @@
 
 #include <twofa/syslog.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace twofa;
@@ -67,7 +69,7 @@ TEST_CASE("syslog: facilities, severities and the message") {
     CHECK(audit_message({1, "logout", "", "", "ok", ""}) == "logout ok");
 }
 
-TEST_CASE("syslog: one RFC 3164 datagram per event, nothing without a daemon or when off") {
+TEST_CASE("syslog: one datagram per event, none without a daemon (retried each second) or off") {
     TempDir dir;
     Config c;
     c.syslog_socket = dir.file("log");
@@ -75,6 +77,9 @@ TEST_CASE("syslog: one RFC 3164 datagram per event, nothing without a daemon or 
     REQUIRE(sink);
     sink(event("login.password", "ok")); // no daemon yet: dropped, no error, no wait
     FakeDaemon daemon(c.syslog_socket);
+    sink(event("login.password", "ok")); // within a second of the failed connect: not retried
+    CHECK(daemon.next().empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     sink(event("code.lock", "locked"));
     std::string line = daemon.next();
     // authpriv (10) * 8 + warning (4) = 84

@@ -3,6 +3,10 @@
 
 #include <twofa/util.hpp>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 using namespace twofa;
 
 TEST_CASE("hex: lower case out, either case in, strict") {
@@ -18,6 +22,39 @@ TEST_CASE("constant-time equality is equality") {
     CHECK(equal_constant_time("", ""));
     CHECK_FALSE(equal_constant_time("abc", "abd"));
     CHECK_FALSE(equal_constant_time("abc", "ab"));
+}
+
+// RFC 4231 and RFC 2202 vectors, interleaved so that each call changes the hash or the key of
+// the thread's cached MAC context, then repeated (the cached context reused), and on threads.
+TEST_CASE("HMAC: the RFC vectors, whatever the previous call's hash and key were") {
+    const std::string jefe = "Jefe";
+    const std::string what = "what do ya want for nothing?";
+    const std::string long_key(131, '\xaa');
+    const std::string long_data = "Test Using Larger Than Block-Size Key - Hash Key First";
+    auto check_all = [&] {
+        for (int round = 0; round < 2; ++round) {
+            CHECK(hmac_base64(HmacHash::sha256, jefe, what) ==
+                  "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+            CHECK(hmac_base64(HmacHash::sha256, jefe, what) ==
+                  "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+            CHECK(hmac_base64(HmacHash::sha1, jefe, what) == "7/zfauXrL6LSdBbV8YTfnCWafHk=");
+            CHECK(hmac_base64(HmacHash::sha256, "", "") ==
+                  "thNnmggU2ex3L5XXeMNfxf8Wl8STcVZTxscSFEKSxa0=");
+            CHECK(hmac_base64(HmacHash::sha256, long_key, long_data) ==
+                  "YOQxWR7gtn8Niiaqy/W3f44LxiE3KMUUBUYEDw7jf1Q=");
+            CHECK(hmac_base64(HmacHash::sha256, "Jef", what) !=
+                  "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+        }
+    };
+    check_all();
+    std::vector<std::thread> threads;
+    threads.reserve(2);
+    for (int t = 0; t < 2; ++t) {
+        threads.emplace_back(check_all);
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
 }
 
 TEST_CASE("URLs through libcurl's parser") {

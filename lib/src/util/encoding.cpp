@@ -109,27 +109,63 @@ std::string base64_encode(std::string_view raw) {
     return out;
 }
 
+namespace {
+
+// The calling thread's keyed MAC context for the last (hash, key) it signed with. A new
+// context costs a lookup of the digest by name on every call (OpenSSL 3's fetch: most of the
+// time of checking a callback's signature, SHA-256 itself runs on the CPU's SHA
+// instructions); this one is re-initialised with its key already absorbed (EVP_MAC_init with
+// a null key reuses the last one). The key copy is wiped when the thread ends.
+class KeyedMac {
+  public:
+    KeyedMac() = default;
+    KeyedMac(const KeyedMac&) = delete;
+    KeyedMac& operator=(const KeyedMac&) = delete;
+    ~KeyedMac() { sodium_memzero(m_key.data(), m_key.size()); }
+
+    // The context, ready for EVP_MAC_update; null when OpenSSL refused.
+    EVP_MAC_CTX* start(HmacHash hash, std::string_view key) {
+        if (m_ctx && hash == m_hash && key == m_key) {
+            return EVP_MAC_init(m_ctx.get(), nullptr, 0, nullptr) == 1 ? m_ctx.get() : nullptr;
+        }
+        static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+        sodium_memzero(m_key.data(), m_key.size());
+        m_key.clear();
+        m_ctx.reset(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
+        std::array<char, 8> digest{};
+        std::string_view name = hash == HmacHash::sha256 ? "SHA256" : "SHA1";
+        name.copy(digest.data(), name.size());
+        const std::array<OSSL_PARAM, 2> params{
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+            OSSL_PARAM_construct_end()};
+        static constexpr unsigned char k_empty = 0; // a null key would mean "the last one"
+        const auto* k = key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
+        if (!m_ctx || EVP_MAC_init(m_ctx.get(), k, key.size(), params.data()) != 1) {
+            m_ctx.reset();
+            return nullptr;
+        }
+        m_hash = hash;
+        m_key.assign(key);
+        return m_ctx.get();
+    }
+
+  private:
+    HmacHash m_hash = HmacHash::sha256;
+    std::string m_key;
+    std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> m_ctx{nullptr, EVP_MAC_CTX_free};
+};
+
+} // namespace
+
 std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view data) {
-    // The MAC is fetched once: the one-shot HMAC() looks it up on every call, which was most
-    // of the cost of checking a callback's signature (SHA-256 itself runs on the CPU's SHA
-    // instructions).
-    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    std::array<char, 8> digest{};
-    std::string_view name = hash == HmacHash::sha256 ? "SHA256" : "SHA1";
-    name.copy(digest.data(), name.size());
-    const std::array<OSSL_PARAM, 2> params{
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
-        OSSL_PARAM_construct_end()};
-    static constexpr unsigned char k_empty = 0; // EVP_MAC_init reads a null key as "the last one"
-    const auto* k = key.empty() ? &k_empty : reinterpret_cast<const unsigned char*>(key.data());
-    std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx(
-        mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr, EVP_MAC_CTX_free);
+    thread_local KeyedMac keyed;
+    EVP_MAC_CTX* ctx = keyed.start(hash, key);
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     std::size_t len = 0;
-    if (!ctx || EVP_MAC_init(ctx.get(), k, key.size(), params.data()) != 1 ||
-        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                       data.size()) != 1 ||
-        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1) {
+    if (ctx == nullptr ||
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+            1 ||
+        EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1) {
         return {}; // matches no signature: callers fail closed
     }
     return base64_encode(std::string_view(reinterpret_cast<const char*>(out.data()), len));

@@ -283,6 +283,10 @@ class SqliteStore final : public Store {
     void upkeep_in_background() override {
         std::lock_guard lock(m_mutex);
         if (!m_checkpointer) {
+            // SQLite's default cache is 2 MiB: the challenge index and the sessions a
+            // listener's callbacks land on, spread over the table, did not fit, and each
+            // miss was a read(2). (It cannot fail; if it did, the default would stay.)
+            m_db.tryExec("PRAGMA cache_size = -16384");
             m_checkpointer = std::make_unique<Checkpointer>(m_path, m_db);
         }
     }
