@@ -1,8 +1,9 @@
 // pam_twofa.so: the second factor of a PAM login. A small shim with no twofa code in it: it
 // runs `twofa pam-helper` (as the PAM application's user, root for sshd, sudo, su and login)
 // with a fixed environment, relays the helper's lines to the PAM conversation and its
-// answers back (see cmd/twofa/pam_helper.cpp), and maps the verdict to a PAM code. The helper
-// is killed when the whole exchange exceeds timeout=, so sshd is never held longer.
+// answers back (see cmd/twofa/pam_helper.cpp), and maps the verdict to a PAM code. When the
+// whole exchange exceeds timeout= or the conversation fails, the helper is hung up on (so it
+// audits the login) and killed 2 s later at most, so sshd is never held much longer.
 //
 //   auth required pam_twofa.so [config=PATH] [failmode=secure|safe] [nullok] [autopush]
 //                              [prompts=N] [timeout=SECS] [groups=G1,G2] [pushinfo]
@@ -134,6 +135,18 @@ std::string item(pam_handle_t* pamh, int type) {
 }
 
 pid_t spawn(const Options& o, const std::vector<std::string>& args, int sock) {
+    // Built before the fork: the child of a threaded application (sshd's PAM thread, a
+    // display manager) may only make async-signal-safe calls, and malloc is not one.
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (const auto& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    // A fixed environment: nothing from the user being gated reaches the helper.
+    char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
+                    const_cast<char*>("XDG_DATA_HOME=/var/lib"), const_cast<char*>("NO_COLOR=1"),
+                    nullptr};
     pid_t pid = fork();
     if (pid != 0) {
         return pid;
@@ -143,15 +156,6 @@ pid_t spawn(const Options& o, const std::vector<std::string>& args, int sock) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, STDERR_FILENO);
     closefrom(3);
-    std::vector<char*> argv;
-    for (const auto& a : args) {
-        argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
-    // A fixed environment: nothing from the user being gated reaches the helper.
-    char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                    const_cast<char*>("XDG_DATA_HOME=/var/lib"), const_cast<char*>("NO_COLOR=1"),
-                    nullptr};
     execve(o.helper.c_str(), argv.data(), envp);
     _exit(127);
 }
@@ -175,8 +179,11 @@ int pam_code(const std::string& verdict, bool nullok) {
     return PAM_AUTHINFO_UNAVAIL; // unavailable, or the helper failed: fail closed
 }
 
-// Relays the helper's lines until "done"; the verdict, or "" when it never came.
-std::string converse(pam_handle_t* pamh, int sock, const Options& o) {
+// Why an exchange ended with no verdict.
+enum class NoVerdict { conversation, timeout, helper };
+
+// Relays the helper's lines until "done"; the verdict, or "" when it never came (and why).
+std::string converse(pam_handle_t* pamh, int sock, const Options& o, NoVerdict& why) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::chrono::seconds(o.timeout);
     std::string buffer;
@@ -198,12 +205,17 @@ std::string converse(pam_handle_t* pamh, int sock, const Options& o) {
                 char* resp = nullptr;
                 int r = pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &resp, "%s", text.c_str());
                 if (r != PAM_SUCCESS || resp == nullptr) {
+                    why = NoVerdict::conversation;
                     return "";
                 }
                 std::string reply = std::string("answer ") + resp + "\n";
                 std::free(resp);
-                if (reply.find('\n') != reply.size() - 1 ||
-                    write(sock, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size())) {
+                if (reply.find('\n') != reply.size() - 1) {
+                    why = NoVerdict::conversation;
+                    return "";
+                }
+                if (write(sock, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size())) {
+                    why = NoVerdict::helper;
                     return "";
                 }
             }
@@ -211,6 +223,7 @@ std::string converse(pam_handle_t* pamh, int sock, const Options& o) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
         if (left.count() <= 0) {
             pam_syslog(pamh, LOG_WARNING, "no result within timeout=%d s", o.timeout);
+            why = NoVerdict::timeout;
             return "";
         }
         pollfd p{sock, POLLIN, 0};
@@ -224,9 +237,30 @@ std::string converse(pam_handle_t* pamh, int sock, const Options& o) {
         char chunk[1024];
         ssize_t got = read(sock, chunk, sizeof chunk);
         if (got <= 0 || buffer.size() > 65536) {
+            why = NoVerdict::helper;
             return "";
         }
         buffer.append(chunk, static_cast<std::size_t>(got));
+    }
+}
+
+// How long a helper hung up on may take to record the login and exit.
+constexpr std::chrono::milliseconds k_grace{2000};
+
+// Waits for the helper to exit; `bounded`: for the grace period at most, then kills it.
+void reap(pid_t pid, bool bounded, int& status) {
+    const auto deadline = std::chrono::steady_clock::now() + k_grace;
+    while (true) {
+        pid_t r = waitpid(pid, &status, bounded ? WNOHANG : 0);
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            return;
+        }
+        if (r == 0 && std::chrono::steady_clock::now() >= deadline) {
+            kill(pid, SIGKILL);
+            bounded = false;
+        } else if (r == 0) {
+            poll(nullptr, 0, 20);
+        }
     }
 }
 
@@ -268,22 +302,26 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     sigaction(SIGCHLD, &dfl, &old);
     pid_t pid = spawn(o, args, sv[1]);
     close(sv[1]);
-    std::string verdict = pid > 0 ? converse(pamh, sv[0], o) : "";
+    NoVerdict why = NoVerdict::helper;
+    std::string verdict = pid > 0 ? converse(pamh, sv[0], o, why) : "";
+    // With no verdict the helper is hung up on first: one at a prompt reads the end of its
+    // input, records the login as denied in the audit trail and exits. One that has not
+    // exited within the grace period is killed.
+    shutdown(sv[0], SHUT_RDWR);
     close(sv[0]);
     int status = 0;
     if (pid > 0) {
-        if (verdict.empty()) {
-            kill(pid, SIGKILL);
-        }
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        reap(pid, verdict.empty(), status);
     }
     sigaction(SIGCHLD, &old, nullptr);
     if (verdict.empty()) {
-        pam_syslog(pamh, LOG_ERR, "twofa pam-helper gave no result for %s (exit status %d)", user,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        // A timeout is a failed login; a helper that could not run fails closed.
-        return pid > 0 && WIFSIGNALED(status) ? PAM_AUTH_ERR : PAM_AUTHINFO_UNAVAIL;
+        static constexpr const char* k_why[] = {"the conversation failed", "the timeout passed",
+                                                "the helper gave no result"};
+        pam_syslog(pamh, LOG_ERR, "twofa pam-helper for %s: %s (exit status %d)", user,
+                   k_why[static_cast<int>(why)], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        // A failed conversation or the timeout is a failed login; a helper that could not run
+        // or stopped answering fails closed.
+        return pid > 0 && why != NoVerdict::helper ? PAM_AUTH_ERR : PAM_AUTHINFO_UNAVAIL;
     }
     return pam_code(verdict, o.nullok);
 }

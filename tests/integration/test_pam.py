@@ -200,6 +200,17 @@ class Pam(PamSetup):
         self.assertIn("second factor was skipped", out)
         self.assertIn("failmode = safe", self.gate_audit()[-1][2])
 
+    def test_a_failed_conversation_is_a_denied_login_in_the_audit_trail(self):
+        self.add_totp("olga@example.com", "olga")
+        with SyslogCatcher() as syslog:
+            t = time.monotonic()
+            code, out = self.pamtester("olga", "")  # the input ends at the code prompt
+            self.assertIn("Authentication failure", out)  # PAM_AUTH_ERR
+            self.assertLess(time.monotonic() - t, 8, out)
+            self.assertEqual(self.gate_audit()[-1][:2], ("olga@example.com", "denied"))
+            self.assertIn("the conversation ended", self.gate_audit()[-1][2])
+            syslog.wait_for("pam-helper for olga: the conversation failed")
+
     def write_line(self, line):
         with open(self.pam_file(), "w") as f:
             f.write(line + "\n")
@@ -211,6 +222,9 @@ class Pam(PamSetup):
         code, out = self.pamtester("nora")
         self.assertIn("Authentication failure", out)
         self.assertLess(time.monotonic() - t, 12, out)
+        # Hung up on rather than killed outright: the helper recorded the login.
+        self.assertEqual(self.gate_audit()[-1][:1], ("nora@example.com",))
+        self.assertNotEqual(self.gate_audit()[-1][1], "allowed")
         # A helper that cannot run, or a missing configuration: closed.
         self.write_line(f"auth required {MODULE} config={self.config} helper=/nonexistent/twofa")
         self.assertIn("Authentication service cannot retrieve authentication info", self.pamtester("nora")[1])
