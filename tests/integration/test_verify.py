@@ -277,8 +277,12 @@ class Push(VerifyCase):
         self.assertEqual(self.twofa_json("status")[1]["status"], "denied")
         # With --via auto the push goes to the device; once denied, a code follows by SMS (which
         # this test, with no code on stdin, cannot type).
+        self.sandbox.call("DELETE", "/sandbox/requests")
         r = self.twofa("login", "alice@example.com", "--password-stdin", input=PASSWORD + "\n")
         self.assertIn("Sent a login request to the Twilio Verify app", r.stderr)
+        # Which devices, then the push on the push factor: one listing of the factors.
+        listings = [q for q in self.sandbox.requests() if q["method"] == "GET" and q["path"].endswith("/Factors")]
+        self.assertEqual(len(listings), 1, listings)
         self.assertIn("denied; sending a code by SMS instead", r.stderr)
         self.assertTrue(self.code_for())
 

@@ -224,6 +224,23 @@ TEST_CASE("push: a Challenge on the verified push factor, its handle polled") {
           std::string::npos);
 }
 
+TEST_CASE("an automatic login lists the factors once; a change of factors lists them again") {
+    std::string factors = R"({"factors":[{"sid":"YF)" + std::string(32, 'c') +
+                          R"(","factor_type":"push","status":"verified"}],"meta":{}})";
+    std::string challenge = R"({"sid":"YC)" + std::string(32, 'd') + R"(","status":"pending"})";
+    Harness h({reply(200, factors), reply(201, challenge), reply(200, factors), reply(500, ""),
+               reply(200, R"({"factors":[],"meta":{}})")});
+    REQUIRE(h.provider->devices(k_identity).value().has_app);
+    REQUIRE(h.provider->start(alice(), Channel::push, PushRequest{"Log in?", {}, {}, 120}).ok());
+    REQUIRE(h.transport->seen.size() == 2); // one GET of the factors, then the challenge
+    CHECK(h.transport->seen[0].method == "GET");
+    CHECK(h.transport->seen[1].method == "POST");
+    // A reset lists them itself and fails to make one; the next question lists them anew.
+    CHECK(h.provider->reset(k_identity, "a@example.com").error().code == Exit::unavailable);
+    CHECK(h.transport->seen.size() == 4);
+    CHECK(!h.provider->devices(k_identity).value().has_app); // a fresh list, not the first
+}
+
 TEST_CASE("a TOTP reset makes the new factor before it deletes the old one") {
     std::string factors = R"({"factors":[{"sid":"YF)" + std::string(32, 'c') +
                           R"(","factor_type":"totp","status":"verified"}],"meta":{}})";

@@ -7,6 +7,9 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
+#include <mutex>
+#include <optional>
 
 namespace twofa::verify {
 
@@ -70,12 +73,13 @@ class VerifyProvider final : public SecondFactor {
 
     Result<bool> remove(const std::string& user) override {
         TRY(check_identity(user));
+        forget_factors();
         return m_client->delete_entity(user);
     }
 
     Result<DeviceInfo> devices(const std::string& user) override {
         TRY(check_identity(user));
-        TRY_ASSIGN(auto factors, m_client->factors(user));
+        TRY_ASSIGN(auto factors, listed_factors(user));
         DeviceInfo d;
         for (const Factor& f : factors) {
             bool verified = f.status == "verified";
@@ -143,9 +147,10 @@ class VerifyProvider final : public SecondFactor {
 
     Result<CodeVerdict> confirm(const std::string& user, const std::string& code) override {
         TRY(check_identity(user));
-        TRY_ASSIGN(auto factors, m_client->factors(user));
+        TRY_ASSIGN(auto factors, listed_factors(user));
         for (const Factor& f : factors) {
             if (f.type == "totp" && f.status == "unverified") {
+                forget_factors();
                 TRY_ASSIGN(Factor after, m_client->verify_factor(user, f.sid, code));
                 return after.status == "verified" ? CodeVerdict::valid : CodeVerdict::invalid;
             }
@@ -159,6 +164,7 @@ class VerifyProvider final : public SecondFactor {
     Result<AppSecret> reset(const std::string& user, const std::string& email) override {
         TRY(check_identity(user));
         TRY_ASSIGN(auto before, m_client->factors(user));
+        forget_factors();
         TotpSettings s = m_totp;
         s.friendly_name = email;
         TRY_ASSIGN(Factor made, m_client->create_totp_factor(user, s));
@@ -182,7 +188,7 @@ class VerifyProvider final : public SecondFactor {
   private:
     // The SID of the user's verified factor of that type.
     Result<std::string> verified_factor(const std::string& identity, const std::string& type) {
-        TRY_ASSIGN(auto factors, m_client->factors(identity));
+        TRY_ASSIGN(auto factors, listed_factors(identity));
         for (const Factor& f : factors) {
             if (f.type == type && f.status == "verified") {
                 return f.sid;
@@ -195,8 +201,40 @@ class VerifyProvider final : public SecondFactor {
                                 "add one with twofa user totp reset EMAIL, then confirm it");
     }
 
+    // The identity's factors as listed moments ago: an automatic login asks which devices
+    // the user has, then starts the push on the verified push factor, and both read the same
+    // list (it was fetched twice, a round trip to Twilio each). Forgotten after
+    // k_factors_fresh and by every call that changes factors.
+    Result<std::vector<Factor>> listed_factors(const std::string& identity) {
+        const auto now = std::chrono::steady_clock::now();
+        {
+            std::lock_guard lock(m_listed_mutex);
+            if (m_listed && m_listed->identity == identity && now < m_listed->until) {
+                return m_listed->factors;
+            }
+        }
+        TRY_ASSIGN(auto factors, m_client->factors(identity));
+        std::lock_guard lock(m_listed_mutex);
+        m_listed = Listed{identity, factors, now + k_factors_fresh};
+        return factors;
+    }
+
+    void forget_factors() {
+        std::lock_guard lock(m_listed_mutex);
+        m_listed.reset();
+    }
+
+    static constexpr std::chrono::seconds k_factors_fresh{10};
+    struct Listed {
+        std::string identity;
+        std::vector<Factor> factors;
+        std::chrono::steady_clock::time_point until;
+    };
+
     std::unique_ptr<VerifyClient> m_client;
     TotpSettings m_totp;
+    std::mutex m_listed_mutex;
+    std::optional<Listed> m_listed;
 };
 
 } // namespace
