@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <vector>
 
 namespace twofa::authy {
 
@@ -53,21 +55,28 @@ Result<std::string> canonical_json_params(std::string_view body) {
 }
 
 std::string canonical_flat_params(const Params& params) {
-    std::vector<std::string> pairs(params.size());
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        std::string& p = pairs[i];
-        p.reserve(3 * (params[i].first.size() + params[i].second.size()) + 1);
-        append_quoted(p, params[i].first);
-        p.push_back('=');
-        append_quoted(p, params[i].second);
-        total += p.size() + 1;
+    // Every pair quoted into one buffer (its size bounded up front, so it never moves), then
+    // sorted as views of it: three allocations, not one per pair.
+    std::size_t room = 0;
+    for (const auto& [key, value] : params) {
+        room += 3 * (key.size() + value.size()) + 1;
+    }
+    std::string quoted;
+    quoted.reserve(room);
+    std::vector<std::string_view> pairs;
+    pairs.reserve(params.size());
+    for (const auto& [key, value] : params) {
+        const std::size_t start = quoted.size();
+        append_quoted(quoted, key);
+        quoted.push_back('=');
+        append_quoted(quoted, value);
+        pairs.emplace_back(quoted.data() + start, quoted.size() - start);
     }
     std::sort(pairs.begin(), pairs.end());
     // Joined with '&'; list indices, %5B<digits>%5D, become %5B%5D (after sorting).
     std::string joined;
-    joined.reserve(total);
-    for (const std::string& p : pairs) {
+    joined.reserve(quoted.size() + pairs.size());
+    for (std::string_view p : pairs) {
         if (!joined.empty()) {
             joined += '&';
         }
@@ -75,8 +84,9 @@ std::string canonical_flat_params(const Params& params) {
         std::size_t i = 0;
         while (i < p.size()) {
             std::size_t pct = p.find('%', i);
-            joined.append(p, i, pct == std::string::npos ? std::string::npos : pct - i);
-            if (pct == std::string::npos) {
+            joined.append(
+                p.substr(i, pct == std::string_view::npos ? std::string_view::npos : pct - i));
+            if (pct == std::string_view::npos) {
                 break;
             }
             std::size_t j = pct + 3;
