@@ -304,9 +304,9 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     close(sv[1]);
     NoVerdict why = NoVerdict::helper;
     std::string verdict = pid > 0 ? converse(pamh, sv[0], o, why) : "";
-    // With no verdict the helper is hung up on first: one at a prompt reads the end of its
-    // input, records the login as denied in the audit trail and exits. One that has not
-    // exited within the grace period is killed.
+    // Hung up on in any case (with a verdict, the helper is exiting). With none, a helper at a
+    // prompt reads the end of its input, records the login as denied in the audit trail and
+    // exits; one that has not exited within the grace period is killed.
     shutdown(sv[0], SHUT_RDWR);
     close(sv[0]);
     int status = 0;

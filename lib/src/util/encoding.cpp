@@ -112,10 +112,10 @@ std::string base64_encode(std::string_view raw) {
 namespace {
 
 // The calling thread's keyed MAC context for the last (hash, key) it signed with. A new
-// context costs a lookup of the digest by name on every call (OpenSSL 3's fetch: most of the
-// time of checking a callback's signature, SHA-256 itself runs on the CPU's SHA
-// instructions); this one is re-initialised with its key already absorbed (EVP_MAC_init with
-// a null key reuses the last one). The key copy is wiped when the thread ends.
+// context looks the digest up by name on every call (OpenSSL 3's fetch: half the time of
+// signing a callback, 3.9 against 1.9 us); this one is re-initialised with its key already
+// absorbed (EVP_MAC_init with a null key reuses the last one). The key copy is wiped when it
+// is replaced and when the thread ends.
 class KeyedMac {
   public:
     KeyedMac() = default;

@@ -8,7 +8,6 @@
 
 #include <array>
 #include <chrono>
-#include <mutex>
 #include <optional>
 
 namespace twofa::verify {
@@ -204,25 +203,19 @@ class VerifyProvider final : public SecondFactor {
     // The identity's factors as listed moments ago: an automatic login asks which devices
     // the user has, then starts the push on the verified push factor, and both read the same
     // list (it was fetched twice, a round trip to Twilio each). Forgotten after
-    // k_factors_fresh and by every call that changes factors.
+    // k_factors_fresh and by every call that changes factors. (A provider, like its client,
+    // is used from one thread: import's workers each make their own.)
     Result<std::vector<Factor>> listed_factors(const std::string& identity) {
         const auto now = std::chrono::steady_clock::now();
-        {
-            std::lock_guard lock(m_listed_mutex);
-            if (m_listed && m_listed->identity == identity && now < m_listed->until) {
-                return m_listed->factors;
-            }
+        if (m_listed && m_listed->identity == identity && now < m_listed->until) {
+            return m_listed->factors;
         }
         TRY_ASSIGN(auto factors, m_client->factors(identity));
-        std::lock_guard lock(m_listed_mutex);
         m_listed = Listed{identity, factors, now + k_factors_fresh};
         return factors;
     }
 
-    void forget_factors() {
-        std::lock_guard lock(m_listed_mutex);
-        m_listed.reset();
-    }
+    void forget_factors() { m_listed.reset(); }
 
     static constexpr std::chrono::seconds k_factors_fresh{10};
     struct Listed {
@@ -233,7 +226,6 @@ class VerifyProvider final : public SecondFactor {
 
     std::unique_ptr<VerifyClient> m_client;
     TotpSettings m_totp;
-    std::mutex m_listed_mutex;
     std::optional<Listed> m_listed;
 };
 
