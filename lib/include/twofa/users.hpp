@@ -50,22 +50,30 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
                                const std::string& password_hash, bool send_install_link,
                                bool if_not_exists, std::int64_t now);
 
-// enroll_user (if_not_exists) in two halves, so that import can store many users in one
-// commit. A row's outcome is set as soon as it is known.
+// enroll_user (if_not_exists) in steps, so that import can check many rows in one
+// transaction, register them concurrently and store many in one commit. A row's outcome is
+// set as soon as it is known.
 struct PendingUser {
     ValidUser user;
     std::string password_hash;
-    SecondFactor* provider = nullptr;
+    SecondFactor* provider = nullptr;          // set before register_user
     std::optional<Enrollment> enrolled;        // after register_user, when it is to be stored
     std::optional<Result<AddOutcome>> outcome; // set: done (stored, existed, or failed)
+    bool drop_factor = false; // set by store_users: finish_user removes the factor made for it
 };
-// The first half: an email already enrolled is its outcome (no provider call); otherwise the
-// Unix user must be free and the provider registers the user (or its error is the outcome).
-void register_user(Store& store, PendingUser& pending);
-// The second half, for the registered ones: one transaction in which each is checked again
-// and stored (an email enrolled meanwhile is "existed", its new factor dropped; a Unix user
-// taken meanwhile is that row's error). If the transaction fails, each is stored on its own.
+// 1. An email already enrolled is the outcome "existed" and a Unix user another user holds is
+// an error; otherwise nothing is set. In one transaction, many rows cost one lock.
+void check_user(Store& store, PendingUser& pending);
+// 2. The provider registers the user, or its error is the outcome. No store access.
+void register_user(PendingUser& pending);
+// 3. For the registered ones: one transaction in which each is checked again and stored (an
+// email enrolled meanwhile is "existed", its new factor to be dropped; a Unix user taken
+// meanwhile is that row's error). If the transaction fails, each is stored on its own. Uses
+// the providers only through info(), so one thread may store rows that others registered.
 void store_users(Store& store, const std::vector<PendingUser*>& batch, std::int64_t now);
+// 4. On the thread that registered the row (a provider is used from one thread): removes a
+// factor made for this row alone that was not stored.
+void finish_user(PendingUser& pending);
 
 // A user by email; Exit::not_found when there is none.
 Result<UserRecord> get_user(Store& store, const std::string& email);

@@ -68,7 +68,7 @@ Result<AddOutcome> enroll_user(Store& store, SecondFactor& provider, const Valid
                       now);
 }
 
-void register_user(Store& store, PendingUser& p) {
+void check_user(Store& store, PendingUser& p) {
     auto existing = store.find_user(p.user.email);
     if (!existing.ok() || *existing) {
         p.outcome = existing.ok() ? Result<AddOutcome>(AddOutcome{**existing, false, {}, {}})
@@ -77,8 +77,10 @@ void register_user(Store& store, PendingUser& p) {
     }
     if (auto free = unix_user_free(store, p.user.unix_user, p.user.email); !free.ok()) {
         p.outcome = free.error();
-        return;
     }
+}
+
+void register_user(PendingUser& p) {
     auto enrolled = p.provider->enroll({p.user.email, p.user.country_code, p.user.phone, false});
     if (!enrolled.ok()) {
         p.outcome = enrolled.error();
@@ -104,49 +106,70 @@ UserRecord record_of(const PendingUser& p, std::int64_t now) {
     return rec;
 }
 
+// Checks the row again and stores it, in the caller's transaction: the stored record, or
+// nothing with the row's outcome set (existed, or a Unix user taken meanwhile).
+Result<std::optional<UserRecord>> insert_pending(Store& store, PendingUser& p, std::int64_t now) {
+    p.outcome.reset();
+    check_user(store, p);
+    if (p.outcome) {
+        if (!p.outcome->ok() && p.outcome->error().code != Exit::conflict) {
+            return p.outcome->error(); // the store failed: so does the transaction
+        }
+        return std::optional<UserRecord>();
+    }
+    UserRecord rec = record_of(p, now);
+    TRY_ASSIGN(rec.id, store.insert_user(rec));
+    TRY(store.audit(event(now, "user.add", rec.email, "ok",
+                          p.provider->info().user_id_key + "=" + rec.provider_user)));
+    return std::optional<UserRecord>(std::move(rec));
+}
+
 } // namespace
 
 void store_users(Store& store, const std::vector<PendingUser*>& batch, std::int64_t now) {
-    std::vector<std::optional<Result<AddOutcome>>> found(batch.size()); // existed, or an error
     std::vector<std::optional<UserRecord>> stored(batch.size());
     Status st = store.transaction([&]() -> Status {
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            PendingUser& p = *batch[i];
-            found[i].reset();
-            stored[i].reset();
-            TRY_ASSIGN(auto existing, store.find_user(p.user.email));
-            if (existing) {
-                found[i] = AddOutcome{*existing, false, {}, {}};
-                continue;
-            }
-            if (auto free = unix_user_free(store, p.user.unix_user, p.user.email); !free.ok()) {
-                found[i] = free.error();
-                continue;
-            }
-            UserRecord rec = record_of(p, now);
-            const ProviderInfo& info = p.provider->info();
-            TRY_ASSIGN(rec.id, store.insert_user(rec));
-            TRY(store.audit(event(now, "user.add", rec.email, "ok",
-                                  info.user_id_key + "=" + rec.provider_user)));
-            stored[i] = std::move(rec);
+            TRY_ASSIGN(stored[i], insert_pending(store, *batch[i], now));
         }
         return {};
     });
     for (std::size_t i = 0; i < batch.size(); ++i) {
         PendingUser& p = *batch[i];
-        Enrollment& e = *p.enrolled;
         if (!st.ok()) { // one by one, each in its own transaction
-            p.outcome =
-                store_user(store, *p.provider, p.user, p.password_hash, std::move(e), true, now);
-        } else if (stored[i]) {
+            p.outcome.reset();
+            Status one = store.transaction([&]() -> Status {
+                TRY_ASSIGN(stored[i], insert_pending(store, p, now));
+                return {};
+            });
+            if (!one.ok()) {
+                // A racing process stored the email first: it existed.
+                stored[i].reset();
+                p.outcome.reset();
+                if (one.error().code == Exit::conflict) {
+                    check_user(store, p);
+                }
+                if (!p.outcome || !p.outcome->ok()) {
+                    p.outcome = one.error();
+                }
+            }
+        }
+        Enrollment& e = *p.enrolled;
+        if (stored[i]) {
             p.outcome = AddOutcome{*stored[i], true, std::move(e.secret), std::move(e.notes)};
         } else {
-            if (e.secret) {
-                // Not stored: a factor made for this row alone is dropped again.
-                (void)p.provider->remove(e.user).ok();
-            }
-            p.outcome = std::move(found[i]);
+            // Not stored: a factor made for this row alone (a new secret) is dropped again.
+            // Not otherwise: a provider that answers the same id for the same email (Authy)
+            // may be holding the user a racing process has just stored.
+            p.drop_factor = e.secret.has_value();
         }
+    }
+}
+
+void finish_user(PendingUser& p) {
+    if (p.drop_factor) {
+        (void)p.provider->remove(p.enrolled->user).ok();
+        p.drop_factor = false;
     }
 }
 
