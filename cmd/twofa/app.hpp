@@ -97,6 +97,23 @@ nlohmann::json provider_user_value(const ProviderInfo& info, const std::string& 
 // full_phone), status.
 nlohmann::json user_json(const UserRecord& user, bool full_phone);
 
+// user list --json, a user at a time: append() adds the user's entry (user_json with
+// "locked" and "created_at") to out, byte for byte what the document's dump would write,
+// without building one.
+class UserListJson {
+  public:
+    void append(std::string& out, const UserRecord& user);
+
+  private:
+    std::string m_provider;           // whose keys m_order sorts
+    std::vector<std::size_t> m_order; // of the fields, by key
+};
+
+// The phone as shown: "" when the user has none (TOTP users need none); masked unless full.
+std::string phone_text(const UserRecord& user, bool full);
+// Locked now: by a lock that has not run out, or by its state.
+bool locked_now(const UserRecord& user);
+
 // What an enrollment hands out once (TOTP): a QR code on a terminal (qr: auto, large,
 // compact or none), the secret, the key URI and the recovery codes; with --json, these keys
 // are added to doc instead.

@@ -2,6 +2,7 @@
 #include "app.hpp"
 
 #include <twofa/health.hpp>
+#include <twofa/util.hpp>
 
 #include <iomanip>
 #include <iostream>
@@ -83,12 +84,18 @@ void print_user(bool as_json, bool first, const UserRecord& u,
     const std::string method = latest ? to_string(latest->method) : "";
     const std::string since = iso_time(latest ? latest->updated_at : u.updated_at);
     if (as_json) {
-        std::cout << (first ? "" : ",")
-                  << json{{"email", u.email},
-                          {"status", to_string(u.status)},
-                          {"method", method},
-                          {"since", since}}
-                         .dump();
+        // By hand, keys in the order a document would dump them: building one per user was
+        // a third of the time of a long list.
+        std::string line = first ? "{\"email\":" : ",{\"email\":";
+        append_json_string(line, u.email);
+        line += ",\"method\":";
+        append_json_string(line, method);
+        line += ",\"since\":";
+        append_json_string(line, since);
+        line += ",\"status\":";
+        append_json_string(line, to_string(u.status));
+        line += '}';
+        std::cout << line;
     } else {
         std::cout << std::left << std::setw(32) << u.email << std::setw(12) << to_string(u.status)
                   << std::setw(10) << method << since << "\n";

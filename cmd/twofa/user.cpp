@@ -10,35 +10,7 @@
 
 namespace twofa::cli {
 
-namespace {
-
 using nlohmann::json;
-
-// The phone as shown: "" when the user has none (TOTP users need none).
-std::string phone_text(const UserRecord& u, bool full) {
-    if (u.phone.empty()) {
-        return "";
-    }
-    return full ? format_phone(u.country_code, u.phone) : mask_phone(u.country_code, u.phone);
-}
-
-bool locked_now(const UserRecord& u) {
-    return u.locked_until > App::now() || u.status == SessionState::locked;
-}
-
-} // namespace
-
-json user_json(const UserRecord& u, bool full_phone) {
-    const ProviderInfo& info = App::provider_info(u.provider);
-    return {{"email", u.email},
-            {"name", u.name},
-            {"provider", u.provider},
-            {info.user_id_key, provider_user_value(info, u.provider_user)},
-            {"country_code", u.country_code},
-            {"phone", phone_text(u, full_phone)},
-            {"status", to_string(u.status)},
-            {"unix_user", u.unix_user}};
-}
 
 std::string obtain_password(bool from_stdin, const std::string& email) {
     std::string pw;
@@ -165,12 +137,12 @@ int run_list(App& app) {
     if (app.json) {
         bool first = true;
         std::cout << "[";
+        std::string entry;
+        UserListJson writer;
         unwrap(store.each_user(false, [&](UserRecord&& u, std::optional<SessionRecord>&&) {
-            auto j = user_json(u, false);
-            j["locked"] = locked_now(u);
-            j["created_at"] = iso_time(u.created_at);
-            std::cout << (first ? "" : ",")
-                      << j.dump(-1, ' ', false, json::error_handler_t::replace);
+            entry.assign(first ? "" : ",");
+            writer.append(entry, u);
+            std::cout << entry;
             first = false;
             return Status{};
         }));

@@ -1,6 +1,7 @@
 """Logging in with a code: twofa login / verify / resend / logout / status against the sandbox."""
 import concurrent.futures
 import hashlib
+import json
 import os
 import resource
 import stat
@@ -263,6 +264,9 @@ class LoginTest(TwofaCase):
         r, summary = self.twofa_json("status", "--all")
         self.assertExit(r, 0)
         self.assertEqual(summary["counts"]["unverified"], 1)
+        # Users written by hand, a line at a time, as a document would dump them.
+        users = json.dumps(summary["users"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        self.assertTrue(r.stdout.startswith('{"users":' + users + ',"counts":'), r.stdout)
         self.assertIn({"event": "code.check", "outcome": "wrong", "count": 1}, summary["audit_24h"])
 
     def test_provider_failure_stores_no_session(self):

@@ -1,4 +1,5 @@
 """twofa user add | list | show | remove | unlock against twofa-sandbox."""
+import json
 import os
 import time
 import stat
@@ -24,6 +25,10 @@ class UserCommands(TwofaCase):
         self.assertEqual(len(listed), 1)
         self.assertEqual(listed[0]["phone"], "+1 ***-***-0000")
         self.assertNotIn("5551230000", r.stdout)
+        # Written by hand, a user at a time, as a document would dump: compact, keys sorted.
+        self.assertEqual(set(listed[0]), set(doc) | {"locked", "created_at"})
+        self.assertEqual(r.stdout, json.dumps(listed, sort_keys=True, separators=(",", ":"),
+                                              ensure_ascii=False) + "\n")
 
         r, shown = self.twofa_json("user", "show", "ALICE@example.com")
         self.assertExit(r, 0)

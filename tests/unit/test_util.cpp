@@ -1,8 +1,12 @@
 // The one helper each for hex, constant-time comparison, URLs, HOST:PORT and the clock.
 #include <doctest/doctest.h>
 
+#include <twofa/time_text.hpp>
 #include <twofa/util.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,4 +96,56 @@ TEST_CASE("HOST:PORT, with brackets for IPv6") {
 TEST_CASE("the clock is the wall clock") {
     CHECK(unix_now() > 1'700'000'000);
     CHECK(unix_now_precise() - static_cast<double>(unix_now()) < 2.0);
+}
+
+TEST_CASE("append_json_string writes what nlohmann's dump writes, invalid UTF-8 included") {
+    // Pieces that a string can be made of: plain, escaped, multi-byte, and broken UTF-8 (a
+    // cut sequence, a lone continuation byte, 0xFF, a surrogate, an overlong form).
+    const std::vector<std::string> pieces = {"a",
+                                             "\"",
+                                             "\\",
+                                             "\n",
+                                             "\t",
+                                             "\x01",
+                                             "\x7f",
+                                             "/",
+                                             "\b",
+                                             "\f",
+                                             "\r",
+                                             "\x1f",
+                                             "\xc3\xa9",
+                                             "\xe2\x82\xac",
+                                             "\xf0\x9f\x98\x80",
+                                             "\xe2\x82",
+                                             "\x80",
+                                             "\xff",
+                                             "\xed\xa0\x80",
+                                             "\xc0\xaf",
+                                             "\xf4\x90\x80\x80",
+                                             "\xf0\x9f"};
+    std::mt19937 rng(7); // fixed: the same strings every run
+    for (int k = 0; k < 20000; ++k) {
+        std::string text;
+        for (auto n = rng() % 6; n > 0; --n) {
+            text += pieces[rng() % pieces.size()];
+        }
+        std::string mine;
+        append_json_string(mine, text);
+        const std::string theirs =
+            nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        REQUIRE(mine == theirs);
+    }
+}
+
+TEST_CASE("utc_text's ISO form is strftime's, leap days and the years around 1970 included") {
+    std::mt19937_64 rng(11);
+    std::vector<std::int64_t> times = {0,          -1,         951782400,   951868799,
+                                       4107542399, 1700000000, 253402300799};
+    for (int k = 0; k < 20000; ++k) {
+        times.push_back(static_cast<std::int64_t>(rng() % 253402300800ULL) - 86400);
+    }
+    for (std::int64_t t : times) {
+        // Another format takes strftime's path: the fast one must agree with it.
+        REQUIRE(utc_text(t) == utc_text(t, "%Y-%m-%dT%H:%M:%S") + "Z");
+    }
 }

@@ -54,9 +54,10 @@ std::string form_encode(const FormPairs& form);
 // surrogates, nothing above U+10FFFF), 0 when the bytes there are not one.
 std::size_t utf8_sequence(std::string_view s, std::size_t i);
 
-// A JSON string literal (with its quotes) appended to out: '"', '\\' and control characters
-// escaped, invalid UTF-8 replaced by U+FFFD (what nlohmann's dump does with its replace
-// handler, without building a document). For hot paths that format a line by hand.
+// A JSON string literal (with its quotes) appended to out, byte for byte what nlohmann's dump
+// writes with its replace handler (unit-tested against it), without building a document:
+// '"', '\\' and control characters escaped (\b \t \n \f \r, else \u00xx), invalid UTF-8
+// replaced by U+FFFD. For hot paths that format a line by hand.
 void append_json_string(std::string& out, std::string_view text);
 
 // Lower-case hex SHA-256.

@@ -7,8 +7,10 @@
 #include <openssl/params.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <utility>
 
 namespace twofa {
 
@@ -173,12 +175,17 @@ std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view da
 
 // The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
 // nothing above U+10FFFF), 0 when the bytes there are not one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+namespace {
+
+// How many bytes at s[i] fit a valid UTF-8 sequence (RFC 3629: its lead byte, then the
+// continuation bytes that may follow it) and how many the whole sequence takes: {0, 0} for a
+// byte that cannot start one.
+std::pair<std::size_t, std::size_t> utf8_fit(std::string_view s, std::size_t i) {
     auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     unsigned char c = at(i);
     std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (n == 0 || c > 0xF4 || i + n > s.size()) {
-        return 0;
+    if (n == 0 || c > 0xF4) {
+        return {0, 0};
     }
     unsigned char lo = 0x80;
     unsigned char hi = 0xBF;
@@ -191,35 +198,73 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     } else if (c == 0xF4) {
         hi = 0x8F;
     }
-    if (at(i + 1) < lo || at(i + 1) > hi) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < n; ++k) {
-        if ((at(i + k) & 0xC0) != 0x80) {
-            return 0;
+    std::size_t fit = 1;
+    if (i + 1 < s.size() && at(i + 1) >= lo && at(i + 1) <= hi) {
+        fit = 2;
+        while (fit < n && i + fit < s.size() && (at(i + fit) & 0xC0) == 0x80) {
+            ++fit;
         }
     }
-    return n;
+    return {fit, n};
+}
+
+} // namespace
+
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto [fit, n] = utf8_fit(s, i);
+    return fit == n ? n : 0;
 }
 
 void append_json_string(std::string& out, std::string_view text) {
     static const char k_hex[] = "0123456789abcdef";
     out.push_back('"');
     for (std::size_t i = 0; i < text.size(); ++i) {
+        // A run of bytes kept as they are, appended at once.
+        std::size_t plain = i;
+        while (plain < text.size() && static_cast<unsigned char>(text[plain]) >= 0x20 &&
+               static_cast<unsigned char>(text[plain]) < 0x80 && text[plain] != '"' &&
+               text[plain] != '\\') {
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(text.substr(i, plain - i));
+            i = plain - 1;
+            continue;
+        }
         auto c = static_cast<unsigned char>(text[i]);
         if (c == '"' || c == '\\') {
             out.push_back('\\');
             out.push_back(static_cast<char>(c));
         } else if (c < 0x20) {
-            out.append("\\u00").push_back(k_hex[c >> 4]);
-            out.push_back(k_hex[c & 0x0f]);
-        } else if (c < 0x80) {
-            out.push_back(static_cast<char>(c));
-        } else if (std::size_t n = utf8_sequence(text, i); n != 0) {
+            out.push_back('\\');
+            switch (c) {
+            case '\b':
+                out.push_back('b');
+                break;
+            case '\t':
+                out.push_back('t');
+                break;
+            case '\n':
+                out.push_back('n');
+                break;
+            case '\f':
+                out.push_back('f');
+                break;
+            case '\r':
+                out.push_back('r');
+                break;
+            default:
+                out.append("u00").push_back(k_hex[c >> 4]);
+                out.push_back(k_hex[c & 0x0f]);
+            }
+        } else if (auto [fit, n] = utf8_fit(text, i); fit == n && n != 0) {
             out.append(text.substr(i, n));
             i += n - 1;
         } else {
-            out.append("\xEF\xBF\xBD"); // U+FFFD
+            // One U+FFFD for the longest start of a sequence (or the one byte that starts
+            // none); the byte that broke it is read again.
+            out.append("\xEF\xBF\xBD");
+            i += std::max<std::size_t>(fit, 1) - 1;
         }
     }
     out.push_back('"');

