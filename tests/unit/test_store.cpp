@@ -6,7 +6,9 @@
 #include <twofa/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <poll.h>
 #include <sys/stat.h>
 
@@ -391,4 +393,23 @@ TEST_CASE("with upkeep in the background, the WAL is checkpointed and stays boun
     CHECK(largest_wal < 80'000'000);
     auto events = store->recent_audit(3).value();
     CHECK(events.size() == 3);
+}
+
+TEST_CASE("opening a new database while another process holds its write lock waits for it") {
+    // Switching to WAL upgrades a read lock to a write lock in one statement: SQLite answers
+    // SQLITE_BUSY at once, without the busy timeout, while someone else holds the write lock
+    // (25 racing `user add`s on a new database met it in CI).
+    TempDir dir;
+    const std::string path = dir.file("t.db");
+    SQLite::Database other(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec("BEGIN IMMEDIATE");
+    other.exec("CREATE TABLE elsewhere (x)"); // the write lock, nothing on disk yet
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+    auto opening = std::async(std::launch::async, [&] { return open_sqlite_store(path); });
+    REQUIRE(opening.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    other.exec("ROLLBACK");
+    auto store = opening.get();
+    REQUIRE(store.ok());
+    CHECK((*store)->find_user("a@example.com").ok());
 }

@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 namespace twofa::sqlite {
 
@@ -138,7 +140,25 @@ void configure_library() {
 }
 
 void apply_pragmas(SQLite::Database& db) {
-    db.exec("PRAGMA journal_mode = WAL");
+    // Switching a new database to WAL reads its header, then upgrades to a write lock in the
+    // same statement. SQLite answers SQLITE_BUSY at once, without the busy timeout, when
+    // another process holds the write lock meanwhile (waiting could deadlock: that process
+    // may need this one's read lock gone to commit), as when several processes create the
+    // database together. So the switch is tried again, with no lock held in between, for as
+    // long as the busy timeout would have waited.
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+    for (;;) {
+        try {
+            db.exec("PRAGMA journal_mode = WAL");
+            break;
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() > give_up) {
+                throw;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
 }
@@ -170,7 +190,8 @@ namespace twofa {
 
 Status migrate_sqlite_file(const std::string& path, int version) {
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                            sqlite::k_busy_timeout_ms);
         sqlite::apply_pragmas(db);
         TRY(sqlite::migrate(db, version));
         return {};

@@ -15,6 +15,9 @@ namespace twofa::sqlite {
 // An SQLite failure as a twofa Error (busy, read-only, corrupt, other).
 Error store_error(const std::string& what, const SQLite::Exception& e);
 
+// How long a writer waits for another process's lock (SQLite's busy timeout).
+inline constexpr int k_busy_timeout_ms = 5000;
+
 // WAL, synchronous = FULL, foreign keys.
 void apply_pragmas(SQLite::Database& db);
 

@@ -18,7 +18,8 @@ class SqliteStore final : public Store {
         : m_path(path),
           // NOMUTEX: the store's own mutex already serialises every use of the connection;
           // SQLite's per-call locking on top was 5 % of the listener's CPU.
-          m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 5000) {
+          m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+               k_busy_timeout_ms) {
         apply_pragmas(m_db);
     }
 
