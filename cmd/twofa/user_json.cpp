@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <type_traits>
 #include <variant>
 
 namespace twofa::cli {
@@ -43,7 +42,6 @@ std::vector<Field> user_fields(const UserRecord& u, bool full_phone) {
         {"phone", phone_text(u, full_phone)},
         {"status", std::string_view(to_string(u.status))},
         {"unix_user", std::string_view(u.unix_user)}};
-    fields.reserve(fields.size() + 2); // the list adds two
     return fields;
 }
 
@@ -51,17 +49,8 @@ std::vector<Field> user_fields(const UserRecord& u, bool full_phone) {
 
 json user_json(const UserRecord& u, bool full_phone) {
     json doc = json::object();
-    for (auto& [key, value] : user_fields(u, full_phone)) {
-        std::visit(
-            [&, k = std::string(key)](auto&& v) {
-                using V = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<V, std::string_view>) {
-                    doc[k] = std::string(v);
-                } else {
-                    doc[k] = std::forward<decltype(v)>(v);
-                }
-            },
-            std::move(value));
+    for (const auto& [key, value] : user_fields(u, full_phone)) {
+        std::visit([&, &name = key](const auto& v) { doc[std::string(name)] = v; }, value);
     }
     return doc;
 }

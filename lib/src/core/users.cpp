@@ -91,19 +91,27 @@ void register_user(PendingUser& p) {
 
 namespace {
 
-UserRecord record_of(const PendingUser& p, std::int64_t now) {
+// The new user's row, and its insert with its audit event, in the caller's transaction.
+UserRecord record_of(const ValidUser& user, const std::string& password_hash,
+                     const ProviderInfo& info, const std::string& provider_user, std::int64_t now) {
     UserRecord rec;
-    rec.provider_user = p.enrolled->user;
-    rec.provider = p.provider->info().name;
-    rec.email = p.user.email;
-    rec.name = p.user.name;
-    rec.country_code = p.user.country_code;
-    rec.phone = p.user.phone;
-    rec.password_hash = p.password_hash;
-    rec.unix_user = p.user.unix_user;
+    rec.provider_user = provider_user;
+    rec.provider = info.name;
+    rec.email = user.email;
+    rec.name = user.name;
+    rec.country_code = user.country_code;
+    rec.phone = user.phone;
+    rec.password_hash = password_hash;
+    rec.unix_user = user.unix_user;
     rec.created_at = now;
     rec.updated_at = now;
     return rec;
+}
+
+Status insert_new(Store& store, const ProviderInfo& info, UserRecord& rec, std::int64_t now) {
+    TRY_ASSIGN(rec.id, store.insert_user(rec));
+    return store.audit(
+        event(now, "user.add", rec.email, "ok", info.user_id_key + "=" + rec.provider_user));
 }
 
 // Checks the row again and stores it, in the caller's transaction: the stored record, or
@@ -117,10 +125,9 @@ Result<std::optional<UserRecord>> insert_pending(Store& store, PendingUser& p, s
         }
         return std::optional<UserRecord>();
     }
-    UserRecord rec = record_of(p, now);
-    TRY_ASSIGN(rec.id, store.insert_user(rec));
-    TRY(store.audit(event(now, "user.add", rec.email, "ok",
-                          p.provider->info().user_id_key + "=" + rec.provider_user)));
+    const ProviderInfo& info = p.provider->info();
+    UserRecord rec = record_of(p.user, p.password_hash, info, p.enrolled->user, now);
+    TRY(insert_new(store, info, rec, now));
     return std::optional<UserRecord>(std::move(rec));
 }
 
@@ -190,22 +197,8 @@ Result<AddOutcome> store_user(Store& store, SecondFactor& provider, const ValidU
                               const std::string& password_hash, Enrollment enrolled,
                               bool if_not_exists, std::int64_t now) {
     const ProviderInfo& info = provider.info();
-    UserRecord rec;
-    rec.provider_user = enrolled.user;
-    rec.provider = info.name;
-    rec.email = user.email;
-    rec.name = user.name;
-    rec.country_code = user.country_code;
-    rec.phone = user.phone;
-    rec.password_hash = password_hash;
-    rec.unix_user = user.unix_user;
-    rec.created_at = now;
-    rec.updated_at = now;
-    Status st = store.transaction([&]() -> Status {
-        TRY_ASSIGN(rec.id, store.insert_user(rec));
-        return store.audit(
-            event(now, "user.add", rec.email, "ok", info.user_id_key + "=" + rec.provider_user));
-    });
+    UserRecord rec = record_of(user, password_hash, info, enrolled.user, now);
+    Status st = store.transaction([&]() -> Status { return insert_new(store, info, rec, now); });
     if (!st.ok()) {
         if (enrolled.secret) {
             // A factor made for this call alone (a new secret): drop it. Not otherwise: a

@@ -236,25 +236,12 @@ void append_json_string(std::string& out, std::string_view text) {
             out.push_back('\\');
             out.push_back(static_cast<char>(c));
         } else if (c < 0x20) {
-            out.push_back('\\');
-            switch (c) {
-            case '\b':
-                out.push_back('b');
-                break;
-            case '\t':
-                out.push_back('t');
-                break;
-            case '\n':
-                out.push_back('n');
-                break;
-            case '\f':
-                out.push_back('f');
-                break;
-            case '\r':
-                out.push_back('r');
-                break;
-            default:
-                out.append("u00").push_back(k_hex[c >> 4]);
+            // JSON's short escapes where it has them (\b \t \n \f \r; not \v), as nlohmann.
+            if (c >= '\b' && c <= '\r' && c != '\v') {
+                out.push_back('\\');
+                out.push_back(std::string_view("btnvfr")[c - '\b']);
+            } else {
+                out.append("\\u00").push_back(k_hex[c >> 4]);
                 out.push_back(k_hex[c & 0x0f]);
             }
         } else if (auto [fit, n] = utf8_fit(text, i); fit == n && n != 0) {
