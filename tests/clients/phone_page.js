@@ -24,12 +24,17 @@ async function main() {
       id: c.id, text: c.textContent,
       buttons: [...c.querySelectorAll("button")].map((b) => b.textContent),
     }));
+    // The card outlives the next refresh (a click that straddles one is not lost).
+    const before = await page.$eval("#status", (e) => e.textContent);
+    await page.waitForFunction((t) => document.getElementById("status").textContent !== t,
+                               { timeout: 10000 }, before);
+    const kept = await card.evaluate((c) => c.isConnected);
     const users = await page.$$eval("#users .card", (cs) => cs.map((c) => c.textContent));
     const code = await page.$eval("#users .code", (e) => e.textContent).catch(() => "");
     await page.click("#approve-" + seen.id.slice("push-".length));
     await page.waitForFunction((id) => !document.getElementById(id), { timeout: 10000 }, seen.id);
     const status = await page.$eval("#status", (e) => e.textContent);
-    console.log(JSON.stringify({ push: seen, users, code, status, errors }));
+    console.log(JSON.stringify({ push: seen, kept, users, code, status, errors }));
   } finally {
     await browser.close();
   }

@@ -47,6 +47,7 @@ class PhonePage(OneTouchCase):
         # What the page showed: the push with its details and both buttons, the users' cards.
         push = seen["push"]
         self.assertEqual(push["buttons"], ["Approve", "Deny"])
+        self.assertTrue(seen["kept"], "the push's card was rebuilt by a refresh")
         for text in ("Request to log in", "alice@example.com (Authy)", "Email", "Host", "expires in"):
             self.assertIn(text, push["text"])
         self.assertRegex(seen["code"], r"^\d{7}$")

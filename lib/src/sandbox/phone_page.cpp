@@ -44,7 +44,7 @@ async function answer(p, verdict) {
   await fetch(base + encodeURIComponent(p.uuid) + "/" + verdict, {method: "POST"});
   refresh();
 }
-function pushCard(p, now) {
+function pushCard(p) {
   const c = el("div", undefined, "card push");
   c.id = "push-" + p.uuid;
   c.appendChild(el("strong", p.message || "Login request"));
@@ -52,7 +52,7 @@ function pushCard(p, now) {
   const dl = el("dl");
   for (const [k, v] of p.details) { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v)); }
   c.appendChild(dl);
-  if (p.expires_at) c.appendChild(el("div", "expires in " + Math.max(0, p.expires_at - now) + " s", "muted"));
+  c.appendChild(el("div", undefined, "muted expiry"));
   for (const [verdict, label] of [["approve", "Approve"], ["deny", "Deny"]]) {
     const b = el("button", label, verdict);
     b.id = verdict + "-" + p.uuid;
@@ -60,6 +60,19 @@ function pushCard(p, now) {
     c.appendChild(b);
   }
   return c;
+}
+// Cards are kept across refreshes, so a click that straddles one is not lost: gone pushes are
+// removed, new ones appended, and only the countdown of the others changes.
+function showPushes(pushes, now) {
+  const box = document.getElementById("pushes");
+  const ids = new Set(pushes.map(x => "push-" + x.uuid));
+  for (const c of [...box.children]) if (!ids.has(c.id)) c.remove();
+  for (const x of pushes) {
+    const c = document.getElementById("push-" + x.uuid) || box.appendChild(pushCard(x));
+    c.querySelector(".expiry").textContent =
+        x.expires_at ? "expires in " + Math.max(0, x.expires_at - now) + " s" : "";
+  }
+  if (!pushes.length) box.replaceChildren(el("div", "nothing waiting", "muted"));
 }
 function inbox(list) {
   const ul = el("ul");
@@ -92,9 +105,7 @@ async function refresh() {
     const [pushes, users, messages] = await Promise.all(
         [get("/sandbox/pushes"), get("/sandbox/users"), get("/sandbox/messages")]);
     const now = Math.floor(Date.now() / 1000);
-    const p = document.getElementById("pushes");
-    p.replaceChildren(...(pushes.length ? pushes.map(x => pushCard(x, now))
-                                         : [el("div", "nothing waiting", "muted")]));
+    showPushes(pushes, now);
     const cards = await Promise.all(users.map(u => userCard(u, messages)));
     document.getElementById("users").replaceChildren(...(cards.length ? cards : [el("div", "no users yet", "muted")]));
     const others = messages.filter(m => m.authy_id === 0);
