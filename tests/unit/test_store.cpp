@@ -164,6 +164,28 @@ TEST_CASE("a failed transaction leaves nothing behind") {
     CHECK(store->recent_audit(10)->size() == 1);
 }
 
+TEST_CASE("a snapshot reads one view, leaves the write lock to others, and refuses writes") {
+    TempDir dir;
+    auto path = dir.file("t.db");
+    auto store = std::move(open_sqlite_store(path).value());
+    REQUIRE(store->insert_user(sample("a@example.com")).ok());
+    auto other = std::move(open_sqlite_store(path).value());
+    Status st = store->snapshot([&]() -> Status {
+        CHECK((*store->find_user("a@example.com")).has_value());
+        // Another process writes meanwhile, without waiting (the busy timeout is 5 s).
+        auto started = std::chrono::steady_clock::now();
+        CHECK(other->insert_user(sample("b@example.com")).ok());
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+        CHECK(!(*store->find_user("b@example.com")).has_value()); // the view began before
+        CHECK(!store->audit({1, "x", "", "", "ok", ""}).ok());
+        return {};
+    });
+    CHECK(st.ok());
+    CHECK((*store->find_user("b@example.com")).has_value());
+    CHECK(store->recent_audit(10)->empty());
+    CHECK(store->audit({2, "x", "", "", "ok", ""}).ok()); // writable again after it
+}
+
 TEST_CASE("migration from every older version keeps the data") {
     for (int from = 0; from < k_schema_version; ++from) {
         CAPTURE(from);

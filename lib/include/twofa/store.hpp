@@ -219,6 +219,9 @@ class Store {
     virtual Result<std::int64_t> prune_audit(std::int64_t before, int limit) = 0;
     // Runs fn in one IMMEDIATE transaction; commits when it succeeds, rolls back otherwise.
     virtual Status transaction(const std::function<Status()>& fn) = 0;
+    // Runs fn's reads in one read-only transaction: one consistent view, and no write lock,
+    // so writers (a listener) go on meanwhile. A write in it fails.
+    virtual Status snapshot(const std::function<Status()>& fn) = 0;
     // Reachable, intact (SQLite's quick_check) and at the current schema version.
     virtual Status check_health() = 0;
     // For a long-running writer (the listener): housekeeping that would stall a commit is

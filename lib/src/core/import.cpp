@@ -148,7 +148,7 @@ std::vector<Planned> plan_rows(Store& store, const std::vector<ImportRow>& rows)
     }
     for (std::size_t start = 0; start < to_check.size(); start += k_rows_per_lookup) {
         const std::size_t end = std::min(to_check.size(), start + k_rows_per_lookup);
-        Status st = store.transaction([&]() -> Status {
+        Status st = store.snapshot([&]() -> Status {
             for (std::size_t k = start; k < end; ++k) {
                 check_user(store, plan[to_check[k]].pending);
             }

@@ -64,6 +64,26 @@ Status PgStore::transaction(const std::function<Status()>& fn) {
     return r;
 }
 
+Status PgStore::snapshot(const std::function<Status()>& fn) {
+    std::lock_guard lock(m_mutex);
+    Status r;
+    try {
+        m_conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        m_in_transaction = true; // a write in it fails (read-only), never opens one of its own
+        r = fn();
+        m_conn->exec("COMMIT");
+    } catch (const PgError& e) {
+        r = store_error("cannot read the database", e, url());
+        roll_back();
+    } catch (...) {
+        roll_back();
+        m_in_transaction = false;
+        throw;
+    }
+    m_in_transaction = false;
+    return r;
+}
+
 void PgStore::roll_back() noexcept {
     try {
         m_conn->exec("ROLLBACK"); // a lost connection has rolled back already

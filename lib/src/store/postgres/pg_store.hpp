@@ -59,6 +59,7 @@ class PgStore final : public Store {
     Result<std::vector<AuditCount>> audit_counts(std::int64_t since) override;
     Result<std::int64_t> prune_audit(std::int64_t before, int limit) override;
     Status transaction(const std::function<Status()>& fn) override;
+    Status snapshot(const std::function<Status()>& fn) override;
     Status check_health() override;
 
     std::string describe() const override { return url(); }

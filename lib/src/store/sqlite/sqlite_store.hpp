@@ -281,6 +281,21 @@ class SqliteStore final : public Store {
         return r;
     }
 
+    Status snapshot(const std::function<Status()>& fn) override {
+        std::lock_guard lock(m_mutex);
+        Status r;
+        try {
+            m_db.exec("PRAGMA query_only = 1");
+            SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::DEFERRED);
+            r = fn();
+            tx.commit(); // ends the read: nothing was written
+        } catch (const SQLite::Exception& e) {
+            r = store_error("cannot read the database", e);
+        }
+        m_db.tryExec("PRAGMA query_only = 0");
+        return r;
+    }
+
     void upkeep_in_background() override {
         std::lock_guard lock(m_mutex);
         if (!m_checkpointer) {
