@@ -36,14 +36,17 @@ void PgStore::publish_change() {
     });
 }
 
-Status PgStore::transaction(const std::function<Status()>& fn) {
-    std::lock_guard lock(m_mutex);
-    m_unsent_audit.clear();
+// BEGIN (as `begin` says), the write lock when asked, fn, then COMMIT, or ROLLBACK when fn
+// or the database failed: what both kinds of transaction share. The caller holds m_mutex.
+Status PgStore::run_transaction(const char* begin, bool write_lock,
+                                const std::function<Status()>& fn) {
     Status r;
     try {
-        m_conn->exec("BEGIN");
-        m_in_transaction = true;
-        m_conn->exec(k_write_lock);
+        m_conn->exec(begin);
+        m_in_transaction = true; // a write in a read-only one fails, never opens its own
+        if (write_lock) {
+            m_conn->exec(k_write_lock);
+        }
         r = fn();
         m_conn->exec(r.ok() ? "COMMIT" : "ROLLBACK");
     } catch (const PgError& e) {
@@ -55,6 +58,13 @@ Status PgStore::transaction(const std::function<Status()>& fn) {
         throw;
     }
     m_in_transaction = false;
+    return r;
+}
+
+Status PgStore::transaction(const std::function<Status()>& fn) {
+    std::lock_guard lock(m_mutex);
+    m_unsent_audit.clear();
+    Status r = run_transaction("BEGIN", true, fn);
     if (r.ok() && m_audit_sink) {
         for (const AuditEvent& e : m_unsent_audit) {
             m_audit_sink(e);
@@ -66,22 +76,7 @@ Status PgStore::transaction(const std::function<Status()>& fn) {
 
 Status PgStore::snapshot(const std::function<Status()>& fn) {
     std::lock_guard lock(m_mutex);
-    Status r;
-    try {
-        m_conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        m_in_transaction = true; // a write in it fails (read-only), never opens one of its own
-        r = fn();
-        m_conn->exec("COMMIT");
-    } catch (const PgError& e) {
-        r = store_error("cannot read the database", e, url());
-        roll_back();
-    } catch (...) {
-        roll_back();
-        m_in_transaction = false;
-        throw;
-    }
-    m_in_transaction = false;
-    return r;
+    return run_transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
 }
 
 void PgStore::roll_back() noexcept {

@@ -72,6 +72,7 @@ class PgStore final : public Store {
 
   private:
     const std::string& url() const { return m_conn->url(); }
+    Status run_transaction(const char* begin, bool write_lock, const std::function<Status()>& fn);
     void roll_back() noexcept;
 
     // fn() under the lock, a PgError as a store error.
