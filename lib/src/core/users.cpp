@@ -91,7 +91,7 @@ void register_user(PendingUser& p) {
 
 namespace {
 
-// The new user's row, and its insert with its audit event, in the caller's transaction.
+// The new user's row, as user add and import's group commit store it.
 UserRecord record_of(const ValidUser& user, const std::string& password_hash,
                      const ProviderInfo& info, const std::string& provider_user, std::int64_t now) {
     UserRecord rec;
@@ -108,6 +108,7 @@ UserRecord record_of(const ValidUser& user, const std::string& password_hash,
     return rec;
 }
 
+// Inserts it (rec.id is set) with its audit event, in the caller's transaction.
 Status insert_new(Store& store, const ProviderInfo& info, UserRecord& rec, std::int64_t now) {
     TRY_ASSIGN(rec.id, store.insert_user(rec));
     return store.audit(

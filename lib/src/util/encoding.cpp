@@ -173,8 +173,6 @@ std::string hmac_base64(HmacHash hash, std::string_view key, std::string_view da
     return base64_encode(std::string_view(reinterpret_cast<const char*>(out.data()), len));
 }
 
-// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), 0 when the bytes there are not one.
 namespace {
 
 // How many bytes at s[i] fit a valid UTF-8 sequence (RFC 3629: its lead byte, then the
