@@ -104,7 +104,6 @@ int main(int argc, char** argv) {
     root.add_option_function<std::string>(
         "--config", [&app](const std::string& v) { app.config_path = v; },
         "config file (TOML; default $XDG_CONFIG_HOME/twofa/config.toml)");
-    root.footer(twofa::cli::settings_help());
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     root.get_option("--config")->type_name("FILE");
@@ -115,14 +114,20 @@ int main(int argc, char** argv) {
             c.add(root, app);
         }
     }
-    twofa::cli::show_global_options(root);
+    // The footers (the settings table, the global options under each command) are help's
+    // alone: built when help is asked for, not by every command's start-up.
+    auto help = [&root](const CLI::Error& e) {
+        root.footer(twofa::cli::settings_help());
+        twofa::cli::show_global_options(root);
+        return root.exit(e);
+    };
     try {
         try {
             root.parse(argc, argv);
         } catch (const CLI::CallForHelp& e) {
-            return root.exit(e);
+            return help(e);
         } catch (const CLI::CallForAllHelp& e) {
-            return root.exit(e);
+            return help(e);
         } catch (const CLI::CallForVersion& e) {
             return root.exit(e);
         } catch (const CLI::ParseError& e) {
