@@ -39,17 +39,27 @@ bool HttpServer::Impl::read_available(Conn& c) {
                 close_conn(c);
                 return false;
             }
-        }
-        if (!c.got_bytes) {
-            c.got_bytes = true;
-            if (c.served > 0) {
-                c.since = now_ms();
-                c.deadline = c.since + o.request_timeout_ms;
+            if (static_cast<std::size_t>(n) < sizeof buf) {
+                // The socket had less than a buffer: it is empty now (one recv, not a second
+                // that says EAGAIN). epoll is level-triggered: whatever comes later wakes us.
+                append_read(c, buf, static_cast<std::size_t>(n));
+                return true;
             }
         }
-        c.in.append(buf, static_cast<std::size_t>(n));
+        append_read(c, buf, static_cast<std::size_t>(n));
     }
     return true;
+}
+
+void HttpServer::Impl::append_read(Conn& c, const char* data, std::size_t n) {
+    if (!c.got_bytes) {
+        c.got_bytes = true;
+        if (c.served > 0) {
+            c.since = now_ms();
+            c.deadline = c.since + o.request_timeout_ms;
+        }
+    }
+    c.in.append(data, n);
 }
 
 void HttpServer::Impl::refuse(Conn& c, int status, const char* outcome) {
@@ -127,7 +137,9 @@ void HttpServer::Impl::process(Conn& c) {
     c.close_after =
         c.req.header("connection") == "close" || c.req.http10 || c.served + 1 >= o.keep_alive_max;
     c.phase = Phase::processing;
-    watch(c, 0);
+    // Still watched for input: a client that waits for its reply sends nothing meanwhile, and
+    // two epoll_ctl calls per request (off, then on again) are saved. If one does send (the next
+    // request pipelined, or it hangs up), on_event stops watching until the reply is out.
     std::uint64_t id = c.id;
     handler(std::move(c.req), [this, id](OutgoingReply r) { post(id, std::move(r)); });
 }
@@ -298,6 +310,8 @@ void HttpServer::Impl::on_event(Conn& c) {
         }
     } else if (c.phase == Phase::writing) {
         flush(c);
+    } else if (c.phase == Phase::processing) {
+        watch(c, 0); // read after the reply (flush watches again)
     } else if (c.phase == Phase::draining) {
         char buf[16384];
         long n = ::recv(c.fd, buf, sizeof buf, 0);

@@ -110,6 +110,8 @@ struct HttpServer::Impl {
     // --- connection.cpp: one connection
     // Reads what is available; false when the connection was closed.
     bool read_available(http_detail::Conn& c);
+    // Adds what was read to the connection's input (a request's first bytes start its clock).
+    void append_read(http_detail::Conn& c, const char* data, std::size_t n);
     // Answers a malformed or oversized request itself and closes after the reply.
     void refuse(http_detail::Conn& c, int status, const char* outcome);
     // Checks the head's framing; 0, or the status to refuse it with.
