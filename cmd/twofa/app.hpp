@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -105,8 +106,10 @@ class UserListJson {
     void append(std::string& out, const UserRecord& user);
 
   private:
-    std::string m_provider;           // whose keys m_order sorts
-    std::vector<std::size_t> m_order; // of the fields, by key
+    static constexpr std::size_t k_fields = 10; // user_json's 8, "locked" and "created_at"
+    bool m_sorted = false;
+    std::string m_provider;                      // whose keys m_order sorts
+    std::array<std::size_t, k_fields> m_order{}; // of the fields, by key
 };
 
 // The phone as shown: "" when the user has none (TOTP users need none); masked unless full.

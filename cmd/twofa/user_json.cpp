@@ -5,6 +5,7 @@
 #include <twofa/validate.hpp>
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 #include <variant>
 
@@ -29,20 +30,22 @@ namespace {
 // streamed list alike. Views borrow from the record.
 using FieldValue = std::variant<std::string_view, std::string, std::int64_t, bool>;
 using Field = std::pair<std::string_view, FieldValue>;
-std::vector<Field> user_fields(const UserRecord& u, bool full_phone) {
+constexpr std::size_t k_user_fields = 8;
+template <std::size_t N = k_user_fields>
+std::array<Field, N> user_fields(const UserRecord& u, bool full_phone) {
+    static_assert(N >= k_user_fields);
     const ProviderInfo& info = App::provider_info(u.provider);
     const json id = provider_user_value(info, u.provider_user);
-    std::vector<Field> fields{
-        {"email", std::string_view(u.email)},
-        {"name", std::string_view(u.name)},
-        {"provider", std::string_view(u.provider)},
-        {info.user_id_key, id.is_number_integer() ? FieldValue(id.get<std::int64_t>())
-                                                  : FieldValue(std::string_view(u.provider_user))},
-        {"country_code", std::int64_t{u.country_code}},
-        {"phone", phone_text(u, full_phone)},
-        {"status", std::string_view(to_string(u.status))},
-        {"unix_user", std::string_view(u.unix_user)}};
-    return fields;
+    return {
+        {{"email", std::string_view(u.email)},
+         {"name", std::string_view(u.name)},
+         {"provider", std::string_view(u.provider)},
+         {info.user_id_key, id.is_number_integer() ? FieldValue(id.get<std::int64_t>())
+                                                   : FieldValue(std::string_view(u.provider_user))},
+         {"country_code", std::int64_t{u.country_code}},
+         {"phone", phone_text(u, full_phone)},
+         {"status", std::string_view(to_string(u.status))},
+         {"unix_user", std::string_view(u.unix_user)}}};
 }
 
 } // namespace
@@ -56,36 +59,37 @@ json user_json(const UserRecord& u, bool full_phone) {
 }
 
 void UserListJson::append(std::string& out, const UserRecord& u) {
-    auto fields = user_fields(u, false);
-    fields.emplace_back("locked", locked_now(u));
-    fields.emplace_back("created_at", iso_time(u.created_at));
-    if (m_order.empty() || u.provider != m_provider) { // the keys depend on the provider
+    // In an array, not a vector: no allocation per user for the fields themselves.
+    static_assert(k_fields == k_user_fields + 2);
+    auto fields = user_fields<k_fields>(u, false);
+    fields[k_user_fields] = {"locked", locked_now(u)};
+    fields[k_user_fields + 1] = {"created_at", iso_time(u.created_at)};
+    if (!m_sorted || u.provider != m_provider) { // the keys depend on the provider
+        m_sorted = true;
         m_provider = u.provider;
-        m_order.resize(fields.size());
-        for (std::size_t i = 0; i < fields.size(); ++i) {
+        for (std::size_t i = 0; i < m_order.size(); ++i) {
             m_order[i] = i;
         }
         std::sort(m_order.begin(), m_order.end(),
                   [&](std::size_t a, std::size_t b) { return fields[a].first < fields[b].first; });
     }
-    char sep = '{';
+    JsonObjectWriter object(out);
     for (std::size_t i : m_order) {
-        out.push_back(sep);
-        sep = ',';
-        append_json_string(out, fields[i].first);
-        out.push_back(':');
-        const FieldValue& value = fields[i].second;
-        if (const auto* view = std::get_if<std::string_view>(&value)) {
-            append_json_string(out, *view);
-        } else if (const auto* text = std::get_if<std::string>(&value)) {
-            append_json_string(out, *text);
-        } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
-            out += std::to_string(*number);
-        } else {
-            out += std::get<bool>(value) ? "true" : "false";
-        }
+        const std::string_view key = fields[i].first;
+        std::visit(
+            [&](const auto& v) {
+                using V = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<V, bool>) {
+                    object.boolean(key, v);
+                } else if constexpr (std::is_same_v<V, std::int64_t>) {
+                    object.number(key, v);
+                } else {
+                    object.text(key, v);
+                }
+            },
+            fields[i].second);
     }
-    out.push_back('}');
+    object.close();
 }
 
 } // namespace twofa::cli

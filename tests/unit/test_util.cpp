@@ -137,6 +137,29 @@ TEST_CASE("append_json_string writes what nlohmann's dump writes, invalid UTF-8 
     }
 }
 
+TEST_CASE("JsonObjectWriter writes what a document's dump writes, field by field") {
+    std::string empty;
+    JsonObjectWriter(empty).close();
+    CHECK(empty == "{}");
+    std::string out = "prefix ";
+    JsonObjectWriter(out)
+        .text("a \"key\"", "caf\xc3\xa9\n")
+        .number("n", -9007199254740993)
+        .boolean("t", true)
+        .boolean("f", false)
+        .text("e", "")
+        .close();
+    const nlohmann::json doc = {{"a \"key\"", "caf\xc3\xa9\n"},
+                                {"n", std::int64_t{-9007199254740993}},
+                                {"t", true},
+                                {"f", false},
+                                {"e", ""}};
+    // The document sorts its keys; the writer keeps the order it is given.
+    CHECK(out == "prefix " + std::string(R"({"a \"key\"":"café\n","n":-9007199254740993,)") +
+                     R"("t":true,"f":false,"e":""})");
+    CHECK(nlohmann::json::parse(out.substr(7)) == doc);
+}
+
 TEST_CASE("utc_text's ISO form is strftime's, leap days and the years around 1970 included") {
     std::mt19937_64 rng(11);
     std::vector<std::int64_t> times = {0,          -1,         951782400,   951868799,

@@ -60,6 +60,23 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i);
 // replaced by U+FFFD. For hot paths that format a line by hand.
 void append_json_string(std::string& out, std::string_view text);
 
+// A JSON object appended to out a field at a time, in the order given (a caller that must
+// match a document's dump passes its keys sorted): the separators, and each key and value
+// escaped as append_json_string does. close() writes the '}' ("{}" when no field came).
+class JsonObjectWriter {
+  public:
+    explicit JsonObjectWriter(std::string& out) : m_out(out) {}
+    JsonObjectWriter& text(std::string_view key, std::string_view value);
+    JsonObjectWriter& number(std::string_view key, std::int64_t value);
+    JsonObjectWriter& boolean(std::string_view key, bool value);
+    void close();
+
+  private:
+    void key(std::string_view key);
+    std::string& m_out;
+    char m_sep = '{';
+};
+
 // Lower-case hex SHA-256.
 std::string sha256_hex(std::string_view data);
 

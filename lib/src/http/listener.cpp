@@ -117,7 +117,7 @@ struct Listener::Impl {
 
     std::string log_buffer; // complete lines not yet handed to the sink (loop thread)
 
-    // One JSON line, formatted by hand (this runs for every request).
+    // One JSON line, written directly (this runs for every request).
     void write_log(const IncomingRequest& req, const OutgoingReply& r) {
         if (!log) {
             return;
@@ -125,27 +125,20 @@ struct Listener::Impl {
         // info: answered as asked; warning: refused (a client's fault, maybe an attack);
         // error: the listener could not do its job (the store failed).
         const char* level = r.status < 400 ? "info" : r.status < 500 ? "warning" : "error";
-        std::string& b = log_buffer;
-        b += R"({"time":")";
-        b += log_time();
-        b += R"(","level":")";
-        b += level;
-        b += R"(","remote":)";
-        append_json_string(b, req.remote);
-        b += R"(,"method":)";
-        append_json_string(b, req.method);
-        b += R"(,"path":)";
-        append_json_string(b, strip_control(req.path));
-        b += R"(,"status":)";
-        b += std::to_string(r.status);
-        b += R"(,"outcome":)";
-        append_json_string(b, r.outcome);
+        JsonObjectWriter line(log_buffer);
+        line.text("time", log_time())
+            .text("level", level)
+            .text("remote", req.remote)
+            .text("method", req.method)
+            .text("path", strip_control(req.path))
+            .number("status", r.status)
+            .text("outcome", r.outcome);
         if (!r.detail.empty()) {
-            b += R"(,"detail":)";
-            append_json_string(b, r.detail);
+            line.text("detail", r.detail);
         }
-        b += "}\n";
-        if (b.size() >= k_log_flush_bytes) {
+        line.close();
+        log_buffer += '\n';
+        if (log_buffer.size() >= k_log_flush_bytes) {
             flush_log();
         }
     }

@@ -255,4 +255,36 @@ void append_json_string(std::string& out, std::string_view text) {
     out.push_back('"');
 }
 
+void JsonObjectWriter::key(std::string_view key) {
+    m_out.push_back(m_sep);
+    m_sep = ',';
+    append_json_string(m_out, key);
+    m_out.push_back(':');
+}
+
+JsonObjectWriter& JsonObjectWriter::text(std::string_view key, std::string_view value) {
+    this->key(key);
+    append_json_string(m_out, value);
+    return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::number(std::string_view key, std::int64_t value) {
+    this->key(key);
+    m_out += std::to_string(value);
+    return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::boolean(std::string_view key, bool value) {
+    this->key(key);
+    m_out += value ? "true" : "false";
+    return *this;
+}
+
+void JsonObjectWriter::close() {
+    if (m_sep == '{') {
+        m_out.push_back('{');
+    }
+    m_out.push_back('}');
+}
+
 } // namespace twofa
