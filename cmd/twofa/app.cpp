@@ -4,6 +4,7 @@
 #include <twofa/time_text.hpp>
 #include <twofa/util.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <unistd.h>
 
@@ -132,6 +133,12 @@ nlohmann::json error_json(const Error& e) {
 
 std::string iso_time(std::int64_t unix_seconds) {
     return unix_seconds == 0 ? "" : utc_text(unix_seconds);
+}
+
+bool builds_subcommand(const App& app, std::span<const std::string_view> names,
+                       std::string_view name) {
+    const bool named = std::find(names.begin(), names.end(), app.second_word) != names.end();
+    return !named || app.second_word == name;
 }
 
 } // namespace twofa::cli

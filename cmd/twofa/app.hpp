@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace twofa::cli {
@@ -43,6 +44,9 @@ class App {
     bool may_create_store = false;
     // The chosen command sets this; main runs it and exits with what it returns.
     std::function<int()> run;
+    // The line's second word ("list" in `twofa user list`), empty when it has none. A command
+    // with subcommands builds only the one it names (see builds_subcommand).
+    std::string_view second_word;
 
     const Config& config();
     Runtime& runtime();
@@ -111,6 +115,12 @@ class UserListJson {
     std::string m_provider;                      // whose keys m_order sorts
     std::array<std::size_t, k_fields> m_order{}; // of the fields, by key
 };
+
+// Whether a command with subcommands (`names`, each built by the caller only when this says
+// so) builds `name`: the one the line names, or all when it names none of them (for help, and
+// for a misspelling's suggestion).
+bool builds_subcommand(const App& app, std::span<const std::string_view> names,
+                       std::string_view name);
 
 // The phone as shown: "" when the user has none (TOTP users need none); masked unless full.
 std::string phone_text(const UserRecord& user, bool full);

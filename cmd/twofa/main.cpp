@@ -64,25 +64,44 @@ constexpr std::array<Command, 11> k_commands{{
     {"completion", register_completion},
 }};
 
-// The command the line names: its first word after the global options, or nullptr (none,
-// help, a misspelling, or `completion`, which describes every command). Only that command is
-// built: building all of them, with their options and help, was a sixth of a short command's
-// start-up.
-const Command* named_command(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
+// The line's first two words after the global options (and their values).
+std::array<std::string_view, 2> command_words(int argc, char** argv) {
+    std::array<std::string_view, 2> words;
+    std::size_t found = 0;
+    for (int i = 1; i < argc && found < words.size(); ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--config" || arg == "--db" || arg == "--authy-url") {
             ++i; // its value
         } else if (!arg.starts_with("-")) {
-            for (const Command& c : k_commands) {
-                if (c.name == arg && c.name != "completion") {
-                    return &c;
-                }
-            }
-            return nullptr;
+            words[found++] = arg;
+        }
+    }
+    return words;
+}
+
+// The command named by the line's first word, or nullptr (none, help, a misspelling, or
+// `completion`, which describes every command). Only that command is built: building all of
+// them, with their options and help, was a sixth of a short command's start-up.
+const Command* named_command(std::string_view word) {
+    for (const Command& c : k_commands) {
+        if (c.name == word && c.name != "completion") {
+            return &c;
         }
     }
     return nullptr;
+}
+
+// Adds the command the line names (with the second word, for its subcommands), or every one.
+void add_commands(CLI::App& root, twofa::cli::App& app, int argc, char** argv) {
+    const auto words = command_words(argc, argv);
+    if (const Command* only = named_command(words[0])) {
+        app.second_word = words[1];
+        only->add(root, app);
+        return;
+    }
+    for (const Command& c : k_commands) {
+        c.add(root, app);
+    }
 }
 
 } // namespace
@@ -107,13 +126,7 @@ int main(int argc, char** argv) {
     twofa::cli::add_config_flag(root, app, "--db", "db");
     twofa::cli::add_config_flag(root, app, "--authy-url", "authy.url");
     root.get_option("--config")->type_name("FILE");
-    if (const Command* only = named_command(argc, argv)) {
-        only->add(root, app);
-    } else {
-        for (const Command& c : k_commands) {
-            c.add(root, app);
-        }
-    }
+    add_commands(root, app, argc, argv);
     // The footers (the settings table, the global options under each command) are help's
     // alone: built when help is asked for, not by every command's start-up.
     auto help = [&root](const CLI::Error& e) {
