@@ -26,16 +26,16 @@ std::string qr_for(const std::string& uri, const std::string& mode) {
     if (mode == "none") {
         return "";
     }
+    auto size = terminal_size(STDOUT_FILENO);
+    if (!size && mode == "auto") {
+        return ""; // not a terminal: scripts get the URI
+    }
     QrMatrix m = unwrap(qr_encode(uri));
     if (mode == "large") {
         return qr_text(m, QrSize::large);
     }
     if (mode == "compact") {
         return qr_text(m, QrSize::compact);
-    }
-    auto size = terminal_size(STDOUT_FILENO);
-    if (!size) {
-        return ""; // not a terminal: scripts get the URI
     }
     for (QrSize s : {QrSize::large, QrSize::compact}) {
         if (qr_columns(m, s) <= size->first && qr_lines(m, s) + 2 <= size->second) {

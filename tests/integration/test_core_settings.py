@@ -94,7 +94,7 @@ class CoreSettings(TwofaCase):
         self.assertExit(self.add_user(), 0)
         # On PostgreSQL, libpq is the store's, and it brings libssl and libcrypto with it.
         on_postgres = self.env.get("TWOFA_DB", "").startswith("postgresql")
-        lazy = {"libcurl"} | (set() if on_postgres else {"libpq", "libcrypto", "libssl"})
+        lazy = {"libcurl", "libqrencode"} | (set() if on_postgres else {"libpq", "libcrypto", "libssl"})
         for args in (("user", "list"), ("user", "show", "alice@example.com"),
                      ("status", "--session", "no-such-session"), ("logout", "--session", "nope")):
             r, libs = self.loaded_libraries(*args)
@@ -106,6 +106,13 @@ class CoreSettings(TwofaCase):
                                         "--password-stdin", input=PASSWORD + "\n")
         self.assertExit(r, 0)
         self.assertLessEqual({"libcurl", "libcrypto"}, libs)
+        self.assertNotIn("libqrencode", libs)
+        # A QR code loads libqrencode: asked for (on a pipe, auto draws none and loads nothing).
+        r, libs = self.loaded_libraries("user", "add", "--email", "t@example.com", "--provider", "totp",
+                                        "--qr", "compact", "--password-stdin", input=PASSWORD + "\n")
+        self.assertExit(r, 0)
+        self.assertIn("libqrencode", libs)
+        self.assertTrue(set("\u2580\u2584\u2588") & set(r.stdout), r.stdout)  # the symbol's blocks
 
     def test_front_end_words_the_hints(self):
         # The library says "log in again"; the command line names its command.

@@ -1,8 +1,29 @@
+// QR codes with libqrencode, loaded on first use (util/lazy_library.hpp): only enrollment
+// draws one, and linking it cost every command's start-up a library to map and relocate.
+#include "util/lazy_library.hpp"
+
 #include <twofa/qr.hpp>
 
 #include <qrencode.h>
 
 #include <memory>
+
+namespace {
+twofa::detail::LazyLibrary g_libqrencode("libqrencode.so.4", "libqrencode4");
+} // namespace
+
+extern "C" {
+
+TWOFA_FORWARDER QRcode* QRcode_encodeString8bit(const char* string, int version, QRecLevel level) {
+    TWOFA_LAZY(g_libqrencode, QRcode_encodeString8bit);
+    return real(string, version, level);
+}
+TWOFA_FORWARDER void QRcode_free(QRcode* qrcode) {
+    TWOFA_LAZY(g_libqrencode, QRcode_free);
+    real(qrcode);
+}
+
+} // extern "C"
 
 namespace twofa {
 
@@ -22,6 +43,7 @@ bool light(const QrMatrix& m, int row, int col) {
 } // namespace
 
 Result<QrMatrix> qr_encode(const std::string& text) {
+    TRY(g_libqrencode.load());
     std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
         QRcode_encodeString8bit(text.c_str(), 0, QR_ECLEVEL_M), QRcode_free);
     if (!code) {
