@@ -114,6 +114,8 @@ class UserListJson {
     bool m_sorted = false;
     std::string m_provider;                      // whose keys m_order sorts
     std::array<std::size_t, k_fields> m_order{}; // of the fields, by key
+    std::array<std::string, k_fields> m_prefix;  // each key in that order, quoted, with the
+                                                 // '{' or ',' before it and the ':' after it
 };
 
 // Whether a command with subcommands (`names`, each built by the caller only when this says

@@ -72,24 +72,29 @@ void UserListJson::append(std::string& out, const UserRecord& u) {
         }
         std::sort(m_order.begin(), m_order.end(),
                   [&](std::size_t a, std::size_t b) { return fields[a].first < fields[b].first; });
+        // Each key with what goes before it, written once: '{"country_code":', ',"created_at":'.
+        for (std::size_t k = 0; k < m_order.size(); ++k) {
+            m_prefix[k].assign(k == 0 ? "{" : ",");
+            append_json_string(m_prefix[k], fields[m_order[k]].first);
+            m_prefix[k].push_back(':');
+        }
     }
-    JsonObjectWriter object(out);
-    for (std::size_t i : m_order) {
-        const std::string_view key = fields[i].first;
+    for (std::size_t k = 0; k < m_order.size(); ++k) {
+        out += m_prefix[k];
         std::visit(
             [&](const auto& v) {
                 using V = std::decay_t<decltype(v)>;
                 if constexpr (std::is_same_v<V, bool>) {
-                    object.boolean(key, v);
+                    out += v ? "true" : "false";
                 } else if constexpr (std::is_same_v<V, std::int64_t>) {
-                    object.number(key, v);
+                    out += std::to_string(v);
                 } else {
-                    object.text(key, v);
+                    append_json_string(out, v);
                 }
             },
-            fields[i].second);
+            fields[m_order[k]].second);
     }
-    object.close();
+    out.push_back('}');
 }
 
 } // namespace twofa::cli

@@ -206,6 +206,15 @@ std::pair<std::size_t, std::size_t> utf8_fit(std::string_view s, std::size_t i) 
     return {fit, n};
 }
 
+// The bytes a JSON string keeps as they are: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> k_json_plain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) {
+        plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    }
+    return plain;
+}();
+
 } // namespace
 
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -219,9 +228,7 @@ void append_json_string(std::string& out, std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         // A run of bytes kept as they are, appended at once.
         std::size_t plain = i;
-        while (plain < text.size() && static_cast<unsigned char>(text[plain]) >= 0x20 &&
-               static_cast<unsigned char>(text[plain]) < 0x80 && text[plain] != '"' &&
-               text[plain] != '\\') {
+        while (plain < text.size() && k_json_plain[static_cast<unsigned char>(text[plain])]) {
             ++plain;
         }
         if (plain > i) {
