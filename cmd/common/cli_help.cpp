@@ -121,7 +121,11 @@ void show_global_options(CLI::App& root) {
     while (!pending.empty()) {
         CLI::App* app = pending.back();
         pending.pop_back();
-        app->footer(app->get_footer().empty() ? text : app->get_footer() + "\n\n" + text);
+        // Under the command's own footer, or else root's (the settings table), as CLI11 copies
+        // a parent's footer into a subcommand made after it was set.
+        const std::string before =
+            app->get_footer().empty() ? root.get_footer() : app->get_footer();
+        app->footer(before.empty() ? text : before + "\n\n" + text);
         for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) {
             pending.push_back(sub);
         }

@@ -18,7 +18,8 @@ std::pair<std::string, std::string> explain_parse_error(const CLI::App& root,
 CLI::Validator whole_number(long long lo, long long hi);
 
 // Appends the root's own options (--json, --config FILE, ...) to the --help of every
-// subcommand, which CLI11 leaves out although they are accepted there too.
+// subcommand, which CLI11 leaves out although they are accepted there too, under the
+// subcommand's own footer or else root's. Called when help is asked for, root's footer set.
 void show_global_options(CLI::App& root);
 
 } // namespace twofa::cli

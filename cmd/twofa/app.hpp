@@ -110,8 +110,7 @@ class UserListJson {
     void append(std::string& out, const UserRecord& user);
 
   private:
-    static constexpr std::size_t k_fields = 10; // user_json's 8, "locked" and "created_at"
-    bool m_sorted = false;
+    static constexpr std::size_t k_fields = 10;  // user_json's 8, "locked" and "created_at"
     std::string m_provider;                      // whose keys m_order sorts
     std::array<std::size_t, k_fields> m_order{}; // of the fields, by key
     std::array<std::string, k_fields> m_prefix;  // each key in that order, quoted, with the

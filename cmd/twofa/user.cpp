@@ -288,37 +288,37 @@ void register_user_add(CLI::App& user, App& app) {
 void register_user_by_email(CLI::App& user, App& app,
                             const std::function<bool(std::string_view)>& builds) {
     auto email = std::make_shared<std::string>();
-    if (builds("show")) {
-        auto remote = std::make_shared<bool>(false);
-        auto* cmd = user.add_subcommand("show", "one user's details (full phone number)");
+    // The subcommand, with its one positional argument; nullptr when it is not built.
+    auto add = [&](const char* name, const char* description) -> CLI::App* {
+        if (!builds(name)) {
+            return nullptr;
+        }
+        auto* cmd = user.add_subcommand(name, description);
         cmd->add_option("email", *email, "the user's email")->required();
+        return cmd;
+    };
+    if (auto* cmd = add("show", "one user's details (full phone number)")) {
+        auto remote = std::make_shared<bool>(false);
         cmd->add_flag("--remote", *remote, "also ask the provider for the user's devices");
         cmd->callback([&app, email, remote] {
             app.run = [&app, email, remote] { return run_show(app, *email, *remote); };
         });
     }
-    if (builds("remove")) {
+    if (auto* cmd = add("remove", "delete a user here and at the provider")) {
         auto yes = std::make_shared<bool>(false);
-        auto* cmd = user.add_subcommand("remove", "delete a user here and at the provider");
-        cmd->add_option("email", *email, "the user's email")->required();
         cmd->add_flag("--yes,-y", *yes, "do not ask for confirmation");
         cmd->callback([&app, email, yes] {
             app.run = [&app, email, yes] { return run_remove(app, *email, *yes); };
         });
     }
-    if (builds("set")) {
+    if (auto* cmd = add("set", "change a user's settings (the Unix user it guards)")) {
         auto unix_user = std::make_shared<std::string>();
-        auto* cmd =
-            user.add_subcommand("set", "change a user's settings (the Unix user it guards)");
-        cmd->add_option("email", *email, "the user's email")->required();
         cmd->add_option("--unix-user", *unix_user, "Unix account name; '' clears it")->required();
         cmd->callback([&app, email, unix_user] {
             app.run = [&app, email, unix_user] { return run_set(app, *email, *unix_user); };
         });
     }
-    if (builds("unlock")) {
-        auto* cmd = user.add_subcommand("unlock", "clear a user's lockout and failed-login count");
-        cmd->add_option("email", *email, "the user's email")->required();
+    if (auto* cmd = add("unlock", "clear a user's lockout and failed-login count")) {
         cmd->callback(
             [&app, email] { app.run = [&app, email] { return run_unlock(app, *email); }; });
     }

@@ -64,8 +64,8 @@ void UserListJson::append(std::string& out, const UserRecord& u) {
     auto fields = user_fields<k_fields>(u, false);
     fields[k_user_fields] = {"locked", locked_now(u)};
     fields[k_user_fields + 1] = {"created_at", iso_time(u.created_at)};
-    if (!m_sorted || u.provider != m_provider) { // the keys depend on the provider
-        m_sorted = true;
+    // The keys depend on the provider (no prefix yet: the first user).
+    if (m_prefix[0].empty() || u.provider != m_provider) {
         m_provider = u.provider;
         for (std::size_t i = 0; i < m_order.size(); ++i) {
             m_order[i] = i;

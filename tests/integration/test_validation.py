@@ -91,6 +91,9 @@ class Validation(TwofaCase):
         tail = r.stdout.split("Global options", 1)[1]
         for flag in ("--json", "--config FILE", "--db PATH|URL", "--authy-url URL"):
             self.assertIn(flag, tail)
+        # Above them, the settings table, as under the top-level help.
+        self.assertIn("Settings (flag > environment > config file > default", r.stdout.split("Global options", 1)[0])
+        self.assertIn("login.timeout", r.stdout)
         for tool in (TWOFA, SANDBOX):
             r = subprocess.run([tool, "--version"], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
