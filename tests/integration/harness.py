@@ -82,6 +82,17 @@ class Sandbox:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
+    def callbacks(self, done, timeout=6.0):
+        """The sandbox's record of the callbacks it sent, once done(calls) holds (or at the
+        timeout). A callback's answer is recorded after the listener has committed it, so a
+        login can end before the record of its callback says 200."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.call("GET", "/sandbox/callbacks")[1]
+            if done(calls) or time.monotonic() > deadline:
+                return calls
+            time.sleep(0.05)
+
     def fault(self, kind, count=1, **kw):
         status, _ = self.call("POST", "/sandbox/faults", {"kind": kind, "count": count, **kw})
         assert status == 200

@@ -28,8 +28,8 @@ class WebhookListener(Listener):
         return self.request("POST", body=data, headers={"Content-Type": content_type,
                                                         "X-Twilio-Signature": signature})[0]
 
-    def outcomes(self):
-        return [line["outcome"] for line in self.lines()]
+    def outcomes(self, at_least=0):
+        return [line["outcome"] for line in self.lines(at_least)]
 
 
 def twilio_signature(token, url, form):
@@ -259,8 +259,8 @@ class Push(VerifyCase):
         self.assertExit(r, 0)
         self.assertLess(time.monotonic() - t, 3)  # the webhook, not the 3 s poll
         self.assertEqual((doc["status"], doc["method"]), ("approved", "onetouch"))
-        self.assertEqual(self.listener.outcomes(), ["applied"])
-        calls = self.sandbox.call("GET", "/sandbox/callbacks")[1]
+        self.assertEqual(self.listener.outcomes(at_least=1), ["applied"])
+        calls = self.sandbox.callbacks(lambda calls: calls and calls[0]["attempts"] > 0)
         self.assertEqual([(c["attempts"], c["http_status"], c["status"]) for c in calls], [(1, 200, "approved")])
         # The challenge carried the details that help the user decide.
         identity = self.identity()
@@ -348,7 +348,7 @@ class Mixed(VerifyCase):
                                      input=PASSWORD + "\n", timeout=60)
             self.assertExit(r, 0)
             self.assertLess(time.monotonic() - t, 2.5, email)  # by the callback, not the poll
-        self.assertEqual(listener.outcomes(), ["applied", "applied"])
+        self.assertEqual(listener.outcomes(at_least=2), ["applied", "applied"])
         self.assertEqual(self.query("SELECT email, provider FROM users ORDER BY email"),
                          [("alice@example.com", "authy"), ("bob@example.com", "verify")])
         r, _ = self.login("alice@example.com", via="email")
