@@ -115,6 +115,7 @@ class UserListJson {
     std::array<std::size_t, k_fields> m_order{}; // of the fields, by key
     std::array<std::string, k_fields> m_prefix;  // each key in that order, quoted, with the
                                                  // '{' or ',' before it and the ':' after it
+    std::int64_t m_now = App::now();             // "locked" at the listing's start
 };
 
 // Whether a command with subcommands (`names`, each built by the caller only when this says
@@ -125,7 +126,9 @@ bool builds_subcommand(const App& app, std::span<const std::string_view> names,
 
 // The phone as shown: "" when the user has none (TOTP users need none); masked unless full.
 std::string phone_text(const UserRecord& user, bool full);
-// Locked now: by a lock that has not run out, or by its state.
+// Locked at `now`: by a lock that has not run out, or by its state. A listing reads the clock
+// once (the same instant for every user); locked_now for one user.
+bool locked_at(const UserRecord& user, std::int64_t now);
 bool locked_now(const UserRecord& user);
 
 // What an enrollment hands out once (TOTP): a QR code on a terminal (qr: auto, large,

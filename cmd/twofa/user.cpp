@@ -123,9 +123,10 @@ class UserTable {
         std::cout << std::setw(static_cast<int>(m_email) + 2) << u.email << std::setw(20)
                   << phone_text(u, false) << std::setw(10) << u.provider
                   << std::setw(static_cast<int>(m_id) + 2) << u.provider_user << std::setw(12)
-                  << (locked_now(u) ? "locked" : to_string(u.status)) << u.name << "\n";
+                  << (locked_at(u, m_now) ? "locked" : to_string(u.status)) << u.name << "\n";
     }
 
+    std::int64_t m_now = App::now(); // "locked" at the listing's start
     std::vector<UserRecord> m_first;
     bool m_sized = false;
     std::size_t m_email = 5;

@@ -20,8 +20,12 @@ std::string phone_text(const UserRecord& u, bool full) {
     return full ? format_phone(u.country_code, u.phone) : mask_phone(u.country_code, u.phone);
 }
 
+bool locked_at(const UserRecord& u, std::int64_t now) {
+    return u.locked_until > now || u.status == SessionState::locked;
+}
+
 bool locked_now(const UserRecord& u) {
-    return u.locked_until > App::now() || u.status == SessionState::locked;
+    return locked_at(u, App::now());
 }
 
 namespace {
@@ -62,7 +66,7 @@ void UserListJson::append(std::string& out, const UserRecord& u) {
     // In an array, not a vector: no allocation per user for the fields themselves.
     static_assert(k_fields == k_user_fields + 2);
     auto fields = user_fields<k_fields>(u, false);
-    fields[k_user_fields] = {"locked", locked_now(u)};
+    fields[k_user_fields] = {"locked", locked_at(u, m_now)};
     fields[k_user_fields + 1] = {"created_at", iso_time(u.created_at)};
     // The keys depend on the provider (no prefix yet: the first user).
     if (m_prefix[0].empty() || u.provider != m_provider) {
