@@ -196,7 +196,7 @@ class TwofaCase(unittest.TestCase):
         if self.pg is not None:
             pgserver.admin(self.pg, f"DROP DATABASE {self.pg_db} WITH (FORCE)")
         own = pgserver.start_server(options)
-        self.addCleanup(pgserver.stop, own, "immediate")
+        self.addCleanup(pgserver.discard, own)
         pgserver.admin(own, f"CREATE DATABASE {dbname} OWNER twofa")
         self.pg, self.pg_db, self.own_server = own, dbname, True
         self.env["TWOFA_DB"] = self.db = self.pg_url(self.passfile(self.home))

@@ -78,6 +78,14 @@ def stop(state, mode="fast"):
     pg_ctl(state, "-m", mode, "-w", "stop")
 
 
+def discard(state):
+    """Stops the server at once and removes its directory (data, log and socket)."""
+    try:
+        stop(state, "immediate")
+    finally:
+        shutil.rmtree(state["base"], ignore_errors=True)
+
+
 def connect(state, dbname="postgres", user="twofa"):
     import psycopg2
     password = ADMIN_PASSWORD if user == "twofa_admin" else USER_PASSWORD
@@ -125,11 +133,9 @@ def main():
     elif action == "stop":
         if not os.path.exists(path):
             return
-        state = load(path)
         try:
-            stop(state, "immediate")
+            discard(load(path))
         finally:
-            shutil.rmtree(state["base"], ignore_errors=True)
             os.unlink(path)
     else:
         sys.exit("usage: pgserver.py start|stop STATE_FILE")

@@ -4,6 +4,7 @@ run (10)."""
 import http.server
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -19,6 +20,7 @@ O_CLOEXEC = 0o2000000
 class ProviderTls(TwofaCase):
     def test_a_self_signed_provider_is_refused(self):
         tmp = tempfile.mkdtemp(prefix="twofa-tls-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
