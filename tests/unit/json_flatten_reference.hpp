@@ -1,6 +1,6 @@
 #pragma once
 // The callback flattener as it was, on nlohmann's SAX parser: the oracle that the hand-written
-// one in signature.cpp is checked against, input by input (test_signature.cpp).
+// one (providers/authy/json_flatten.hpp) is checked against, input by input (test_signature.cpp).
 #include <twofa/authy/signature.hpp>
 
 #include <nlohmann/json.hpp>

@@ -6,6 +6,7 @@
 #include "signature_vectors.hpp"
 
 #include <twofa/authy/signature.hpp>
+#include <twofa/authy/wire.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -111,11 +112,15 @@ TEST_CASE("flattening stays linear on a wide body") {
 
 TEST_CASE("the flattener agrees with nlohmann's parser on every input, valid or not") {
     // Seeds with each kind of token and edge, then random mutations of them: the pairs (or
-    // the refusal and its reason) must be the same as the SAX-based flattener's.
+    // the refusal and its reason) must be the same as the SAX-based flattener's. The
+    // listener's one-pass canonical form must be the one made from those pairs, and the
+    // fields must read the same from its top-level pairs as from all of them.
     std::vector<std::string> seeds{
         R"({"authy_id":12345,"uuid":"8f1c9b6e-2a47","status":"approved","approval_request":)"
         R"({"transaction":{"details":{"Email":"x@example.com"},"device_details":{},"encrypted":)"
         R"(false,"hidden_details":null,"logos":[true,false,null,{"a":[1,[2,3]]}]}}})",
+        R"({"callback_action":"approval_request_status","authy_id":7,"uuid":"8f1c","status":"denied",)"
+        R"("approval_request":{"transaction":{"details":{"Email":"x@example.com"},"reason":""}}})",
         R"({"n":[0,-0,1,-1,18446744073709551615,18446744073709551616,-9223372036854775808,)"
         R"(-9223372036854775809,1.5,-0.0,1e2,1E-2,2.5e+3,1e999,123456789012345678901234567890]})",
         R"({"s":"a\"b\\c\/d\be\ff\ng\rh\ti","u":"\u00e9\u20ac\ud83d\ude00\u0000","raw":"é€😀"})",
@@ -169,19 +174,36 @@ TEST_CASE("the flattener agrees with nlohmann's parser on every input, valid or 
         inputs.push_back(std::move(s));
     }
     int accepted = 0;
+    int decoded = 0;
     for (const std::string& body : inputs) {
         auto ours = flatten_json_callback(body);
         auto theirs = reference::flatten(body);
         INFO(body);
         REQUIRE(ours.ok() == theirs.ok());
+        auto fused = canonical_json_callback(body);
+        REQUIRE(fused.ok() == ours.ok());
         if (ours.ok()) {
             ++accepted;
             CHECK(*ours == *theirs);
+            CHECK(fused->canonical == canonical_flat_params(*ours));
+            auto from_all = decode_callback_params(*ours);
+            auto from_top = decode_callback_params(fused->top);
+            REQUIRE(from_all.ok() == from_top.ok());
+            if (from_all.ok()) {
+                ++decoded;
+                CHECK(from_all->authy_id == from_top->authy_id);
+                CHECK(from_all->uuid == from_top->uuid);
+                CHECK(from_all->status == from_top->status);
+            } else {
+                CHECK(from_all.error().message == from_top.error().message);
+            }
         } else {
             CHECK(ours.error().message == theirs.error().message);
+            CHECK(fused.error().message == ours.error().message);
         }
     }
     CHECK(accepted > 1000); // the mutations kept enough valid bodies to compare pairs
+    CHECK(decoded > 100);   // and enough whole callbacks to compare their fields
 }
 
 TEST_CASE("form decoding") {

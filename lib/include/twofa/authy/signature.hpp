@@ -22,10 +22,10 @@ std::size_t json_depth(std::string_view body) noexcept;
 using Params = FormPairs;
 
 // A JSON callback body flattened once into its pairs (null as an empty value, booleans inside
-// lists as True/False unless python_lists is false, empty objects and lists dropped): the
-// signature is computed from them and the fields are read from them. Exit::usage when the
-// body is not a JSON object, is nested deeper than k_max_callback_depth, or would flatten to
-// more than about four times its size.
+// lists as True/False unless python_lists is false, empty objects and lists dropped): what the
+// signature is computed from and the fields are read from (canonical_json_callback does both
+// in one pass, for the listener). Exit::usage when the body is not a JSON object, is nested
+// deeper than k_max_callback_depth, or would flatten to more than about four times its size.
 Result<Params> flatten_json_callback(std::string_view body, bool python_lists = true);
 
 // The sorted parameter string of a JSON callback body (steps 1-3: PHP-style flattening, each
@@ -35,7 +35,16 @@ Result<Params> flatten_json_callback(std::string_view body, bool python_lists = 
 // k_max_callback_depth, or would flatten to more than about four times its size.
 Result<std::string> canonical_json_params(std::string_view body);
 
-// The same from pairs: flatten_json_callback's, or a GET callback's decoded query.
+// A JSON callback body's canonical form (as canonical_json_params) and its top-level scalar
+// pairs, raw (the fields decode_callback_params reads), in one pass over the body with no
+// flattened pairs in between: the listener's path.
+struct CanonicalCallback {
+    std::string canonical;
+    Params top;
+};
+Result<CanonicalCallback> canonical_json_callback(std::string_view body);
+
+// The canonical form from pairs: flatten_json_callback's, or a GET callback's decoded query.
 std::string canonical_flat_params(const Params& params);
 
 // base64(HMAC-SHA256(api_key, nonce "|" method "|" url "|" canonical)), standard alphabet with

@@ -1,6 +1,6 @@
 // Authy's OneTouch callbacks as push results: the signature headers and the nonce window
-// first, then the body flattened once into pairs, the signature over those pairs, and the
-// fields read from the same pairs.
+// first, then the body read once into its canonical form (and its top-level pairs), the
+// signature over that, and the fields read from those pairs.
 #include <twofa/authy/provider.hpp>
 #include <twofa/authy/signature.hpp>
 #include <twofa/authy/wire.hpp>
@@ -39,6 +39,12 @@ bool is_json_type(std::string_view type) {
     return true;
 }
 
+// A GET callback's query pairs: its canonical form, and all of them to read the fields from.
+CanonicalCallback query_callback(Params pairs) {
+    std::string canonical = canonical_flat_params(pairs);
+    return {std::move(canonical), std::move(pairs)};
+}
+
 class AuthyCallbackVerifier final : public CallbackVerifier {
   public:
     AuthyCallbackVerifier(std::string key, CallbackSettings settings)
@@ -64,16 +70,17 @@ class AuthyCallbackVerifier final : public CallbackVerifier {
         if (!post && !req.body.empty()) {
             return refuse(400, "malformed", R"({"error":"a GET callback has no body"})");
         }
-        Result<Params> params = post ? flatten_json_callback(req.body) : form_decode(req.query);
-        if (!params.ok()) {
+        Result<CanonicalCallback> read =
+            post ? canonical_json_callback(req.body) : query_callback(form_decode(req.query));
+        if (!read.ok()) {
             return refuse(400, "malformed", R"({"error":"not a JSON object callback"})",
-                          params.error().message);
+                          read.error().message);
         }
-        std::string canonical = canonical_flat_params(*params);
-        if (!signatures_equal(sign_callback(m_key, nonce, req.method, url, canonical), signature)) {
+        if (!signatures_equal(sign_callback(m_key, nonce, req.method, url, read->canonical),
+                              signature)) {
             return refuse(401, "bad-signature", R"({"error":"invalid signature"})");
         }
-        auto cb = decode_callback_params(*params);
+        auto cb = decode_callback_params(read->top);
         if (!cb.ok()) {
             return refuse(400, "malformed", R"({"error":"not an approval request callback"})",
                           cb.error().message);

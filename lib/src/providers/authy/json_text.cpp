@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -30,6 +31,16 @@ void append_utf8(std::string& out, std::uint32_t c) {
         out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
     }
 }
+
+// The bytes a string's run copies as they are: not '"', '\\', a control character or a byte
+// of a multi-byte UTF-8 sequence (checked on its own).
+constexpr std::array<bool, 256> k_plain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) {
+        plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    }
+    return plain;
+}();
 
 } // namespace
 
@@ -76,7 +87,13 @@ bool JsonText::number(std::string& out) {
             return false;
         }
     }
-    const std::string token(m_text.substr(start, m_at - start));
+    const std::string_view written = m_text.substr(start, m_at - start);
+    // Up to 18 digits an integer is in range either way, and printed as written.
+    if (integer && written.size() - (negative ? 1 : 0) <= 18) {
+        out.assign(written == "-0" ? "0" : written);
+        return true;
+    }
+    const std::string token(written);
     if (integer) {
         errno = 0;
         char* end = nullptr;
@@ -116,11 +133,7 @@ bool JsonText::string(std::string& out) {
     ++m_at; // '"'
     while (true) {
         std::size_t run = m_at;
-        while (run < m_text.size()) {
-            auto c = static_cast<unsigned char>(m_text[run]);
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
-                break;
-            }
+        while (run < m_text.size() && k_plain[static_cast<unsigned char>(m_text[run])]) {
             ++run;
         }
         out.append(m_text, m_at, run - m_at);

@@ -1,8 +1,12 @@
+#include "providers/authy/json_flatten.hpp"
+
 #include <twofa/authy/signature.hpp>
 #include <twofa/util.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -13,7 +17,6 @@ namespace {
 // Python's urllib.parse.quote(s) with safe='/', followed by the reference's second step on
 // its output (a space's "%20" becomes '+', '/' becomes %2F), in one pass: unreserved
 // characters stay, a space is '+', every other byte is %XX with upper-case hex.
-// Runs of unreserved characters are copied whole.
 constexpr std::array<bool, 256> k_unreserved = [] {
     std::array<bool, 256> keep{};
     for (int c = 0; c < 256; ++c) {
@@ -24,87 +27,162 @@ constexpr std::array<bool, 256> k_unreserved = [] {
     return keep;
 }();
 
-void append_quoted(std::string& out, std::string_view s) {
-    static const char k_hex[] = "0123456789ABCDEF";
-    std::size_t i = 0;
-    while (i < s.size()) {
-        std::size_t run = i;
-        while (run < s.size() && k_unreserved[static_cast<unsigned char>(s[run])]) {
-            ++run;
-        }
-        out.append(s.data() + i, run - i);
-        if (run == s.size()) {
-            return;
-        }
-        auto c = static_cast<unsigned char>(s[run]);
-        if (c == ' ') {
-            out.push_back('+');
+// s quoted at out, which has room for 3 * s.size() bytes; the end of what was written.
+char* put_quoted(char* out, std::string_view s) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (k_unreserved[c]) {
+            *out++ = ch;
+        } else if (c == ' ') {
+            *out++ = '+';
         } else {
-            const std::array<char, 3> escaped{'%', k_hex[c >> 4], k_hex[c & 0x0f]};
-            out.append(escaped.data(), escaped.size());
+            out[0] = '%';
+            out[1] = k_hex[c >> 4];
+            out[2] = k_hex[c & 0x0f];
+            out += 3;
         }
-        i = run + 1;
     }
+    return out;
 }
+
+// p (a quoted pair) at out with each list index, %5B<digits>%5D, as %5B%5D; the end.
+char* put_without_indices(char* out, std::string_view p) {
+    // Whether p has the escape %5<c> at i (compared by hand: memcmp is a call per '%').
+    auto escape_at = [&](std::size_t i, char c) {
+        return i + 3 <= p.size() && p[i] == '%' && p[i + 1] == '5' && p[i + 2] == c;
+    };
+    std::size_t i = 0;
+    while (i < p.size()) {
+        const void* hit = std::memchr(p.data() + i, '%', p.size() - i);
+        const std::size_t pct =
+            hit == nullptr ? p.size()
+                           : static_cast<std::size_t>(static_cast<const char*>(hit) - p.data());
+        std::memcpy(out, p.data() + i, pct - i);
+        out += pct - i;
+        if (pct == p.size()) {
+            break;
+        }
+        if (escape_at(pct, 'B')) {
+            std::size_t j = pct + 3;
+            while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+                ++j;
+            }
+            if (escape_at(j, 'D')) {
+                constexpr std::string_view k_list = "%5B%5D";
+                out = std::copy(k_list.begin(), k_list.end(), out);
+                i = j + 3;
+                continue;
+            }
+        }
+        *out++ = '%';
+        i = pct + 1;
+    }
+    return out;
+}
+
+// s quoted onto the end of out.
+void quote_onto(std::string& out, std::string_view s) {
+    const std::size_t at = out.size();
+    out.resize(at + 3 * s.size());
+    out.resize(static_cast<std::size_t>(put_quoted(out.data() + at, s) - out.data()));
+}
+
+// Quoted pairs (bytes of them in all) sorted, then joined with '&', list indices,
+// %5B<digits>%5D, turned into %5B%5D (after sorting).
+std::string sorted_and_joined(std::vector<std::string_view>& pairs, std::size_t bytes) {
+    std::sort(pairs.begin(), pairs.end());
+    std::string joined(bytes + pairs.size(), '\0');
+    char* out = joined.data();
+    for (std::string_view p : pairs) {
+        if (out != joined.data()) {
+            *out++ = '&';
+        }
+        out = put_without_indices(out, p);
+    }
+    joined.resize(static_cast<std::size_t>(out - joined.data()));
+    return joined;
+}
+
+// The pairs quoted as they are read, into one buffer ("a%5Bb%5D=v"), and the top-level ones
+// raw as well (the fields a callback is read from).
+class QuotedSink {
+  public:
+    explicit QuotedSink(std::size_t body) { m_quoted.reserve(2 * body); }
+
+    std::size_t mark() const { return m_path.size(); }
+    void key(std::size_t mark, bool top, std::string_view name) {
+        m_path.resize(mark);
+        if (!top) {
+            m_path += "%5B";
+        }
+        quote_onto(m_path, name);
+        if (!top) {
+            m_path += "%5D";
+        }
+    }
+    void index(std::size_t mark, std::size_t i) {
+        m_path.resize(mark);
+        m_path.append("%5B").append(std::to_string(i)).append("%5D"); // digits quote as such
+    }
+    void pair(std::string_view value, const std::string* top) {
+        const std::size_t start = m_quoted.size();
+        m_quoted.append(m_path).push_back('=');
+        quote_onto(m_quoted, value);
+        m_spans.emplace_back(start, m_quoted.size() - start);
+        if (top != nullptr) {
+            m_top.emplace_back(*top, value);
+        }
+    }
+
+    CanonicalCallback finish() {
+        std::vector<std::string_view> pairs;
+        pairs.reserve(m_spans.size());
+        for (auto [start, size] : m_spans) {
+            pairs.emplace_back(m_quoted.data() + start, size);
+        }
+        return {sorted_and_joined(pairs, m_quoted.size()), std::move(m_top)};
+    }
+
+  private:
+    std::string m_path;
+    std::string m_quoted;
+    std::vector<std::pair<std::size_t, std::size_t>> m_spans; // of m_quoted, which may move
+    Params m_top;
+};
 
 } // namespace
 
+Result<CanonicalCallback> canonical_json_callback(std::string_view body) {
+    QuotedSink sink(body.size());
+    TRY(detail::flatten_into(body, true, sink));
+    return sink.finish();
+}
+
 Result<std::string> canonical_json_params(std::string_view body) {
-    return flatten_json_callback(body).transform(
-        [](const Params& pairs) { return canonical_flat_params(pairs); });
+    return canonical_json_callback(body).transform(
+        [](CanonicalCallback&& c) { return std::move(c.canonical); });
 }
 
 std::string canonical_flat_params(const Params& params) {
-    // Every pair quoted into one buffer (its size bounded up front, so it never moves), then
-    // sorted as views of it: three allocations, not one per pair.
+    // Every pair quoted into one buffer (sized for the worst case up front, so it never moves),
+    // then sorted as views of it and joined: three allocations.
     std::size_t room = 0;
     for (const auto& [key, value] : params) {
         room += 3 * (key.size() + value.size()) + 1;
     }
-    std::string quoted;
-    quoted.reserve(room);
+    auto quoted = std::make_unique_for_overwrite<char[]>(room);
     std::vector<std::string_view> pairs;
     pairs.reserve(params.size());
+    char* end = quoted.get();
     for (const auto& [key, value] : params) {
-        const std::size_t start = quoted.size();
-        append_quoted(quoted, key);
-        quoted.push_back('=');
-        append_quoted(quoted, value);
-        pairs.emplace_back(quoted.data() + start, quoted.size() - start);
+        char* start = end;
+        end = put_quoted(end, key);
+        *end++ = '=';
+        end = put_quoted(end, value);
+        pairs.emplace_back(start, static_cast<std::size_t>(end - start));
     }
-    std::sort(pairs.begin(), pairs.end());
-    // Joined with '&'; list indices, %5B<digits>%5D, become %5B%5D (after sorting).
-    std::string joined;
-    joined.reserve(quoted.size() + pairs.size());
-    for (std::string_view p : pairs) {
-        if (!joined.empty()) {
-            joined += '&';
-        }
-        // Copied up to each '%' whole; only "%5B" needs a look.
-        std::size_t i = 0;
-        while (i < p.size()) {
-            std::size_t pct = p.find('%', i);
-            joined.append(
-                p.substr(i, pct == std::string_view::npos ? std::string_view::npos : pct - i));
-            if (pct == std::string_view::npos) {
-                break;
-            }
-            std::size_t j = pct + 3;
-            if (p.compare(pct, 3, "%5B") == 0) {
-                while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
-                    ++j;
-                }
-                if (p.compare(j, 3, "%5D") == 0) {
-                    joined += "%5B%5D";
-                    i = j + 3;
-                    continue;
-                }
-            }
-            joined += '%';
-            i = pct + 1;
-        }
-    }
-    return joined;
+    return sorted_and_joined(pairs, static_cast<std::size_t>(end - quoted.get()));
 }
 
 std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,
