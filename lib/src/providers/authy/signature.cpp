@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -27,23 +26,26 @@ constexpr std::array<bool, 256> k_unreserved = [] {
     return keep;
 }();
 
-// s quoted at out, which has room for 3 * s.size() bytes; the end of what was written.
-char* put_quoted(char* out, std::string_view s) {
+// s quoted onto the end of out (room for the worst case first, then written by pointer).
+void quote_onto(std::string& out, std::string_view s) {
     static constexpr char k_hex[] = "0123456789ABCDEF";
+    const std::size_t at = out.size();
+    out.resize(at + 3 * s.size());
+    char* end = out.data() + at;
     for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
         if (k_unreserved[c]) {
-            *out++ = ch;
+            *end++ = ch;
         } else if (c == ' ') {
-            *out++ = '+';
+            *end++ = '+';
         } else {
-            out[0] = '%';
-            out[1] = k_hex[c >> 4];
-            out[2] = k_hex[c & 0x0f];
-            out += 3;
+            end[0] = '%';
+            end[1] = k_hex[c >> 4];
+            end[2] = k_hex[c & 0x0f];
+            end += 3;
         }
     }
-    return out;
+    out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 // p (a quoted pair) at out with each list index, %5B<digits>%5D, as %5B%5D; the end.
@@ -79,13 +81,6 @@ char* put_without_indices(char* out, std::string_view p) {
         i = pct + 1;
     }
     return out;
-}
-
-// s quoted onto the end of out.
-void quote_onto(std::string& out, std::string_view s) {
-    const std::size_t at = out.size();
-    out.resize(at + 3 * s.size());
-    out.resize(static_cast<std::size_t>(put_quoted(out.data() + at, s) - out.data()));
 }
 
 // Quoted pairs (bytes of them in all) sorted, then joined with '&', list indices,
@@ -165,24 +160,13 @@ Result<std::string> canonical_json_params(std::string_view body) {
 }
 
 std::string canonical_flat_params(const Params& params) {
-    // Every pair quoted into one buffer (sized for the worst case up front, so it never moves),
-    // then sorted as views of it and joined: three allocations.
-    std::size_t room = 0;
+    // Each key a top-level path of its own: the same quoting, sort and join as a JSON body's.
+    QuotedSink sink(0);
     for (const auto& [key, value] : params) {
-        room += 3 * (key.size() + value.size()) + 1;
+        sink.key(0, true, key);
+        sink.pair(value, nullptr);
     }
-    auto quoted = std::make_unique_for_overwrite<char[]>(room);
-    std::vector<std::string_view> pairs;
-    pairs.reserve(params.size());
-    char* end = quoted.get();
-    for (const auto& [key, value] : params) {
-        char* start = end;
-        end = put_quoted(end, key);
-        *end++ = '=';
-        end = put_quoted(end, value);
-        pairs.emplace_back(start, static_cast<std::size_t>(end - start));
-    }
-    return sorted_and_joined(pairs, static_cast<std::size_t>(end - quoted.get()));
+    return sink.finish().canonical;
 }
 
 std::string sign_callback(std::string_view api_key, std::string_view nonce, std::string_view method,
