@@ -36,6 +36,30 @@ void on_interrupt(int) {
     ::_exit(130);
 }
 
+std::atomic<bool> g_stop_requested{false};
+const char* g_stop_notice = "";
+std::size_t g_stop_notice_size = 0;
+
+void on_stop_request(int signal) {
+    if (g_stop_requested.exchange(true)) {
+        on_interrupt(signal);
+    }
+    if (g_status_line != 0) {
+        static const char k_clear[] = "\r\x1b[2K";
+        (void)!::write(STDERR_FILENO, k_clear, sizeof k_clear - 1);
+    }
+    (void)!::write(STDERR_FILENO, g_stop_notice, g_stop_notice_size);
+}
+
+void handle_stop_signals(void (*handler)(int)) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART; // a stop request lets reads and polls go on
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
 class Tty {
   public:
     Tty() : m_fd(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) {}
@@ -123,11 +147,22 @@ class Tty {
 } // namespace
 
 void install_interrupt_handler() {
-    struct sigaction sa {};
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    handle_stop_signals(on_interrupt);
+}
+
+StopRequest::StopRequest(const char* notice) {
+    g_stop_notice = notice;
+    g_stop_notice_size = std::strlen(notice);
+    g_stop_requested = false;
+    handle_stop_signals(on_stop_request);
+}
+
+StopRequest::~StopRequest() {
+    handle_stop_signals(on_interrupt);
+}
+
+const std::atomic<bool>& StopRequest::requested() const {
+    return g_stop_requested;
 }
 
 bool stdin_is_tty() {

@@ -3,6 +3,7 @@
 // terminal and exits 130. The only place in twofa that touches termios.
 #include <twofa/result.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -12,6 +13,18 @@ namespace twofa::cli {
 
 // Installs the SIGINT/SIGTERM handler (restore the terminal, exit 130).
 void install_interrupt_handler();
+
+// While one exists, the first SIGINT or SIGTERM does not end the process: it sets requested()
+// and prints `notice` on stderr, so that long work can stop cleanly; a second one interrupts
+// as install_interrupt_handler's does. One at a time.
+class StopRequest {
+  public:
+    explicit StopRequest(const char* notice);
+    ~StopRequest();
+    StopRequest(const StopRequest&) = delete;
+    StopRequest& operator=(const StopRequest&) = delete;
+    const std::atomic<bool>& requested() const;
+};
 
 bool stdin_is_tty();
 // Columns and lines of the terminal on fd (STDOUT_FILENO, STDERR_FILENO); nullopt when fd is

@@ -82,6 +82,39 @@ void refuse_bulk_secrets(const ProviderInfo& info) {
     }
 }
 
+// Runs the import; the first Ctrl-C or SIGTERM lets the rows started finish, a second quits.
+ImportSummary import_stoppably(App& app, const std::vector<ImportRow>& rows, ImportOptions opts,
+                               bool progress) {
+    StopRequest stop("twofa: stopping: the rows already started are finished and stored "
+                     "(interrupt again to quit at once)\n");
+    opts.stop = &stop.requested();
+    set_status_line_active(progress);
+    auto s = import_users(app.store(), app.runtime().provider_factory(), rows, opts, App::now());
+    set_status_line_active(false);
+    return s;
+}
+
+void print_summary(App& app, const ImportSummary& s) {
+    if (app.json) {
+        nlohmann::json summary = {{"total", s.total},
+                                  {"enrolled", s.enrolled},
+                                  {"existed", s.existed},
+                                  {"failed", s.failed}};
+        if (s.stopped) {
+            summary["skipped"] = s.skipped;
+            summary["stopped"] = true;
+        }
+        app.print_json({{"summary", summary}});
+        return;
+    }
+    std::cout << s.total << " rows: " << s.enrolled << " enrolled, " << s.existed
+              << " already enrolled, " << s.failed << " failed";
+    if (s.stopped) {
+        std::cout << ", " << s.skipped << " not started";
+    }
+    std::cout << "\n" << std::flush;
+}
+
 int run_import(App& app, const ImportArgs& a) {
     if (a.google_authenticator) {
         return run_adopt(app, a);
@@ -90,7 +123,6 @@ int run_import(App& app, const ImportArgs& a) {
     auto rows = a.flask_db
                     ? unwrap(read_flask_users(a.file))
                     : unwrap(parse_import(unwrap(read_input_file(a.file, k_max_import_bytes))));
-    Store& store = app.store();
     const bool progress = app.fancy() && rows.size() > 1;
     ImportOptions opts;
     opts.jobs = a.jobs;
@@ -122,19 +154,16 @@ int run_import(App& app, const ImportArgs& a) {
             draw_progress(done, total, start);
         }
     };
-    auto s = import_users(store, app.runtime().provider_factory(), rows, opts, App::now());
+    const ImportSummary s = import_stoppably(app, rows, opts, progress);
     if (progress) {
         std::cerr << "\r\033[K";
     }
-    if (app.json) {
-        app.print_json({{"summary",
-                         {{"total", s.total},
-                          {"enrolled", s.enrolled},
-                          {"existed", s.existed},
-                          {"failed", s.failed}}}});
-    } else {
-        std::cout << s.total << " rows: " << s.enrolled << " enrolled, " << s.existed
-                  << " already enrolled, " << s.failed << " failed\n";
+    print_summary(app, s);
+    if (s.stopped) {
+        std::cerr << "twofa: error: the import was stopped with " << s.skipped
+                  << " rows not started (run it again with the same file: the rows done are "
+                     "reported as existing)\n";
+        return static_cast<int>(Exit::interrupted);
     }
     return s.failed == 0 ? 0 : static_cast<int>(s.first_failure);
 }
@@ -146,6 +175,9 @@ void register_user_import(CLI::App& user_cmd, App& app) {
     auto* cmd = user_cmd.add_subcommand(
         "import",
         "enroll users from CSV (email,phone,country_code,name[,password_hash]) or JSON lines");
+    cmd->footer("Ctrl-C stops it cleanly: the rows started are finished and stored, the rest "
+                "are counted as not started (exit 130); run it again with the same file to go "
+                "on.");
     cmd->add_option("file", a->file, "input file, or - for standard input")->required();
     cmd->add_option("--jobs,-j", a->jobs, "registrations in flight at once")
         ->capture_default_str()

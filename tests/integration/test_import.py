@@ -2,11 +2,13 @@
 import hashlib
 import json
 import os
+import signal
 import sqlite3
+import subprocess
 import time
 import unittest
 
-from harness import TwofaCase
+from harness import TIME_SCALE, TWOFA, Sandbox, TwofaCase
 
 WERKZEUG = "pbkdf2:sha256:260000$Ab3dEf9h$171812b191ff23efa042989a5ea44625549a0cefabc0878defea1333458f3441"
 
@@ -140,6 +142,62 @@ class Import(TwofaCase):
         self.assertExit(r, 8)
         self.assertEqual(docs[-1]["summary"]["failed"], 2)
         self.assertEqual(self.db_rows()[0], [])
+
+    def slow_import(self, latency_ms, rows, *args):
+        """`twofa user import --json` of `rows` new users at a provider latency_ms away,
+        running (not waited for)."""
+        slow = Sandbox(self.home, extra=("--latency-ms", str(latency_ms)))
+        self.addCleanup(slow.stop)
+        self.env["TWOFA_AUTHY_URL"] = slow.url
+        lines = ["email,phone,country_code"] + [f"s{i:04d}@example.com,555{i:07d},1" for i in range(rows)]
+        path = self.write("slow.csv", "\n".join(lines) + "\n")
+        proc = subprocess.Popen([TWOFA, "--json", "user", "import", path, *args], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.kill)
+        return slow, path, proc
+
+    def test_sigterm_stops_after_the_rows_started_and_a_rerun_goes_on(self):
+        slow, path, proc = self.slow_import(40, 400, "--jobs", "4")
+        reported = [json.loads(proc.stdout.readline()) for _ in range(20)]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.stdout.read(), proc.stderr.read()  # (what readline has buffered too)
+        proc.wait(timeout=30)
+        self.assertEqual(proc.returncode, 130, err)
+        docs = reported + [json.loads(line) for line in out.splitlines()]
+        rows, summary = docs[:-1], docs[-1]["summary"]
+        self.assertTrue(summary["stopped"])
+        self.assertEqual(summary["total"], 400)
+        self.assertGreater(summary["skipped"], 0)
+        self.assertEqual(summary["enrolled"] + summary["skipped"], 400)
+        # The rows reported are the first ones of the file, each enrolled, and nothing
+        # registered at the provider was left unstored.
+        self.assertEqual([d["line"] for d in rows], list(range(2, 2 + summary["enrolled"])))
+        self.assertEqual({d["result"] for d in rows}, {"enrolled"})
+        self.assertEqual(len(slow.users()), summary["enrolled"])
+        self.assertEqual(self.query("SELECT COUNT(*) FROM users"), [(summary["enrolled"],)])
+        self.assertIn("stopping: the rows already started are finished and stored", err)
+        self.assertIn(f"stopped with {summary['skipped']} rows not started", err)
+
+        r, docs = self.twofa_json("user", "import", path, "--jobs", "16", timeout=60)
+        self.assertExit(r, 0)
+        self.assertEqual(docs[-1]["summary"], {"total": 400, "enrolled": summary["skipped"],
+                                               "existed": summary["enrolled"], "failed": 0})
+        self.assertEqual(len(slow.users()), 400)
+
+    def test_a_second_interrupt_quits_at_once(self):
+        # A provider 3 s away: the rows in flight would keep the import for seconds.
+        _, _, proc = self.slow_import(3000, 20, "--jobs", "2")
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        self.assertIsNone(proc.poll())  # finishing the rows started
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        self.assertLess(time.monotonic() - start, 1.0 * TIME_SCALE)
+        self.assertEqual(proc.returncode, 130)
+        self.assertIn("twofa: interrupted", err)
+        self.assertEqual(out, "")  # no row had finished: nothing reported, no summary
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Interactive prompts through a real pseudo-terminal: no echo, confirmation, Ctrl-C."""
 import os
+import re
 import signal
 import unittest
 
@@ -97,6 +98,26 @@ class Terminal(TwofaCase):
         self.assertNotIn(b"\x1b", s.output)
         self.assertNotIn(b"] ", s.output)
         self.assertIn(b"line 2: q0@example.com: exists", s.output)
+
+    def test_ctrl_c_during_an_import_stops_it_cleanly(self):
+        path = self.users_csv("c", 200)
+        slow = Sandbox(self.home, extra=("--latency-ms", "40"))
+        self.addCleanup(slow.stop)
+        self.env["TWOFA_AUTHY_URL"] = slow.url
+        s = self.spawn("user", "import", path, "--jobs", "2")
+        s.read_until("rows/s")
+        s.send("\x03")  # Ctrl-C, as the terminal sends it
+        self.assertEqual(s.finish(), 130)
+        screen = s.output.decode()
+        self.assertIn("twofa: stopping: the rows already started are finished and stored", screen)
+        m = re.search(r"200 rows: (\d+) enrolled, 0 already enrolled, 0 failed, (\d+) not started", screen)
+        self.assertIsNotNone(m, screen)
+        enrolled, skipped = int(m[1]), int(m[2])
+        self.assertEqual(enrolled + skipped, 200)
+        self.assertGreater(skipped, 0)
+        self.assertIn(f"the import was stopped with {skipped} rows not started", screen)
+        self.assertEqual(len(slow.users()), enrolled)
+        self.assertEqual(self.query("SELECT COUNT(*) FROM users"), [(enrolled,)])
 
 
 if __name__ == "__main__":

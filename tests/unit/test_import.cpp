@@ -5,6 +5,7 @@
 #include <twofa/users.hpp>
 #include <twofa/validate.hpp>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -219,4 +220,87 @@ TEST_CASE("import: rows are stored in groups while workers go on, reported in in
     auto raced = (*store)->find_user("u00300@example.com");
     REQUIRE(raced.ok());
     CHECK((*raced)->provider_user == "raced");
+}
+
+namespace {
+
+// Sets `stop` as its `after`th row registers, as Ctrl-C would in the middle of an import.
+struct StoppingProvider : RecordingProvider {
+    std::atomic<int>* calls;
+    int after;
+    std::atomic<bool>* stop;
+
+    StoppingProvider(Store* s, Seen* n, std::atomic<int>* c, int a, std::atomic<bool>* st)
+        : RecordingProvider(s, n, ""), calls(c), after(a), stop(st) {}
+    Result<Enrollment> enroll(const EnrollRequest& r) override {
+        if (++*calls == after) {
+            stop->store(true);
+        }
+        return RecordingProvider::enroll(r);
+    }
+};
+
+} // namespace
+
+TEST_CASE("import: once stopped, rows started are stored and reported, and no other starts") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir.file("t.db"));
+    REQUIRE(store.ok());
+    constexpr std::size_t k_rows = 400;
+    std::string csv = "email,phone,country_code\n";
+    for (std::size_t i = 0; i < k_rows; ++i) {
+        csv += numbered_email(i) + ",555" + padded(i, 7) + ",1\n";
+    }
+    auto rows = parse_import(csv);
+    REQUIRE(rows.ok());
+
+    Seen seen;
+    std::atomic<int> calls{0};
+    std::atomic<bool> stop{false};
+    ProviderFactory factory = [&]() -> Result<std::unique_ptr<SecondFactor>> {
+        return std::unique_ptr<SecondFactor>(
+            std::make_unique<StoppingProvider>(store->get(), &seen, &calls, 100, &stop));
+    };
+    std::vector<std::size_t> lines;
+    ImportOptions options;
+    options.jobs = 4;
+    options.stop = &stop;
+    options.on_row = [&](const RowOutcome& row, std::size_t, std::size_t) {
+        CHECK(row.result == "enrolled");
+        lines.push_back(row.line);
+    };
+    auto summary = import_users(**store, factory, *rows, options, 1000);
+
+    CHECK(summary.stopped);
+    CHECK(summary.total == k_rows);
+    // Every row registered was stored and reported; the four jobs had at most one row each
+    // between their last check of the flag and their call.
+    CHECK(summary.enrolled == static_cast<std::size_t>(calls.load()));
+    CHECK(calls.load() >= 100);
+    CHECK(calls.load() < 100 + 4);
+    CHECK(summary.skipped == k_rows - summary.enrolled);
+    CHECK(summary.failed + summary.existed == 0);
+    REQUIRE(lines.size() == summary.enrolled);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        CHECK(lines[i] == i + 2); // the first rows of the input, in order
+    }
+    std::vector<UserRecord> stored;
+    REQUIRE((*store)
+                ->each_user(false,
+                            [&](UserRecord&& u, std::optional<SessionRecord>&&) {
+                                stored.push_back(u);
+                                return Status{};
+                            })
+                .ok());
+    CHECK(stored.size() == summary.enrolled);
+
+    // Without the flag, the same rows end as they would have.
+    stop = false;
+    calls = -1'000'000; // never reaches the stopping call again
+    options.on_row = nullptr;
+    auto rest = import_users(**store, factory, *rows, options, 1000);
+    CHECK_FALSE(rest.stopped);
+    CHECK(rest.skipped == 0);
+    CHECK(rest.existed == summary.enrolled);
+    CHECK(rest.enrolled == k_rows - summary.enrolled);
 }

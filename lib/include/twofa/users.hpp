@@ -3,6 +3,7 @@
 #include <twofa/provider.hpp>
 #include <twofa/store.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -143,6 +144,8 @@ struct ImportSummary {
     std::size_t enrolled = 0;
     std::size_t existed = 0;
     std::size_t failed = 0;
+    std::size_t skipped = 0;       // rows not started: the import was stopped
+    bool stopped = false;          // ImportOptions::stop was set before every row had started
     Exit first_failure = Exit::ok; // code of the failed row with the lowest line number
 };
 
@@ -151,6 +154,10 @@ struct ImportOptions {
     // Called once per row in input order (as soon as it and every row before it finished),
     // from any worker, one call at a time; done counts the rows reported so far.
     std::function<void(const RowOutcome&, std::size_t done, std::size_t total)> on_row;
+    // Once it reads true, no further row is started: the rows already started finish, are
+    // stored and reported, and the rest are counted as skipped. Rows start in input order, so
+    // the rows reported are always the first ones of the input.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 // Registers rows concurrently (jobs workers, one provider connection each); emails already

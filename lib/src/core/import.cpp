@@ -195,7 +195,15 @@ class InOrderReport {
         }
     }
 
-    ImportSummary summary() const { return m_summary; }
+    const ImportOptions& options() const { return m_options; }
+
+    // After every worker has finished: the rows never reported were never started.
+    ImportSummary summary() const {
+        ImportSummary s = m_summary;
+        s.skipped = s.total - m_done;
+        s.stopped = s.skipped > 0;
+        return s;
+    }
 
   private:
     const ImportOptions& m_options;
@@ -218,7 +226,12 @@ void work(const ProviderFactory& providers, const std::vector<ImportRow>& rows,
         finish_user(job.pending);
         report(job.index, outcome_of(rows[job.index].line, job.pending));
     };
-    for (std::size_t i = next++; i < rows.size(); i = next++) {
+    const std::atomic<bool>* stop = report.options().stop;
+    while (stop == nullptr || !stop->load()) {
+        const std::size_t i = next++;
+        if (i >= rows.size()) {
+            break;
+        }
         Planned& p = plan[i];
         if (!p.outcome && !provider.ok()) {
             p.outcome =
