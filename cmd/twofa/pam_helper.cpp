@@ -70,9 +70,10 @@ class ConversationPrompter final : public Prompter {
         return answer(seconds_left);
     }
     void notice(const FlowEvent& e) override {
-        say(e.notice == Notice::factor_skipped || e.notice == Notice::provider_poll_failed ? "error"
-                                                                                           : "info",
-            notice_text(e));
+        const bool warning = e.notice == Notice::factor_skipped ||
+                             e.notice == Notice::provider_poll_failed ||
+                             e.notice == Notice::code_not_checked;
+        say(warning ? "error" : "info", notice_text(e));
     }
     void waiting(std::int64_t seconds_left, bool) override {
         if (!m_said) {

@@ -144,6 +144,10 @@ std::string notice_text(const FlowEvent& e) {
     case Notice::provider_poll_failed:
         out << "twofa: warning: " << strip_control(e.text);
         break;
+    case Notice::code_not_checked:
+        out << "twofa: warning: the code was not checked (" << strip_control(e.text)
+            << "); type it again";
+        break;
     }
     return out.str();
 }

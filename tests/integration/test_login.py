@@ -4,8 +4,10 @@ import hashlib
 import json
 import os
 import resource
+import sqlite3
 import stat
 import subprocess
+import threading
 import time
 import unittest
 
@@ -314,6 +316,54 @@ class LoginTest(TwofaCase):
         out, err = proc.communicate(wrong(code) + "\n12ab\n" + code + "\n", timeout=30)
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn("Wrong code. 4 attempts left.", err)
+        self.assertIn("Logged in as alice@example.com.", out)
+
+    def start_stdin_login(self):
+        """`twofa login --via sms` reading its password and codes from stdin, once its code has
+        gone out; and that code."""
+        proc = subprocess.Popen([TWOFA, "login", "alice@example.com", "--password-stdin", "--via", "sms"],
+                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.kill)
+        proc.stdin.write(PASSWORD + "\n")
+        proc.stdin.flush()
+        for _ in range(100):
+            if len(self.sandbox.messages(self.aid)) == 2:
+                break
+            time.sleep(0.05)
+        return proc, self.sandbox.latest_code(self.aid)
+
+    def test_a_code_the_provider_could_not_check_is_asked_for_again(self):
+        proc, code = self.start_stdin_login()
+        self.sandbox.fault("503")  # the first check (a code check is not retried: it is an attempt)
+        out, err = proc.communicate(code + "\n" + code + "\n", timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("twofa: warning: the code was not checked (", err)
+        self.assertIn("type it again", err)
+        self.assertIn("Logged in as alice@example.com.", out)
+        # A script with one code: the login ends with the provider's error (exit 8), not with
+        # the end of its input.
+        proc, code = self.start_stdin_login()
+        self.sandbox.fault("503")
+        out, err = proc.communicate(code + "\n", timeout=30)
+        self.assertEqual(proc.returncode, 8, err)
+        self.assertNotIn("no code on standard input", err)
+
+    def test_a_code_the_store_could_not_check_is_asked_for_again(self):
+        if self.pg is not None:
+            return  # a lock held past SQLite's busy timeout is this test's outage
+        proc, code = self.start_stdin_login()
+        db = sqlite3.connect(self.db, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("BEGIN IMMEDIATE")  # every writer waits 5 s, then gives up
+
+        def release():
+            time.sleep(6)
+            db.execute("COMMIT")
+        threading.Thread(target=release).start()
+        out, err = proc.communicate(code + "\n" + code + "\n", timeout=40)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("the code was not checked (", err)
+        self.assertIn("the database is busy", err)
         self.assertIn("Logged in as alice@example.com.", out)
 
     def test_health(self):

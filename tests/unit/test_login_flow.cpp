@@ -82,6 +82,8 @@ struct FakePrompter : Prompter {
     std::vector<Notice> notices;
     int frames = 0;
     std::function<void(int frame)> on_frame; // what happens while the push waits
+    std::function<void(Notice)> on_notice;
+    bool input_ends = false; // with no codes left: the input's end, not a timeout
     int pipe_fds[2] = {-1, -1};
 
     FakePrompter() { REQUIRE(::pipe(pipe_fds) == 0); }
@@ -98,6 +100,9 @@ struct FakePrompter : Prompter {
         return std::string("correct horse battery staple");
     }
     Result<std::string> code(std::int64_t) override {
+        if (codes.empty() && input_ends) {
+            return make_error(Exit::usage, "no code on standard input");
+        }
         if (codes.empty()) {
             return make_error(Exit::expired, "no code typed in time");
         }
@@ -105,7 +110,12 @@ struct FakePrompter : Prompter {
         codes.pop_front();
         return c;
     }
-    void notice(const FlowEvent& e) override { notices.push_back(e.notice); }
+    void notice(const FlowEvent& e) override {
+        notices.push_back(e.notice);
+        if (on_notice) {
+            on_notice(e.notice);
+        }
+    }
     void waiting(std::int64_t, bool) override {
         if (on_frame) {
             on_frame(++frames);
@@ -319,6 +329,51 @@ TEST_CASE("flow: an unreachable provider fails closed, or skips the factor with 
     auto skipped = mid.run();
     REQUIRE(skipped.ok());
     CHECK(skipped->failed_open);
+}
+
+TEST_CASE("flow: a code the provider could not check is asked again; the error ends it last") {
+    World w; // failmode = secure: the provider is away for one check, then back
+    w.provider.has_app = false;
+    w.prompter.codes = {"123456", "123456"};
+    w.options.on_session = [&](const SessionView&) -> Status {
+        w.provider.down = true;
+        return {};
+    };
+    w.prompter.on_notice = [&](Notice n) {
+        if (n == Notice::code_not_checked) {
+            w.provider.down = false;
+        }
+    };
+    auto r = w.run();
+    REQUIRE(r.ok());
+    CHECK(r->state == SessionState::approved);
+    CHECK(has(w.prompter.notices, Notice::code_not_checked));
+    CHECK_FALSE(r->failed_open);
+
+    World gone; // away for good: the prompts run out, and the login ends with its error
+    gone.provider.has_app = false;
+    gone.prompter.codes = {"123456", "123456", "123456"};
+    gone.options.on_session = [&](const SessionView&) -> Status {
+        gone.provider.down = true;
+        return {};
+    };
+    auto down = gone.run();
+    REQUIRE(!down.ok());
+    CHECK(down.error().code == Exit::unavailable);
+    CHECK(std::count(gone.prompter.notices.begin(), gone.prompter.notices.end(),
+                     Notice::code_not_checked) == 2); // not after the last prompt
+
+    World script; // a script's input ends after its one code: the check's error, not the input's
+    script.provider.has_app = false;
+    script.prompter.codes = {"123456"};
+    script.prompter.input_ends = true;
+    script.options.on_session = [&](const SessionView&) -> Status {
+        script.provider.down = true;
+        return {};
+    };
+    auto ended = script.run();
+    REQUIRE(!ended.ok());
+    CHECK(ended.error().code == Exit::unavailable);
 }
 
 TEST_CASE("flow: the app's code, with no send") {

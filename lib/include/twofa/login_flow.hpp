@@ -27,12 +27,14 @@ enum class Notice {
     recovery_used,        // a recovery code let the login in (it is used up now)
     factor_skipped,       // failmode = safe let the login through unchecked (audited)
     provider_poll_failed, // asking the provider about the push failed; still waiting (text)
+    code_not_checked,     // the store or the provider could not check the code; asked again
+                          // (text: the error)
 };
 
 struct FlowEvent {
     Notice notice = Notice::code_sent;
     SessionView view;
-    std::string text; // provider_poll_failed: the error
+    std::string text; // provider_poll_failed, code_not_checked: the error
 };
 
 class Prompter {

@@ -190,13 +190,31 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
 
 Result<SessionView> LoginFlow::codes(const SessionView& started_view) {
     const std::int64_t limit_at = m_clock() + limit_for(started_view);
+    // A check the store or the provider could not make (down for a moment, busy): the user
+    // may type the code again. If no further code comes (the prompts run out, or a script's
+    // input ends), the login ends with that check's error, not with the prompt's.
+    std::optional<Error> unchecked;
     for (int prompt = 1; prompt <= m_options.code_prompts; ++prompt) {
-        TRY_ASSIGN(std::string code, m_prompter.code(limit_at - m_clock()));
+        auto typed = m_prompter.code(limit_at - m_clock());
+        if (!typed.ok()) {
+            return unchecked && typed.error().code == Exit::usage ? *unchecked : typed.error();
+        }
+        const std::string& code = *typed;
         if (!validate_code(code).ok()) {
             m_prompter.notice({Notice::bad_code_format, started_view, {}});
             continue;
         }
-        TRY_ASSIGN(CodeCheck check, m_logins.verify(started_view.id, code));
+        auto checked = m_logins.verify(started_view.id, code);
+        if (!checked.ok() &&
+            (checked.error().code == Exit::store || checked.error().code == Exit::unavailable)) {
+            unchecked = checked.error();
+            if (prompt < m_options.code_prompts) {
+                m_prompter.notice({Notice::code_not_checked, started_view, unchecked->message});
+            }
+            continue;
+        }
+        unchecked.reset();
+        TRY_ASSIGN(CodeCheck check, std::move(checked));
         check.view.id = started_view.id;
         if (check.view.failed_open) {
             m_prompter.notice({Notice::factor_skipped, check.view, {}});
@@ -221,6 +239,9 @@ Result<SessionView> LoginFlow::codes(const SessionView& started_view) {
         }
         m_prompter.notice(
             {check.reused ? Notice::code_reused : Notice::wrong_code, check.view, {}});
+    }
+    if (unchecked) {
+        return *unchecked;
     }
     return cause(make_error(Exit::denied, "wrong code", "try again, or ask for a new code"),
                  Cause::codes_used);
