@@ -26,8 +26,16 @@ struct IncomingRequest {
     std::string remote;  // client address
     bool http10 = false; // HTTP/1.0: the connection closes after the reply
 
-    // The value of a header (name in lower case), "" when absent.
-    std::string_view header(std::string_view lower_name) const;
+    // The value of a header (name in lower case), "" when absent. Inline: the providers'
+    // callback verifiers (in twofa_core) read headers, and must not need the listener's library.
+    std::string_view header(std::string_view lower_name) const {
+        for (const auto& [k, v] : headers) {
+            if (k == lower_name) {
+                return v;
+            }
+        }
+        return {};
+    }
 };
 
 struct OutgoingReply {

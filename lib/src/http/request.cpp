@@ -6,15 +6,6 @@
 
 namespace twofa {
 
-std::string_view IncomingRequest::header(std::string_view lower_name) const {
-    for (const auto& [k, v] : headers) {
-        if (k == lower_name) {
-            return v;
-        }
-    }
-    return {};
-}
-
 namespace {
 
 constexpr std::size_t k_max_headers = 100;
