@@ -13,7 +13,7 @@ using namespace twofa;
 namespace {
 
 EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars](const std::string& k) -> std::optional<std::string> {
+    return [vars = std::move(vars)](const std::string& k) -> std::optional<std::string> {
         auto it = vars.find(k);
         return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
     };

@@ -335,14 +335,18 @@ TEST_CASE("a corrupt file is a store error, exit 11") {
     auto path = dir.file("junk.db");
     {
         FILE* f = std::fopen(path.c_str(), "w");
-        std::fputs("this is not a database at all, just text that is long enough......", f);
-        std::fclose(f);
+        REQUIRE(f != nullptr);
+        REQUIRE(std::fputs("this is not a database at all, just text that is long enough......",
+                           f) >= 0);
+        REQUIRE(std::fclose(f) == 0);
     }
     ::chmod(path.c_str(), 0600);
     auto r = open_sqlite_store(path);
     REQUIRE(!r.ok());
     CHECK(r.error().code == Exit::store);
 }
+
+constexpr std::int64_t k_day = 86400;
 
 TEST_CASE("audit retention prunes in chunks, oldest first, and can stop part way") {
     TempDir dir;
@@ -352,9 +356,9 @@ TEST_CASE("audit retention prunes in chunks, oldest first, and can stop part way
     REQUIRE(store
                 ->transaction([&]() -> Status {
                     for (int i = 0; i < old_events; ++i) {
-                        TRY(store->audit({now - 40 * 86400 - i, "old", "", "", "ok", ""}));
+                        TRY(store->audit({now - 40 * k_day - i, "old", "", "", "ok", ""}));
                     }
-                    TRY(store->audit({now - 29 * 86400, "young", "", "", "ok", ""}));
+                    TRY(store->audit({now - 29 * k_day, "young", "", "", "ok", ""}));
                     return {};
                 })
                 .ok());
@@ -362,7 +366,7 @@ TEST_CASE("audit retention prunes in chunks, oldest first, and can stop part way
     REQUIRE(partial.ok());
     CHECK(partial->removed == 2 * k_prune_chunk);
     CHECK_FALSE(partial->complete);
-    CHECK(partial->before == now - 30 * 86400);
+    CHECK(partial->before == now - 30 * k_day);
     auto rest = prune_audit(*store, 30, now);
     REQUIRE(rest.ok());
     CHECK(rest->removed == 7);
@@ -374,13 +378,13 @@ TEST_CASE("audit retention prunes in chunks, oldest first, and can stop part way
     // The listener's schedule: nothing with keep_days 0; otherwise at most hourly.
     std::int64_t clock = now;
     AuditRetention off(*store, 0, [&] { return clock; });
-    REQUIRE(store->audit({now - 90 * 86400, "old", "", "", "ok", ""}).ok());
+    REQUIRE(store->audit({now - 90 * k_day, "old", "", "", "ok", ""}).ok());
     off.tick();
     CHECK(store->recent_audit(10).value().size() == 2);
     AuditRetention hourly(*store, 30, [&] { return clock; });
     hourly.tick();
     CHECK(store->recent_audit(10).value().size() == 1);
-    REQUIRE(store->audit({now - 90 * 86400, "old", "", "", "ok", ""}).ok());
+    REQUIRE(store->audit({now - 90 * k_day, "old", "", "", "ok", ""}).ok());
     clock += 3599;
     hourly.tick();
     CHECK(store->recent_audit(10).value().size() == 2);
