@@ -341,6 +341,10 @@ class LoginTest(TwofaCase):
         self.assertIn("twofa: warning: the code was not checked (", err)
         self.assertIn("type it again", err)
         self.assertIn("Logged in as alice@example.com.", out)
+        # The check the provider could not make gave its attempt back, on the record.
+        self.assertEqual(self.query("SELECT email, outcome FROM audit_events WHERE event = 'code.check' "
+                                    "ORDER BY id"),
+                         [("alice@example.com", "failed"), ("alice@example.com", "ok")])
         # A script with one code: the login ends with the provider's error (exit 8), not with
         # the end of its input.
         proc, code = self.start_stdin_login()

@@ -338,12 +338,14 @@ Status SessionOps::undo(const std::string& id_hash, const char* event, const Err
         if (!s) {
             return {};
         }
+        TRY_ASSIGN(auto u, store.find_user_by_id(s->user_id));
         if (revert(*s)) {
             s->updated_at = now;
             TRY(store.update_session(*s));
-            TRY(mirror(s->user_id, *s));
+            if (u) { // (a session goes with its user: one is always there)
+                TRY_ASSIGN(*u, mirror(std::move(*u), *s));
+            }
         }
-        TRY_ASSIGN(auto u, store.find_user_by_id(s->user_id));
         return audit(event, u ? u->email : "", id_hash, "failed", why.message);
     });
 }
