@@ -13,8 +13,10 @@ struct Word {
     std::string help; // first line of the description
 };
 
-// An option that takes a value: what to offer for it.
+// An option that takes a value: what to offer for it, on the command that defines it and
+// below (options fall through), and only there: two commands may give one name other values.
 struct ValueOption {
+    std::string path; // of the command that defines it
     std::string name;
     std::vector<std::string> choices; // empty: nothing to offer, unless files
     bool files = false;
@@ -53,27 +55,39 @@ std::vector<std::string> choices_of(const std::string& type) {
     return out;
 }
 
+// The options completion shows: long names, not hidden.
+std::vector<const CLI::Option*> shown_options(const CLI::App* app) {
+    std::vector<const CLI::Option*> out;
+    for (const CLI::Option* o : app->get_options()) {
+        if (!o->get_lnames().empty() && !o->get_group().empty()) {
+            out.push_back(o);
+        }
+    }
+    return out;
+}
+
 // Long option names of app and its ancestors (options fall through), once each.
-void add_options(const CLI::App* app, std::vector<Word>& words, std::vector<ValueOption>& values) {
+void add_option_words(const CLI::App* app, std::vector<Word>& words) {
     for (; app != nullptr; app = app->get_parent()) {
-        for (const CLI::Option* o : app->get_options()) {
-            if (o->get_lnames().empty() || o->get_group().empty()) {
-                continue;
-            }
+        for (const CLI::Option* o : shown_options(app)) {
             const std::string name = "--" + o->get_lnames().front();
-            if (std::any_of(words.begin(), words.end(),
-                            [&](const Word& w) { return w.text == name; })) {
-                continue; // --help at every level
+            if (std::none_of(words.begin(), words.end(),
+                             [&](const Word& w) { return w.text == name; })) { // --help
+                words.push_back({name, first_line(o->get_description())});
             }
-            words.push_back({name, first_line(o->get_description())});
-            if (o->get_expected_min() > 0 &&
-                std::none_of(values.begin(), values.end(),
-                             [&](const ValueOption& v) { return v.name == name; })) {
-                const std::string type = o->get_type_name();
-                values.push_back({name, choices_of(type),
-                                  type.find("FILE") != std::string::npos ||
-                                      type.find("PATH") != std::string::npos});
-            }
+        }
+    }
+}
+
+// The options app itself defines that take a value.
+void add_value_options(const CLI::App* app, const std::string& path,
+                       std::vector<ValueOption>& values) {
+    for (const CLI::Option* o : shown_options(app)) {
+        if (o->get_expected_min() > 0) {
+            const std::string type = o->get_type_name();
+            values.push_back(
+                {path, "--" + o->get_lnames().front(), choices_of(type),
+                 type.find("FILE") != std::string::npos || type.find("PATH") != std::string::npos});
         }
     }
 }
@@ -87,7 +101,8 @@ void walk(const CLI::App* app, const std::string& path, std::vector<Node>& nodes
             node.words.push_back({sub->get_name(), first_line(sub->get_description())});
         }
     }
-    add_options(app, node.words, values);
+    add_option_words(app, node.words);
+    add_value_options(app, path, values);
     nodes.push_back(node);
     for (const CLI::App* sub : subs) {
         if (visible(sub)) {
@@ -113,6 +128,19 @@ std::string shell_quoted(const std::string& text) {
     return out + "'";
 }
 
+// The case pattern for "$cmdpath:$previous_word" that selects v: its command and those below,
+// the deepest first (see sorted_for_case), so a command's own option wins over an ancestor's.
+std::string value_pattern(const ValueOption& v) {
+    return "\"" + v.path + ":" + v.name + "\"|\"" + v.path + "/\"*\":" + v.name + "\"";
+}
+
+std::vector<ValueOption> sorted_for_case(std::vector<ValueOption> values) {
+    std::stable_sort(values.begin(), values.end(), [](const ValueOption& a, const ValueOption& b) {
+        return a.path.size() > b.path.size();
+    });
+    return values;
+}
+
 // The loop that walks the words before the cursor down the command tree into $cmdpath.
 std::string path_loop(const std::vector<Node>& nodes, const std::string& first,
                       const std::string& current, const std::string& words) {
@@ -136,9 +164,9 @@ std::string bash(const std::string& name, const std::vector<Node>& nodes,
         " completion bash` from its command definitions\n" + fn + "() {\n" +
         "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
         "    local cmdpath=\"\" word i words\n" +
-        path_loop(nodes, "1", "COMP_CWORD", "COMP_WORDS") + "    case \"$prev\" in\n";
-    for (const ValueOption& v : values) {
-        s += "        " + v.name + ") COMPREPLY=(" +
+        path_loop(nodes, "1", "COMP_CWORD", "COMP_WORDS") + "    case \"$cmdpath:$prev\" in\n";
+    for (const ValueOption& v : sorted_for_case(values)) {
+        s += "        " + value_pattern(v) + ") COMPREPLY=(" +
              (v.files ? "$(compgen -f -- \"$cur\")"
               : v.choices.empty()
                   ? ""
@@ -166,13 +194,13 @@ std::string zsh(const std::string& name, const std::vector<Node>& nodes,
                     "    local cmdpath=\"\" word i\n"
                     "    local -a candidates\n" +
                     path_loop(nodes, "2", "CURRENT", "words") +
-                    "    case \"${words[CURRENT-1]}\" in\n";
-    for (const ValueOption& v : values) {
+                    "    case \"$cmdpath:${words[CURRENT-1]}\" in\n";
+    for (const ValueOption& v : sorted_for_case(values)) {
         std::vector<std::string> quoted_choices;
         for (const std::string& c : v.choices) {
             quoted_choices.push_back(shell_quoted(c));
         }
-        s += "        " + v.name + ") " +
+        s += "        " + value_pattern(v) + ") " +
              (v.files             ? std::string("_files")
               : v.choices.empty() ? std::string(":")
                                   : "compadd -- " + joined(quoted_choices, " ")) +

@@ -45,8 +45,9 @@ void register_resend(CLI::App& root, App& app) {
                   "Exit: 0 sent, 5 too soon or too many (says how long to wait), 6 no session");
     add_session_flag(*cmd, o->session);
     cmd->add_option_function<std::string>(
-        "--via", [o](const std::string& v) { o->via = v; },
-        "sms, call or email (Verify) (default: the way the last code went)");
+           "--via", [o](const std::string& v) { o->via = v; },
+           "sms, call or email (Verify) (default: the way the last code went)")
+        ->type_name("sms|call|email");
     cmd->callback([&app, o] { app.run = [&app, o] { return run_resend(app, *o); }; });
 }
 

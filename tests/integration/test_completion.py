@@ -80,10 +80,15 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.bash("us"), ["user"])
         self.assertEqual(self.bash("user", "totp", "r"), ["reset", "rotate-key"])
         self.assertEqual(self.bash("login", "--via", "s"), ["sms"])
+        # The same option name on two commands: each offers its own values.
+        self.assertEqual(self.bash("resend", "--via", ""), ["sms", "call", "email"])
+        self.assertEqual(self.zsh("resend", "--via", ""), ["sms", "call", "email"])
+        self.assertIn("token", self.bash("login", "--via", ""))
         self.assertEqual(sorted(self.bash("user", "add", "--provider", "")), ["authy", "totp", "verify"])
         self.assertEqual(sorted(self.bash("status", "--json", "--he")), ["--health", "--help"])
         open(os.path.join(self.tmp, "config.toml"), "w").close()
         self.assertEqual(self.bash("--config", "conf"), ["config.toml"])
+        self.assertEqual(self.bash("user", "list", "--config", "conf"), ["config.toml"])  # global
         self.assertEqual(self.bash("login", "--timeout", ""), [])  # a number: nothing to offer
         self.assertEqual(self.zsh("--config", ""), ["FILES"])
         self.assertIn("sms", self.zsh("login", "--via", ""))
