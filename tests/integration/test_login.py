@@ -357,6 +357,10 @@ class LoginTest(TwofaCase):
         if self.pg is not None:
             return  # a lock held past SQLite's busy timeout is this test's outage
         proc, code = self.start_stdin_login()
+        for _ in range(100):  # the session is stored after its code went out
+            if self.query("SELECT COUNT(*) FROM login_sessions") == [(1,)]:
+                break
+            time.sleep(0.05)
         db = sqlite3.connect(self.db, timeout=10, isolation_level=None, check_same_thread=False)
         db.execute("BEGIN IMMEDIATE")  # every writer waits 5 s, then gives up
 
