@@ -170,6 +170,13 @@ class TwofaCase(unittest.TestCase):
         import pgserver
         return pgserver.url(self.pg, self.pg_db, passfile)
 
+    def use_slow_provider(self, latency_ms):
+        """A second sandbox, latency_ms away, as the provider from now on (stopped after)."""
+        slow = Sandbox(self.home, extra=("--latency-ms", str(latency_ms)))
+        self.addCleanup(slow.stop)
+        self.env["TWOFA_AUTHY_URL"] = slow.url
+        return slow
+
     def tearDown(self):
         self.sandbox.stop()
         if self.pg is not None and not self.own_server:

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import TIME_SCALE, TWOFA, Sandbox, TwofaCase
+from harness import TIME_SCALE, TWOFA, TwofaCase
 
 WERKZEUG = "pbkdf2:sha256:260000$Ab3dEf9h$171812b191ff23efa042989a5ea44625549a0cefabc0878defea1333458f3441"
 
@@ -146,9 +146,7 @@ class Import(TwofaCase):
     def slow_import(self, latency_ms, rows, *args):
         """`twofa user import --json` of `rows` new users at a provider latency_ms away,
         running (not waited for)."""
-        slow = Sandbox(self.home, extra=("--latency-ms", str(latency_ms)))
-        self.addCleanup(slow.stop)
-        self.env["TWOFA_AUTHY_URL"] = slow.url
+        slow = self.use_slow_provider(latency_ms)
         lines = ["email,phone,country_code"] + [f"s{i:04d}@example.com,555{i:07d},1" for i in range(rows)]
         path = self.write("slow.csv", "\n".join(lines) + "\n")
         proc = subprocess.Popen([TWOFA, "--json", "user", "import", path, *args], env=self.env,

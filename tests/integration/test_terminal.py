@@ -4,7 +4,7 @@ import re
 import signal
 import unittest
 
-from harness import PASSWORD, TWOFA, Sandbox, TwofaCase
+from harness import PASSWORD, TWOFA, TwofaCase
 from ptyterm import PtySession
 
 
@@ -83,9 +83,7 @@ class Terminal(TwofaCase):
     def test_import_progress_shows_rate_and_time_left_and_obeys_no_color(self):
         path = self.users_csv("q", 40)
         # A provider 30 ms away: the import takes over a second, long enough for a rate.
-        slow = Sandbox(self.home, extra=("--latency-ms", "30"))
-        self.addCleanup(slow.stop)
-        self.env["TWOFA_AUTHY_URL"] = slow.url
+        self.use_slow_provider(30)
         s = self.spawn("user", "import", path, "--jobs", "1")
         self.assertEqual(s.finish(), 0)
         screen = s.output.decode()
@@ -101,9 +99,7 @@ class Terminal(TwofaCase):
 
     def test_ctrl_c_during_an_import_stops_it_cleanly(self):
         path = self.users_csv("c", 200)
-        slow = Sandbox(self.home, extra=("--latency-ms", "40"))
-        self.addCleanup(slow.stop)
-        self.env["TWOFA_AUTHY_URL"] = slow.url
+        slow = self.use_slow_provider(40)
         s = self.spawn("user", "import", path, "--jobs", "2")
         s.read_until("rows/s")
         s.send("\x03")  # Ctrl-C, as the terminal sends it

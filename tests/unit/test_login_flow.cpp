@@ -179,6 +179,14 @@ bool has(const std::vector<Notice>& all, Notice n) {
     return std::find(all.begin(), all.end(), n) != all.end();
 }
 
+// The provider goes away once the login's session has started (its code sent).
+void down_once_started(World& w) {
+    w.options.on_session = [&w](const SessionView&) -> Status {
+        w.provider.down = true;
+        return {};
+    };
+}
+
 } // namespace
 
 TEST_CASE("flow: an approved push ends the wait through the change feed, not a poll") {
@@ -322,10 +330,7 @@ TEST_CASE("flow: an unreachable provider fails closed, or skips the factor with 
     mid.policy.failmode_safe = true;
     mid.make_logins();
     mid.prompter.codes = {"999999"};
-    mid.options.on_session = [&](const SessionView&) -> Status {
-        mid.provider.down = true;
-        return {};
-    };
+    down_once_started(mid);
     auto skipped = mid.run();
     REQUIRE(skipped.ok());
     CHECK(skipped->failed_open);
@@ -335,10 +340,7 @@ TEST_CASE("flow: a code the provider could not check is asked again; the error e
     World w; // failmode = secure: the provider is away for one check, then back
     w.provider.has_app = false;
     w.prompter.codes = {"123456", "123456"};
-    w.options.on_session = [&](const SessionView&) -> Status {
-        w.provider.down = true;
-        return {};
-    };
+    down_once_started(w);
     w.prompter.on_notice = [&](Notice n) {
         if (n == Notice::code_not_checked) {
             w.provider.down = false;
@@ -353,10 +355,7 @@ TEST_CASE("flow: a code the provider could not check is asked again; the error e
     World gone; // away for good: the prompts run out, and the login ends with its error
     gone.provider.has_app = false;
     gone.prompter.codes = {"123456", "123456", "123456"};
-    gone.options.on_session = [&](const SessionView&) -> Status {
-        gone.provider.down = true;
-        return {};
-    };
+    down_once_started(gone);
     auto down = gone.run();
     REQUIRE(!down.ok());
     CHECK(down.error().code == Exit::unavailable);
@@ -367,10 +366,7 @@ TEST_CASE("flow: a code the provider could not check is asked again; the error e
     script.provider.has_app = false;
     script.prompter.codes = {"123456"};
     script.prompter.input_ends = true;
-    script.options.on_session = [&](const SessionView&) -> Status {
-        script.provider.down = true;
-        return {};
-    };
+    down_once_started(script);
     auto ended = script.run();
     REQUIRE(!ended.ok());
     CHECK(ended.error().code == Exit::unavailable);
