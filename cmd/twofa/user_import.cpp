@@ -100,7 +100,7 @@ void print_summary(App& app, const ImportSummary& s) {
                                   {"enrolled", s.enrolled},
                                   {"existed", s.existed},
                                   {"failed", s.failed}};
-        if (s.stopped) {
+        if (s.skipped > 0) {
             summary["skipped"] = s.skipped;
             summary["stopped"] = true;
         }
@@ -109,7 +109,7 @@ void print_summary(App& app, const ImportSummary& s) {
     }
     std::cout << s.total << " rows: " << s.enrolled << " enrolled, " << s.existed
               << " already enrolled, " << s.failed << " failed";
-    if (s.stopped) {
+    if (s.skipped > 0) {
         std::cout << ", " << s.skipped << " not started";
     }
     std::cout << "\n" << std::flush;
@@ -159,7 +159,7 @@ int run_import(App& app, const ImportArgs& a) {
         std::cerr << "\r\033[K";
     }
     print_summary(app, s);
-    if (s.stopped) {
+    if (s.skipped > 0) {
         std::cerr << "twofa: error: the import was stopped with " << s.skipped
                   << " rows not started (run it again with the same file: the rows done are "
                      "reported as existing)\n";

@@ -271,7 +271,7 @@ TEST_CASE("import: once stopped, rows started are stored and reported, and no ot
     };
     auto summary = import_users(**store, factory, *rows, options, 1000);
 
-    CHECK(summary.stopped);
+    CHECK(summary.skipped > 0);
     CHECK(summary.total == k_rows);
     // Every row registered was stored and reported; the four jobs had at most one row each
     // between their last check of the flag and their call.
@@ -299,7 +299,6 @@ TEST_CASE("import: once stopped, rows started are stored and reported, and no ot
     calls = -1'000'000; // never reaches the stopping call again
     options.on_row = nullptr;
     auto rest = import_users(**store, factory, *rows, options, 1000);
-    CHECK_FALSE(rest.stopped);
     CHECK(rest.skipped == 0);
     CHECK(rest.existed == summary.enrolled);
     CHECK(rest.enrolled == k_rows - summary.enrolled);

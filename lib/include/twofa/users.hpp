@@ -144,8 +144,7 @@ struct ImportSummary {
     std::size_t enrolled = 0;
     std::size_t existed = 0;
     std::size_t failed = 0;
-    std::size_t skipped = 0;       // rows not started: the import was stopped
-    bool stopped = false;          // ImportOptions::stop was set before every row had started
+    std::size_t skipped = 0;       // rows not started: ImportOptions::stop was set before they were
     Exit first_failure = Exit::ok; // code of the failed row with the lowest line number
 };
 

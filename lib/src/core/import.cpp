@@ -201,7 +201,6 @@ class InOrderReport {
     ImportSummary summary() const {
         ImportSummary s = m_summary;
         s.skipped = s.total - m_done;
-        s.stopped = s.skipped > 0;
         return s;
     }
 
