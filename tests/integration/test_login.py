@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import resource
-import sqlite3
 import stat
 import subprocess
 import threading
@@ -345,21 +344,40 @@ class LoginTest(TwofaCase):
         self.assertEqual(proc.returncode, 8, err)
         self.assertNotIn("no code on standard input", err)
 
+    def hold_store_lock(self, seconds):
+        """Takes the store's write lock from another connection and holds it for `seconds`
+        (in a thread): every writer waits out its 5 s (SQLite's busy timeout, PostgreSQL's
+        lock_timeout), then gives up. Returns once the lock is held."""
+        held = threading.Event()
+
+        def hold():
+            con = self.connect_db()
+            try:
+                if self.pg is None:
+                    con.isolation_level = None
+                    con.execute("BEGIN IMMEDIATE")
+                else:
+                    con.cursor().execute("LOCK TABLE login_sessions IN EXCLUSIVE MODE")
+                held.set()
+                time.sleep(seconds)
+                if self.pg is None:
+                    con.execute("COMMIT")
+                else:
+                    con.commit()
+            finally:
+                con.close()
+        thread = threading.Thread(target=hold)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.assertTrue(held.wait(10))
+
     def test_a_code_the_store_could_not_check_is_asked_for_again(self):
-        if self.pg is not None:
-            return  # a lock held past SQLite's busy timeout is this test's outage
         proc, code = self.start_stdin_login()
         for _ in range(100):  # the session is stored after its code went out
             if self.query("SELECT COUNT(*) FROM login_sessions") == [(1,)]:
                 break
             time.sleep(0.05)
-        db = sqlite3.connect(self.db, timeout=10, isolation_level=None, check_same_thread=False)
-        db.execute("BEGIN IMMEDIATE")  # every writer waits 5 s, then gives up
-
-        def release():
-            time.sleep(6)
-            db.execute("COMMIT")
-        threading.Thread(target=release).start()
+        self.hold_store_lock(6)
         out, err = proc.communicate(code + "\n" + code + "\n", timeout=40)
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn("the code was not checked (", err)
