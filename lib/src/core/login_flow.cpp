@@ -101,21 +101,27 @@ namespace {
 // fails with the store's error.
 constexpr std::chrono::seconds k_store_outage_grace{15};
 
+// Since when the store has been unreachable, if it is. (Not an optional: GCC at -O2 took its
+// empty payload for a read of an uninitialised value.)
+struct StoreOutage {
+    bool down = false;
+    std::chrono::steady_clock::time_point since{};
+};
+
 // The session, or nullopt while the store has been unreachable for less than the grace.
 template <class Peek>
-Result<std::optional<SessionView>>
-peek_through_outage(Peek&& peek, std::optional<std::chrono::steady_clock::time_point>& since) {
+Result<std::optional<SessionView>> peek_through_outage(Peek&& peek, StoreOutage& outage) {
     auto now = std::chrono::steady_clock::now();
     Result<SessionView> r = peek();
     if (!r.ok() && r.error().code == Exit::store) {
-        if (!since) {
-            since = now;
+        if (!outage.down) {
+            outage = {true, now};
         }
-        if (now - *since < k_store_outage_grace) {
+        if (now - outage.since < k_store_outage_grace) {
             return std::optional<SessionView>();
         }
     }
-    since.reset();
+    outage.down = false;
     TRY_ASSIGN(SessionView v, std::move(r));
     return std::optional<SessionView>(std::move(v));
 }
@@ -137,10 +143,10 @@ Result<LoginFlow::PushEnd> LoginFlow::wait_for_push(const std::string& id, Sessi
     auto next_remote = steady::now() + m_options.provider_poll;
     bool remote_failed = false;
     ClearWaiting clear{m_prompter};
-    std::optional<steady::time_point> store_down_since;
+    StoreOutage store_outage;
     while (true) {
         TRY_ASSIGN(std::optional<SessionView> peeked,
-                   peek_through_outage([&] { return m_logins.peek(id); }, store_down_since));
+                   peek_through_outage([&] { return m_logins.peek(id); }, store_outage));
         if (!peeked) {
             ::poll(nullptr, 0, static_cast<int>(m_options.frame.count()));
             continue;
