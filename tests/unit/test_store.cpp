@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <future>
 #include <poll.h>
@@ -304,6 +305,82 @@ TEST_CASE("the change feed cleans up after a waiter that was killed") {
     store->publish_change();
     struct stat st {};
     CHECK(::stat(dir.file("t.db-notify.d/w1-dead").c_str(), &st) != 0);
+}
+
+namespace {
+
+// The feed folder's mtime set to `at` (for the publisher's cache of the waiters it lists).
+void set_folder_mtime(const std::string& dir, const struct timespec& at) {
+    const struct timespec times[2] = {at, at};
+    REQUIRE(::utimensat(AT_FDCWD, dir.c_str(), times, 0) == 0);
+}
+
+struct timespec folder_mtime(const std::string& dir) {
+    struct stat st {};
+    REQUIRE(::stat(dir.c_str(), &st) == 0);
+    return st.st_mtim;
+}
+
+bool woken(ChangeWaiter& w) {
+    pollfd p{w.fd(), POLLIN, 0};
+    const bool r = ::poll(&p, 1, 1000) == 1;
+    w.drain();
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("the change feed's publisher reads its waiters again whenever they may have changed") {
+    TempDir dir;
+    const std::string feed = dir.file("t.db-notify.d");
+    auto writer = std::move(open_sqlite_store(dir.file("t.db")).value());
+    auto reader = std::move(open_sqlite_store(dir.file("t.db")).value());
+    writer->publish_change(); // no folder yet: nothing to do
+    auto first = std::move(reader->subscribe().value());
+    REQUIRE(first->fd() >= 0);
+
+    SUBCASE("a list read while the folder had just changed is read again") {
+        writer->publish_change(); // read at once: the folder changed moments ago
+        CHECK(woken(*first));
+        const struct timespec changed = folder_mtime(feed);
+        auto second = std::move(reader->subscribe().value());
+        set_folder_mtime(feed, changed); // as if made within the same clock tick
+        writer->publish_change();
+        CHECK(woken(*first));
+        CHECK(woken(*second));
+    }
+    SUBCASE("a list read once the folder was still is kept until the folder changes") {
+        set_folder_mtime(feed, {1'000'000'000, 0}); // long still
+        writer->publish_change();
+        CHECK(woken(*first));
+        auto second = std::move(reader->subscribe().value()); // moves the mtime: read again
+        writer->publish_change();
+        CHECK(woken(*first));
+        CHECK(woken(*second));
+        // Kept: a FIFO that appears without moving the mtime is not seen (which is why a
+        // list is trusted only once the folder was still for longer than a clock tick).
+        set_folder_mtime(feed, {1'000'000'000, 0});
+        writer->publish_change();
+        CHECK(woken(*first));
+        REQUIRE(::mkfifo((feed + "/w1-unseen").c_str(), 0600) == 0);
+        int unseen = ::open((feed + "/w1-unseen").c_str(), O_RDONLY | O_NONBLOCK);
+        REQUIRE(unseen >= 0);
+        set_folder_mtime(feed, {1'000'000'000, 0});
+        writer->publish_change();
+        pollfd p{unseen, POLLIN, 0};
+        CHECK(::poll(&p, 1, 50) == 0);
+        ::close(unseen);
+    }
+    SUBCASE("a folder removed and made again is found again") {
+        writer->publish_change();
+        CHECK(woken(*first));
+        first.reset();
+        std::filesystem::remove_all(feed);
+        auto again = std::move(reader->subscribe().value());
+        REQUIRE(again->fd() >= 0);
+        writer->publish_change();
+        CHECK(woken(*again));
+    }
 }
 
 TEST_CASE("only a store opened for writing may be created, and only in an existing folder") {

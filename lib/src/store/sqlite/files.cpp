@@ -127,9 +127,10 @@ bool feed_folder(const std::string& dir, const struct stat& owner) {
            (st.st_mode & 077) == 0;
 }
 
-// Wakes one waiter's FIFO; false when nobody reads it any more (its process died).
-bool wake(const std::string& path) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+// Wakes one waiter's FIFO (in the feed folder `dir_fd`); false when nobody reads it any more
+// (its process died).
+bool wake(int dir_fd, const std::string& name) {
+    int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         return errno != ENXIO;
     }
@@ -142,24 +143,84 @@ bool wake(const std::string& path) {
     return true;
 }
 
+// A folder's mtime moves with each entry made or removed, but in steps of the kernel's clock
+// tick (and it may lag the clock by one): an entry made within a tick of the last change can
+// leave it as it was. So a list is trusted only when the folder had been still for longer
+// than any tick when the list was read.
+constexpr long long k_still_ns = 50'000'000;
+
+bool still_for_a_while(const struct timespec& changed_at, const struct timespec& now) {
+    const long long ns =
+        (static_cast<long long>(now.tv_sec) - changed_at.tv_sec) * 1'000'000'000LL +
+        (now.tv_nsec - changed_at.tv_nsec);
+    return ns > k_still_ns;
+}
+
 } // namespace
 
-void publish_change(const std::string& db_path) noexcept {
-    const std::string dir = feed_dir(db_path);
-    DIR* d = ::opendir(dir.c_str());
+ChangePublisher::ChangePublisher(const std::string& db_path) : m_dir(feed_dir(db_path)) {}
+
+ChangePublisher::~ChangePublisher() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+void ChangePublisher::read_waiters(const struct timespec& changed_at, const struct timespec& now) {
+    m_waiters.clear();
+    m_known = false;
+    int fd = ::openat(m_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
     if (d == nullptr) {
-        return; // nobody waits
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return;
     }
     while (const dirent* e = ::readdir(d)) {
-        if (e->d_name[0] != 'w') {
-            continue;
-        }
-        std::string path = dir + "/" + e->d_name;
-        if (!wake(path)) {
-            ::unlink(path.c_str()); // left behind by a waiter that was killed
+        if (e->d_name[0] == 'w') {
+            m_waiters.emplace_back(e->d_name);
         }
     }
     ::closedir(d);
+    m_changed_at = changed_at;
+    m_known = still_for_a_while(changed_at, now);
+}
+
+bool ChangePublisher::look(struct stat& st) {
+    if (m_fd >= 0 && ::fstat(m_fd, &st) == 0 && st.st_nlink > 0) {
+        return true;
+    }
+    if (m_fd >= 0) { // removed since: there may be a new one
+        ::close(m_fd);
+    }
+    m_known = false;
+    m_fd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    return m_fd >= 0 && ::fstat(m_fd, &st) == 0;
+}
+
+void ChangePublisher::publish() noexcept {
+    std::lock_guard lock(m_mutex);
+    struct timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now); // before the folder is looked at
+    struct stat st {};
+    if (!look(st)) {
+        return; // nobody waits (nobody has yet)
+    }
+    try {
+        if (!m_known || st.st_mtim.tv_sec != m_changed_at.tv_sec ||
+            st.st_mtim.tv_nsec != m_changed_at.tv_nsec) {
+            read_waiters(st.st_mtim, now);
+        }
+        for (const std::string& name : m_waiters) {
+            if (!wake(m_fd, name)) {
+                ::unlinkat(m_fd, name.c_str(), 0); // left behind by a waiter that was killed
+                m_known = false;
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        m_known = false; // a name could not be kept: read the folder again next time
+    }
 }
 
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path) {

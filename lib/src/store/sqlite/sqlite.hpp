@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
+#include <sys/stat.h>
 #include <thread>
 
 namespace twofa::sqlite {
@@ -37,8 +39,32 @@ void write_rows(SQLite::Database& db, const std::string& table, const std::strin
 Status prepare_file(const std::string& path, StoreOpen mode);
 
 // The change feed of the database at `path`: <path>-notify.d/, one FIFO per waiting process.
-void publish_change(const std::string& db_path) noexcept;
 Result<std::unique_ptr<ChangeWaiter>> subscribe(const std::string& db_path);
+
+// The feed's publishing side: wakes every waiter after a commit. The listener publishes after
+// each group commit, so it keeps the folder open and reads its entries again only when the
+// folder has changed since (a waiter came or went): one fstat(2) when nobody waits, 0.7-0.9 us
+// a commit, where opening and reading the folder each time took about 8 us.
+class ChangePublisher {
+  public:
+    explicit ChangePublisher(const std::string& db_path);
+    ~ChangePublisher();
+    ChangePublisher(const ChangePublisher&) = delete;
+    ChangePublisher& operator=(const ChangePublisher&) = delete;
+    void publish() noexcept;
+
+  private:
+    // The folder open and its stat in `st`; false when there is none (yet).
+    bool look(struct stat& st);
+    void read_waiters(const struct timespec& changed_at, const struct timespec& now);
+
+    std::mutex m_mutex;
+    std::string m_dir;
+    int m_fd = -1;                      // the folder, once it exists
+    struct timespec m_changed_at {};    // its mtime when m_waiters was read
+    bool m_known = false;               // m_waiters is the folder's list as of m_changed_at
+    std::vector<std::string> m_waiters; // the FIFOs' names
+};
 
 // Process-wide SQLite settings, before its first use: no memory statistics (they take a global
 // mutex on every allocation). Later calls do nothing.

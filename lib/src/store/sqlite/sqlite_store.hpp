@@ -15,7 +15,7 @@ namespace twofa::sqlite {
 class SqliteStore final : public Store {
   public:
     explicit SqliteStore(const std::string& path)
-        : m_path(path),
+        : m_path(path), m_publisher(path),
           // NOMUTEX: the store's own mutex already serialises every use of the connection;
           // SQLite's per-call locking on top was 5 % of the listener's CPU.
           m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
@@ -52,7 +52,7 @@ class SqliteStore final : public Store {
         });
     }
 
-    void publish_change() override { sqlite::publish_change(m_path); }
+    void publish_change() override { m_publisher.publish(); }
     Result<std::unique_ptr<ChangeWaiter>> subscribe() override { return sqlite::subscribe(m_path); }
 
     Result<std::int64_t> insert_user(const UserRecord& u) override {
@@ -374,6 +374,7 @@ class SqliteStore final : public Store {
     }
 
     std::string m_path;
+    ChangePublisher m_publisher;
     SQLite::Database m_db;
     SchemaVersions m_versions;
     std::array<std::unique_ptr<SQLite::Statement>, k_queries> m_statements;
