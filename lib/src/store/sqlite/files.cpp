@@ -214,12 +214,13 @@ void ChangePublisher::publish() noexcept {
         }
         for (const std::string& name : m_waiters) {
             if (!wake(m_fd, name)) {
-                ::unlinkat(m_fd, name.c_str(), 0); // left behind by a waiter that was killed
-                m_known = false;
+                // Left behind by a waiter that was killed. (Removing it moves the folder's mtime,
+                // so the next publish reads the list again.)
+                ::unlinkat(m_fd, name.c_str(), 0);
             }
         }
     } catch (const std::bad_alloc&) {
-        m_known = false; // a name could not be kept: read the folder again next time
+        // A name could not be kept: read_waiters left the list untrusted, to be read again.
     }
 }
 
